@@ -1,0 +1,40 @@
+"""Shared fixtures: tiny models and small data slices so the core tests run in seconds."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+@pytest.fixture(scope="session")
+def mnist_small() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(train_x, train_y, valid_x, valid_y): 1,024 training and 256 validation images of real MNIST."""
+    from vae.data import load_mnist
+
+    train_x, train_y = load_mnist("train")
+    valid_x, valid_y = load_mnist("valid")
+    return train_x[:1024], train_y[:1024], valid_x[:256], valid_y[:256]
+
+
+@pytest.fixture
+def tiny_vae_config():
+    from vae.config import ModelConfig
+
+    return ModelConfig(kind="vae", arch="mlp", latent_dim=4, hidden=(32,))
+
+
+@pytest.fixture
+def tiny_ae_config():
+    from vae.config import ModelConfig
+
+    return ModelConfig(kind="ae", arch="mlp", latent_dim=4, hidden=(32,))

@@ -1,0 +1,91 @@
+"""vae: autoencoders and variational autoencoders on MNIST — models, training, evaluation, latent operations.
+
+The library behind the Streamlit explorer; it never imports Streamlit. Importing it loads torch but does
+no other work (no data, no models) until a function is called.
+"""
+
+from importlib import import_module
+from typing import Any
+
+# Public name -> the module that defines it. Loaded on first use (PEP 562), so `import vae` stays cheap and
+# `python -m vae.train` does not find its own module half-imported by the package.
+_EXPORTS = {
+    "Checkpoint": "vae.checkpoint",
+    "CheckpointError": "vae.checkpoint",
+    "load": "vae.checkpoint",
+    "read_checkpoint": "vae.checkpoint",
+    "save_checkpoint": "vae.checkpoint",
+    "scan_checkpoints": "vae.checkpoint",
+    "ConfigError": "vae.config",
+    "ModelConfig": "vae.config",
+    "TrainConfig": "vae.config",
+    "DatasetError": "vae.data",
+    "load_dataset": "vae.data",
+    "load_mnist": "vae.data",
+    "evaluate": "vae.evaluate",
+    "iwae_nll": "vae.evaluate",
+    "decode_batched": "vae.latent",
+    "embed_batched": "vae.latent",
+    "encode_batched": "vae.latent",
+    "interpolate": "vae.latent",
+    "latent_grid": "vae.latent",
+    "project_2d": "vae.latent",
+    "sample_prior": "vae.latent",
+    "traverse": "vae.latent",
+    "kl_divergence": "vae.losses",
+    "kl_per_dimension": "vae.losses",
+    "negative_elbo": "vae.losses",
+    "reconstruction_nll": "vae.losses",
+    "VAE": "vae.models",
+    "Autoencoder": "vae.models",
+    "Classifier": "vae.models",
+    "build_model": "vae.models",
+    "fit": "vae.train",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'vae' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = [
+    "VAE",
+    "Autoencoder",
+    "Checkpoint",
+    "CheckpointError",
+    "Classifier",
+    "ConfigError",
+    "DatasetError",
+    "ModelConfig",
+    "TrainConfig",
+    "build_model",
+    "decode_batched",
+    "embed_batched",
+    "encode_batched",
+    "evaluate",
+    "fit",
+    "interpolate",
+    "iwae_nll",
+    "kl_divergence",
+    "kl_per_dimension",
+    "latent_grid",
+    "load",
+    "load_dataset",
+    "load_mnist",
+    "negative_elbo",
+    "project_2d",
+    "read_checkpoint",
+    "reconstruction_nll",
+    "sample_prior",
+    "save_checkpoint",
+    "scan_checkpoints",
+    "traverse",
+]

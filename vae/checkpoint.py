@@ -1,0 +1,254 @@
+"""Checkpoints: a folder with config.json (configs, dataset, metrics, history) beside model.safetensors.
+
+Loading validates everything and rebuilds the model; any problem raises :class:`CheckpointError` naming the
+file and the problem. Nothing is ever unpickled. Saving is atomic at the folder level: the new checkpoint
+is written into a temporary sibling folder, then swapped in with two renames; if the process dies between
+them, the previous checkpoint is found as ``.NAME.old`` and restored on the next read.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from vae.config import ConfigError, ModelConfig, TrainConfig
+from vae.models import build_model
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+STATE_FILE = "training_state.safetensors"  # latest weights + optimizer moments, only for --resume
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder cannot be used; the message names the file and what is wrong with it."""
+
+
+@dataclass
+class Checkpoint:
+    """What config.json says about a checkpoint (the weights are loaded separately by :func:`load`)."""
+
+    path: Path
+    model: ModelConfig
+    training: TrainConfig | None = None
+    dataset: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    progress: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)  # torch_version, created, updated, command
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "model": self.model.to_dict(),
+            "training": self.training.to_dict() if self.training else None,
+            "dataset": self.dataset,
+            "metrics": self.metrics,
+            "history": self.history,
+            "progress": self.progress,
+            **self.info,
+        }
+
+
+def _old(path: Path) -> Path:
+    return path.parent / f".{path.name}.old"
+
+
+def recover(path: str | Path) -> None:
+    """Finish a folder swap that a killed process left half done (see the module docstring)."""
+    path = Path(path)
+    if not path.exists() and _old(path).is_dir():
+        os.rename(_old(path), path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    _fsync(temporary)
+    os.replace(temporary, path)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: torch.nn.Module,
+    checkpoint: Checkpoint | None = None,
+    training_state: dict[str, torch.Tensor] | None = None,
+    weights: dict[str, torch.Tensor] | None = None,
+) -> Checkpoint:
+    """Write ``model`` (or explicit ``weights``) and its description atomically into the folder ``path``.
+
+    ``training_state`` (optional) holds the tensors --resume needs; without it the folder has no state file.
+    """
+    path = Path(path)
+    info = dict(checkpoint.info) if checkpoint else {}
+    info.setdefault("created", _now())
+    info.update(updated=_now(), torch_version=torch.__version__)
+    record = Checkpoint(
+        path=path,
+        model=model.config,
+        training=checkpoint.training if checkpoint else None,
+        dataset=checkpoint.dataset if checkpoint else {},
+        metrics=checkpoint.metrics if checkpoint else {},
+        history=checkpoint.history if checkpoint else [],
+        progress=checkpoint.progress if checkpoint else {},
+        info=info,
+    )
+    recover(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.tmp-*"):  # left behind by a killed writer
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    staging.mkdir()
+    tensors = {k: v.detach().cpu().contiguous() for k, v in (weights or model.state_dict()).items()}
+    save_file(tensors, staging / WEIGHTS_FILE, metadata={"format_version": str(FORMAT_VERSION)})
+    _fsync(staging / WEIGHTS_FILE)
+    if training_state is not None:
+        state = {k: v.detach().cpu().contiguous() for k, v in training_state.items()}
+        save_file(state, staging / STATE_FILE)
+        _fsync(staging / STATE_FILE)
+    _write_json(staging / CONFIG_FILE, record.to_json())
+    old = _old(path)
+    if old.exists():
+        shutil.rmtree(old)
+    if path.exists():
+        os.rename(path, old)
+    os.rename(staging, path)
+    shutil.rmtree(old, ignore_errors=True)
+    _fsync(path.parent)
+    return record
+
+
+def read_checkpoint(path: str | Path) -> Checkpoint:
+    """Parse and validate ``path/config.json`` (not the weights)."""
+    path = Path(path)
+    recover(path)
+    config_path = path / CONFIG_FILE
+    if not path.is_dir():
+        raise CheckpointError(f"{path}: no such checkpoint folder")
+    if not config_path.is_file():
+        raise CheckpointError(f"{config_path}: missing (a checkpoint folder needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+    try:
+        data = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{config_path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{config_path}: expected a JSON object at the top level")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{config_path}: unknown format version {version!r}; this program reads version {FORMAT_VERSION}"
+        )
+    try:
+        model = ModelConfig.from_dict(data.get("model"))
+        training = TrainConfig.from_dict(data["training"]) if data.get("training") else None
+    except ConfigError as error:
+        raise CheckpointError(f"{config_path}: {error}") from None
+    known = {"format_version", "model", "training", "dataset", "metrics", "history", "progress"}
+    return Checkpoint(
+        path=path,
+        model=model,
+        training=training,
+        dataset=data.get("dataset") or {},
+        metrics=data.get("metrics") or {},
+        history=data.get("history") or [],
+        progress=data.get("progress") or {},
+        info={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def _read_tensors(file: Path) -> dict[str, torch.Tensor]:
+    if not file.is_file():
+        raise CheckpointError(f"{file}: missing")
+    try:
+        return load_file(file)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"{file}: truncated or corrupt safetensors file ({error})") from None
+
+
+def load(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """Rebuild the model saved in ``path``, in eval mode; ``model.checkpoint`` holds its description."""
+    checkpoint = read_checkpoint(path)
+    weights_path = checkpoint.path / WEIGHTS_FILE
+    weights = _read_tensors(weights_path)
+    model = build_model(checkpoint.model)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    wrong = [
+        f"{k} {tuple(weights[k].shape)} (config needs {tuple(v.shape)})"
+        for k, v in expected.items()
+        if k in weights and weights[k].shape != v.shape
+    ]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing tensors {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}")
+        if unexpected:
+            parts.append(f"unexpected tensors {', '.join(unexpected[:4])}{' ...' if len(unexpected) > 4 else ''}")
+        if wrong:
+            parts.append(f"wrong shapes {', '.join(wrong[:4])}{' ...' if len(wrong) > 4 else ''}")
+        raise CheckpointError(f"{weights_path}: does not match {CONFIG_FILE}: {'; '.join(parts)}")
+    for name, tensor in weights.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{weights_path}: tensor {name} holds NaN or infinite values")
+    model.load_state_dict(weights)
+    model.checkpoint = checkpoint
+    return model.to(device).eval()
+
+
+def load_training_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors saved for --resume (latest weights and optimizer state)."""
+    return _read_tensors(Path(path) / STATE_FILE)
+
+
+def update_metrics(path: str | Path, metrics: dict[str, Any]) -> Checkpoint:
+    """Merge ``metrics`` into the checkpoint's config.json (atomically), leaving the weights untouched."""
+    checkpoint = read_checkpoint(path)
+    checkpoint.metrics = {**checkpoint.metrics, **metrics}
+    checkpoint.info["updated"] = _now()
+    _write_json(checkpoint.path / CONFIG_FILE, checkpoint.to_json())
+    return checkpoint
+
+
+def scan_checkpoints(root: str | Path) -> list[tuple[Path, Checkpoint | CheckpointError]]:
+    """Every checkpoint folder under ``root`` with its description, or the reason it cannot be used.
+
+    Reads config.json and checks the weights file's header and tensor shapes, so a broken folder is reported
+    here rather than when a page first needs it.
+    """
+    root = Path(root)
+    results: list[tuple[Path, Checkpoint | CheckpointError]] = []
+    if not root.is_dir():
+        return results
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            model = load(folder)
+            results.append((folder, model.checkpoint))
+        except CheckpointError as error:
+            results.append((folder, error))
+    return results

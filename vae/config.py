@@ -1,0 +1,119 @@
+"""Frozen dataclass configs for the models and for training, with JSON round trips and readable checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+KINDS = ("ae", "vae", "classifier")
+ARCHITECTURES = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config dictionary (usually read from config.json) does not describe a valid model or run."""
+
+
+def _from_dict(cls: type[T], data: dict[str, Any], what: str) -> T:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} must be a JSON object, got {type(data).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{what} has unknown field(s): {', '.join(unknown)}")
+    values = {}
+    for name, value in data.items():
+        # JSON has no tuples; the configs keep sequences as tuples so they stay hashable and frozen.
+        values[name] = tuple(value) if isinstance(value, list) else value
+    try:
+        return cls(**values)
+    except TypeError as error:  # a missing required field
+        raise ConfigError(f"{what}: {error}") from None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model; stored in each checkpoint's config.json."""
+
+    kind: str = "vae"  # "ae" (plain autoencoder), "vae", or "classifier" (judges generated digits)
+    arch: str = "mlp"  # "mlp" or "conv"; an AE and a VAE with the same arch share encoder/decoder bodies
+    latent_dim: int = 20  # size of z (ignored by the classifier)
+    hidden: tuple[int, ...] = (400,)  # MLP: widths of the hidden layers; conv: width of the dense layer
+    channels: tuple[int, ...] = (32, 64)  # conv only: channels of the two stride-2 convolutions
+    likelihood: str = ""  # "bernoulli" (BCE on grey levels) or "gaussian" (L2); "" = kind's default
+    gaussian_std: float = 1.0  # fixed pixel std of the Gaussian likelihood; 1.0 makes its loss 0.5 * L2
+    num_classes: int = 10  # classifier only
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ConfigError(f"model kind must be one of {KINDS}, got {self.kind!r}")
+        if self.arch not in ARCHITECTURES:
+            raise ConfigError(f"architecture must be one of {ARCHITECTURES}, got {self.arch!r}")
+        if not self.likelihood:
+            # The product's premise: the AE is trained with a plain L2 loss, the VAE with a Bernoulli decoder.
+            object.__setattr__(self, "likelihood", "gaussian" if self.kind == "ae" else "bernoulli")
+        if self.likelihood not in LIKELIHOODS:
+            raise ConfigError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            raise ConfigError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
+        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
+            raise ConfigError(f"hidden must be a non-empty list of positive integers, got {self.hidden!r}")
+        if self.arch == "conv" and (len(self.channels) != 2 or any(c < 1 for c in self.channels)):
+            raise ConfigError(f"conv channels must be two positive integers, got {self.channels!r}")
+        if not self.gaussian_std > 0:
+            raise ConfigError(f"gaussian_std must be positive, got {self.gaussian_std!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        return _from_dict(cls, data, "model config")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a checkpoint was (or will be) trained; stored beside the model config."""
+
+    dataset: str = "mnist"  # "mnist", "fashion-mnist", "kmnist", or a path to a folder of images
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0  # weight of the KL term (VAE only)
+    warmup_epochs: int = 0  # linear KL annealing from 0 to beta over this many epochs
+    binarize: str = "none"  # "none" (grey levels), "dynamic" (fresh Bernoulli draw per batch)
+    patience: int = 0  # early stopping: epochs without validation improvement; 0 disables it
+    seed: int = 0
+    train_limit: int = 0  # use only the first N training images (0 = all); for tests and quick runs
+    max_minutes: float = 0.0  # stop after the epoch that crosses this wall-clock budget; 0 = no budget
+    weight_decay: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes, e.g. the command line
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch size must be at least 1")
+        if not self.lr > 0:
+            raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.beta < 0 or self.warmup_epochs < 0 or self.patience < 0:
+            raise ConfigError("beta, warm-up epochs and patience cannot be negative")
+        if self.binarize not in ("none", "dynamic"):
+            raise ConfigError(f"binarize must be 'none' or 'dynamic', got {self.binarize!r}")
+
+    def beta_at(self, epoch: int) -> float:
+        """KL weight during 1-based ``epoch``: ramps linearly to ``beta`` over the warm-up epochs."""
+        if self.warmup_epochs <= 0:
+            return self.beta
+        return self.beta * min(1.0, epoch / self.warmup_epochs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        config = _from_dict(cls, data, "training config")
+        if isinstance(config.extra, tuple):
+            raise ConfigError("training config: extra must be an object")
+        return config

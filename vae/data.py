@@ -1,0 +1,149 @@
+"""Datasets as in-memory tensors: MNIST shipped in the repository, torchvision's MNIST look-alikes, image folders.
+
+Every loader returns ``(images, labels)``: images float32 in [0, 1] shaped (N, 1, 28, 28), labels int64
+(-1 where a folder has no class sub-folders). Splits: "train", "valid" (held out of the training set for
+early stopping) and "test". Results are cached per process; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+import torch
+
+SPLITS = ("train", "valid", "test")
+VALID_SIZE = 10_000  # MNIST's last 10k training images: the classic 50k/10k split
+REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+_MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+_TORCHVISION_SETS = {"fashion-mnist": ("FashionMNIST", "Fashion-MNIST"), "kmnist": ("KMNIST", "Kuzushiji-MNIST")}
+
+
+class DatasetError(RuntimeError):
+    """A dataset is missing or unreadable; the message says how to get it."""
+
+
+def data_dir() -> Path:
+    """Where datasets live: $VAE_DATA_DIR, else the repository's data/ folder."""
+    return Path(os.environ.get("VAE_DATA_DIR", REPO_DATA))
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+
+
+def _unpack_shipped_mnist(root: Path) -> None:
+    # torchvision's MNIST reads the raw IDX files; the repository ships them gzipped (11 MB instead of 55 MB),
+    # so unpack them once into root/MNIST/raw. Temporary name + rename: two processes may race here.
+    raw = root / "MNIST" / "raw"
+    shipped = root / "mnist"
+    missing = [name for name in _MNIST_FILES if not (raw / name).is_file()]
+    if not missing:
+        return
+    raw.mkdir(parents=True, exist_ok=True)
+    for name in missing:
+        source = shipped / f"{name}.gz"
+        if not source.is_file():
+            raise DatasetError(
+                f"MNIST is missing: {source} does not exist. Restore the repository's data/mnist folder "
+                "(git checkout -- data/mnist) or rebuild it offline with `python scripts/build_mnist.py`."
+            )
+        temporary = raw / f".{name}.{os.getpid()}.tmp"
+        with gzip.open(source, "rb") as packed, open(temporary, "wb") as unpacked:
+            shutil.copyfileobj(packed, unpacked)
+        os.replace(temporary, raw / name)
+
+
+def _split_train(images: torch.Tensor, labels: torch.Tensor, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if split == "train":
+        return images[:-VALID_SIZE], labels[:-VALID_SIZE]
+    return images[-VALID_SIZE:], labels[-VALID_SIZE:]
+
+
+def _to_float(data: torch.Tensor) -> torch.Tensor:
+    return (data.to(torch.float32) / 255.0).unsqueeze(1)  # (N, 28, 28) uint8 -> (N, 1, 28, 28) float
+
+
+@functools.lru_cache(maxsize=8)
+def _load_torchvision(dataset: str, train: bool, root: str) -> tuple[torch.Tensor, torch.Tensor]:
+    from vae._torchvision import import_torchvision
+
+    datasets = import_torchvision().datasets
+    if dataset == "mnist":
+        _unpack_shipped_mnist(Path(root))
+        try:
+            ds = datasets.MNIST(root, train=train, download=False)
+        except RuntimeError as error:
+            raise DatasetError(f"MNIST could not be read from {root}/MNIST/raw ({error})") from None
+    else:
+        folder, title = _TORCHVISION_SETS[dataset]
+        cls = getattr(datasets, folder)
+        try:
+            ds = cls(root, train=train, download=True)
+        except Exception:
+            raise DatasetError(
+                f"{title} is not in {root}/{folder}/raw and could not be downloaded: run the command once on a "
+                f"machine with internet access, or copy its four IDX files into {root}/{folder}/raw."
+            ) from None
+    return _to_float(ds.data), ds.targets.to(torch.int64)
+
+
+def load_mnist(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST from the repository: train 50k, valid 10k (the last 10k training images), test 10k."""
+    return load_dataset("mnist", split)
+
+
+def load_dataset(name: str, split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """ "mnist", "fashion-mnist", "kmnist" (downloaded by torchvision where internet exists) or a folder path."""
+    _check_split(split)
+    if name in ("mnist", *_TORCHVISION_SETS):
+        images, labels = _load_torchvision(name, split != "test", str(data_dir()))
+        return (images, labels) if split == "test" else _split_train(images, labels, split)
+    path = Path(name)
+    if not path.is_dir():
+        raise DatasetError(
+            f"unknown dataset {name!r}: use mnist, fashion-mnist, kmnist, or the path of a folder of images"
+        )
+    return _load_folder(str(path.resolve()), split)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_folder(folder: str) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(folder)
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DatasetError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) found under {root}")
+    classes = sorted({p.parent.name for p in files if p.parent != root})
+    images, labels = [], []
+    for file in files:
+        try:
+            with Image.open(file) as img:
+                grey = img.convert("L").resize((28, 28), Image.Resampling.LANCZOS)
+        except (UnidentifiedImageError, OSError) as error:
+            raise DatasetError(f"{file}: not a readable image ({error})") from None
+        images.append(torch.frombuffer(bytearray(grey.tobytes()), dtype=torch.uint8).view(28, 28))
+        labels.append(classes.index(file.parent.name) if file.parent != root and classes else -1)
+    return _to_float(torch.stack(images)), torch.tensor(labels, dtype=torch.int64), tuple(classes)
+
+
+def _load_folder(folder: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    # A fixed shuffle, then 80% train / 10% valid / 10% test, so the split never depends on file order quirks.
+    images, labels, _ = _read_folder(folder)
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+    n_valid = n_test = max(1, len(images) // 10) if len(images) >= 3 else 0
+    bounds = {"test": (0, n_test), "valid": (n_test, n_test + n_valid), "train": (n_test + n_valid, len(images))}
+    lo, hi = bounds[split]
+    chosen = order[lo:hi] if (split == "train" or hi > lo) else order  # tiny folders: every split sees all
+    return images[chosen], labels[chosen]

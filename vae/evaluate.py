@@ -1,0 +1,193 @@
+"""Test-set evaluation: negative ELBO and its terms, importance-sampled NLL, active units, KL per dimension.
+
+    python -m vae.evaluate checkpoints/vae-z16            # k = 5000 importance samples, all 10k test images
+    python -m vae.evaluate runs/vae-mlp-z20 --k 100 --limit 1000
+
+Results are printed as a table and merged into the checkpoint's metrics (unless --no-save).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from vae.checkpoint import CheckpointError, load, update_metrics
+from vae.data import DatasetError, load_dataset
+from vae.latent import embed_batched, encode_batched
+from vae.losses import autoencoder_loss, kl_divergence, kl_per_dimension, reconstruction_nll
+
+ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: a unit is active if Var_x E_q[z_j|x] exceeds this
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def _log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    return -0.5 * (_LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)
+
+
+@torch.inference_mode()
+def iwae_nll(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    k: int = 5000,
+    *,
+    batch_size: int = 100,
+    max_elements: int = 2_000_000,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Importance-sampled estimate of -log p(x) per image, in nats (Burda et al. 2016, eq. 8): (N, ...) -> (N,).
+
+    -log p(x) ~= -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x). Samples are drawn in chunks
+    so memory stays bounded (about max_elements decoded pixels at once); k = 1 gives the ELBO's value.
+    """
+    if model.config.kind != "vae":
+        raise ValueError("an importance-sampled likelihood needs a VAE; a plain autoencoder defines no density")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    results = []
+    for xb in x.split(batch_size):
+        b = len(xb)
+        mu, logvar = model.encode(xb)  # (b, D)
+        chunk = max(1, min(k, max_elements // (b * xb[0].numel())))
+        log_weights = []
+        for start in range(0, k, chunk):
+            c = min(chunk, k - start)
+            eps = torch.randn((c, *mu.shape), generator=generator, device=mu.device)
+            z = mu + (0.5 * logvar).exp() * eps  # (c, b, D)
+            logits = model.decode_logits(z.reshape(c * b, -1))  # (c*b, 1, 28, 28)
+            targets = xb.unsqueeze(0).expand(c, *xb.shape).reshape(c * b, *xb.shape[1:])
+            log_px_z = -reconstruction_nll(logits, targets, model.config).view(c, b)
+            log_pz = -0.5 * (_LOG_2PI + z.pow(2)).sum(-1)
+            log_qz = _log_normal(z, mu, logvar)
+            log_weights.append(log_px_z + log_pz - log_qz)
+        log_w = torch.cat(log_weights)  # (k, b)
+        results.append(-(torch.logsumexp(log_w, 0) - math.log(k)))
+    return torch.cat(results)
+
+
+@torch.inference_mode()
+def per_image_scores(
+    model: torch.nn.Module, x: torch.Tensor, generator: torch.Generator | None = None, batch_size: int = 1000
+) -> dict[str, torch.Tensor]:
+    """Per-image terms: for a VAE the single-sample negative ELBO, reconstruction and KL; for an AE its loss."""
+    out: dict[str, list[torch.Tensor]] = {"neg_elbo": [], "reconstruction": [], "kl": []}
+    for xb in x.split(batch_size):
+        if model.config.kind == "vae":
+            mu, logvar = model.encode(xb)
+            eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+            logits = model.decode_logits(mu + (0.5 * logvar).exp() * eps)
+            rec, kl = reconstruction_nll(logits, xb, model.config), kl_divergence(mu, logvar)
+        else:
+            rec = autoencoder_loss(model.decode_logits(model.encode(xb)), xb, model.config)
+            kl = torch.zeros_like(rec)
+        out["neg_elbo"].append(rec + kl)
+        out["reconstruction"].append(rec)
+        out["kl"].append(kl)
+    return {key: torch.cat(values) for key, values in out.items()}
+
+
+@torch.inference_mode()
+def latent_statistics(model: torch.nn.Module, x: torch.Tensor) -> dict[str, Any]:
+    """Active units, KL per dimension (VAE) and the range of the codes over the data (for slider limits)."""
+    codes = embed_batched(model, x)  # (N, D)
+    variance = codes.var(0)
+    stats: dict[str, Any] = {
+        "active_units": int((variance > ACTIVE_UNIT_THRESHOLD).sum()),
+        "code_variance": [round(float(v), 5) for v in variance],
+        "code_range": [
+            [round(float(a), 4), round(float(b), 4)]
+            for a, b in zip(codes.quantile(0.005, 0), codes.quantile(0.995, 0), strict=True)
+        ],
+    }
+    if model.config.kind == "vae":
+        mu, logvar = encode_batched(model, x)
+        stats["kl_per_dim"] = [round(float(v), 4) for v in kl_per_dimension(mu, logvar).mean(0)]
+    return stats
+
+
+@torch.inference_mode()
+def evaluate(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, k: int = 5000, seed: int = 0
+) -> dict[str, Any]:
+    """All test metrics of one model on images ``x`` (and labels ``y`` for the classifier), in nats per image."""
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    started = time.perf_counter()
+    kind = model.config.kind
+    metrics: dict[str, Any] = {"test_images": len(x)}
+    if kind == "classifier":
+        logits = torch.cat([model(xb) for xb in x.split(1000)])
+        metrics["test_accuracy"] = float((logits.argmax(1) == y).float().mean())
+        metrics["test_cross_entropy"] = float(F.cross_entropy(logits, y))
+        return metrics
+    scores = per_image_scores(model, x, generator)
+    metrics.update({f"test_{name}": float(values.mean()) for name, values in scores.items()})
+    if kind == "ae":
+        recon = torch.cat([model.reconstruct(xb) for xb in x.split(1000)])
+        metrics["test_squared_error"] = float((recon - x).pow(2).flatten(1).sum(1).mean())
+        metrics["test_bce"] = float(
+            F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x, reduction="none").flatten(1).sum(1).mean()
+        )
+    else:
+        recon = torch.cat([model.reconstruct(xb) for xb in x.split(1000)])
+        metrics["test_squared_error"] = float((recon - x).pow(2).flatten(1).sum(1).mean())
+        if k > 0:
+            metrics["test_nll_iwae"] = float(iwae_nll(model, x, k, generator=generator).mean())
+            metrics["iwae_k"] = k
+    metrics.update(latent_statistics(model, x))
+    metrics["evaluate_seconds"] = round(time.perf_counter() - started, 2)
+    return metrics
+
+
+def format_table(name: str, metrics: dict[str, Any]) -> str:
+    """The scalar metrics as an aligned two-column table."""
+    rows = [(key, value) for key, value in metrics.items() if isinstance(value, (int, float))]
+    width = max(len(key) for key, _ in rows)
+    lines = [f"{name}", "-" * (width + 14)]
+    for key, value in rows:
+        lines.append(f"{key:<{width}}  {value:>12.4f}" if isinstance(value, float) else f"{key:<{width}}  {value:>12}")
+    if "kl_per_dim" in metrics:
+        lines.append(f"{'kl_per_dim':<{width}}  " + " ".join(f"{v:.2f}" for v in metrics["kl_per_dim"]))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m vae.evaluate",
+        description="Evaluate a checkpoint on the test set and store the metrics in it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--k", type=int, default=5000, help="importance samples for the NLL (0 skips it)")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N test images (0 = all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-save", action="store_true", help="print only; leave the checkpoint untouched")
+    args = parser.parse_args(argv)
+    try:
+        model = load(args.checkpoint, device=args.device)
+        dataset = model.checkpoint.dataset.get("name", "mnist")
+        x, y = load_dataset(dataset, "test")
+    except (CheckpointError, DatasetError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.limit:
+        x, y = x[: args.limit], y[: args.limit]
+    binarized = model.checkpoint.training is not None and model.checkpoint.training.binarize == "dynamic"
+    if binarized:  # the likelihood benchmark's convention: the test set binarised once, with a fixed seed
+        x = torch.bernoulli(x, generator=torch.Generator().manual_seed(args.seed))
+    metrics = evaluate(model, x.to(args.device), y.to(args.device), k=args.k, seed=args.seed)
+    metrics["test_binarized"] = binarized
+    print(format_table(str(args.checkpoint), metrics))
+    if not args.no_save:
+        update_metrics(args.checkpoint, metrics)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

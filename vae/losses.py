@@ -1,0 +1,85 @@
+"""Loss terms in nats per image: reconstruction negative log-likelihood, closed-form KL, negative ELBO.
+
+The VAE objective is the negative evidence lower bound (Kingma & Welling 2014, eq. 10):
+    -ELBO(x) = E_q(z|x)[-log p(x|z)] + KL(q(z|x) || N(0, I)),
+with the KL between a diagonal Gaussian and the standard normal in closed form (their appendix B):
+    KL = -1/2 * sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from vae.config import ModelConfig
+
+
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) for each latent dimension: (B, D) -> (B, D)."""
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) per image: (B, D) -> (B,)."""
+    return kl_per_dimension(mu, logvar).sum(dim=1)
+
+
+def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """-log p(x|z) per image in nats: (B, 1, 28, 28) logits and targets -> (B,).
+
+    Bernoulli: binary cross-entropy summed over pixels (on grey levels this is the usual continuous
+    relaxation). Gaussian: the full negative log density with the config's fixed std, so ELBOs of the two
+    likelihoods are both proper bounds (their values are not comparable with each other).
+    """
+    if config.likelihood == "bernoulli":
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    std = config.gaussian_std
+    squared = (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
+    pixels = x[0].numel()
+    return 0.5 * squared / std**2 + pixels * (math.log(std) + 0.5 * math.log(2 * math.pi))
+
+
+def autoencoder_loss(logits: torch.Tensor, x: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """Per-image training loss of the plain autoencoder: summed squared error (L2), or BCE if asked."""
+    if config.likelihood == "bernoulli":
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    return (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
+
+
+@dataclass
+class LossTerms:
+    """Batch means (nats per image) of the objective and its parts; ``loss`` is what gets minimised."""
+
+    loss: torch.Tensor  # reconstruction + beta * kl, averaged over the batch
+    reconstruction: torch.Tensor
+    kl: torch.Tensor  # zero for the autoencoder
+    elbo_loss: torch.Tensor  # reconstruction + kl: the negative ELBO at beta = 1 (the AE: its loss)
+
+
+def negative_elbo(
+    logits: torch.Tensor,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    config: ModelConfig,
+    beta: float = 1.0,
+) -> LossTerms:
+    """The beta-weighted negative ELBO of a VAE batch, from its forward pass (logits, mu, logvar)."""
+    reconstruction = reconstruction_nll(logits, x, config).mean()
+    kl = kl_divergence(mu, logvar).mean()
+    return LossTerms(reconstruction + beta * kl, reconstruction, kl, reconstruction + kl)
+
+
+def model_loss(model: torch.nn.Module, x: torch.Tensor, beta: float = 1.0) -> LossTerms:
+    """Run ``model`` on ``x`` and return its training loss terms, for either kind of latent model."""
+    config: ModelConfig = model.config
+    if config.kind == "vae":
+        logits, mu, logvar = model(x)
+        return negative_elbo(logits, x, mu, logvar, config, beta)
+    logits, _ = model(x)
+    reconstruction = autoencoder_loss(logits, x, config).mean()
+    zero = torch.zeros((), device=x.device)
+    return LossTerms(reconstruction, reconstruction, zero, reconstruction)
