@@ -61,7 +61,7 @@ def test_missing_datasets_say_what_to_do(tmp_path, monkeypatch):
 
     monkeypatch.setattr(import_torchvision().datasets, "FashionMNIST", offline)
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
-    with pytest.raises(DatasetError, match="Fashion-MNIST is not in .* could not be downloaded"):
+    with pytest.raises(DatasetError, match=r"Fashion-MNIST is not in .* could not be downloaded"):
         load_dataset("fashion-mnist")
     with pytest.raises(DatasetError, match="MNIST is missing"):
         load_mnist("test")

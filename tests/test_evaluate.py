@@ -25,7 +25,9 @@ def test_iwae_nll_is_at_or_below_the_negative_elbo(trained, mnist_small):
     model = load(trained)
     x = mnist_small[2][:64]
     with torch.inference_mode():
-        elbo = torch.stack([per_image_scores(model, x, torch.Generator().manual_seed(s))["neg_elbo"] for s in range(50)])
+        elbo = torch.stack(
+            [per_image_scores(model, x, torch.Generator().manual_seed(s))["neg_elbo"] for s in range(50)]
+        )
         nll = iwae_nll(model, x, k=200, generator=torch.Generator().manual_seed(0))
     assert nll.shape == (64,)
     assert float(nll.mean()) <= float(elbo.mean())  # the bound tightens with k

@@ -17,7 +17,9 @@ def _weights(path):
 
 
 def test_fit_lowers_the_loss_and_records_history(tmp_path, tiny_vae_config, mnist_small):
-    record = fit(tiny_vae_config, TrainConfig(epochs=3, batch_size=64), tmp_path / "run", data=mnist_small, progress=False)
+    record = fit(
+        tiny_vae_config, TrainConfig(epochs=3, batch_size=64), tmp_path / "run", data=mnist_small, progress=False
+    )
     losses = [entry["valid_loss"] for entry in record.history]
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert record.progress["finished"] and record.progress["stop_reason"] == "completed all epochs"
@@ -35,7 +37,15 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, tiny_v
             stop.set("test")
 
     with pytest.raises(TrainingInterrupted, match="holds epoch 2"):
-        fit(tiny_vae_config, config, tmp_path / "split", data=mnist_small, progress=False, on_epoch=interrupt_after_epoch_2, stop=stop)
+        fit(
+            tiny_vae_config,
+            config,
+            tmp_path / "split",
+            data=mnist_small,
+            progress=False,
+            on_epoch=interrupt_after_epoch_2,
+            stop=stop,
+        )
     assert read_checkpoint(tmp_path / "split").progress["epoch"] == 2
     record = fit(tiny_vae_config, config, tmp_path / "split", data=mnist_small, progress=False, resume=True)
     assert [e["epoch"] for e in record.history] == [1, 2, 3]
@@ -48,8 +58,14 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, tiny_v
 def test_nan_in_the_data_stops_with_a_clear_message(tmp_path, tiny_vae_config, mnist_small):
     train_x, train_y, valid_x, valid_y = (t.clone() for t in mnist_small)
     train_x[17, 0, 5, 5] = float("nan")
-    with pytest.raises(TrainingError, match="NaN or infinite pixels .* image 17"):
-        fit(tiny_vae_config, TrainConfig(epochs=1), tmp_path / "run", data=(train_x, train_y, valid_x, valid_y), progress=False)
+    with pytest.raises(TrainingError, match=r"NaN or infinite pixels .* image 17"):
+        fit(
+            tiny_vae_config,
+            TrainConfig(epochs=1),
+            tmp_path / "run",
+            data=(train_x, train_y, valid_x, valid_y),
+            progress=False,
+        )
 
 
 def test_a_diverging_loss_keeps_the_last_good_checkpoint(tmp_path, tiny_vae_config, mnist_small, monkeypatch):
@@ -82,7 +98,9 @@ def test_early_stopping_and_the_best_weights(tmp_path, mnist_small):
 
 def test_classifier_trains(tmp_path, mnist_small):
     config = ModelConfig(kind="classifier", hidden=(32,), channels=(8, 16))
-    record = fit(config, TrainConfig(epochs=2, batch_size=64, lr=3e-3), tmp_path / "clf", data=mnist_small, progress=False)
+    record = fit(
+        config, TrainConfig(epochs=2, batch_size=64, lr=3e-3), tmp_path / "clf", data=mnist_small, progress=False
+    )
     assert record.history[-1]["valid_error_rate"] < 0.35
 
 
