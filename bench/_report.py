@@ -1,0 +1,27 @@
+"""Write a benchmark's section into BENCHMARKS.md between its own markers, leaving the rest alone."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+
+
+def command_line() -> str:
+    """The command that produced the numbers, as a reader would type it."""
+    return "python " + " ".join([Path(sys.argv[0]).as_posix().split("/work/main/")[-1], *sys.argv[1:]])
+
+
+def write_section(name: str, body: str, path: Path = BENCHMARKS) -> None:
+    """Replace the text between <!-- name:begin --> and <!-- name:end --> (appended if absent)."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    block = f"{begin}\n{body.strip()}\n{end}"
+    header = (
+        "# Benchmarks\n\nEvery number below comes from a run on a 2-core CPU machine; each section names its command.\n"
+    )
+    text = path.read_text() if path.exists() else header
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
