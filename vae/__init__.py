@@ -41,6 +41,10 @@ _EXPORTS = {
     "Classifier": "vae.models",
     "build_model": "vae.models",
     "fit": "vae.train",
+    "ImageError": "vae.images",
+    "PreparedImage": "vae.images",
+    "prepare_image": "vae.images",
+    "sample_quality": "vae.metrics",
 }
 
 
@@ -64,7 +68,9 @@ __all__ = [
     "Classifier",
     "ConfigError",
     "DatasetError",
+    "ImageError",
     "ModelConfig",
+    "PreparedImage",
     "TrainConfig",
     "build_model",
     "decode_batched",
@@ -81,10 +87,12 @@ __all__ = [
     "load_dataset",
     "load_mnist",
     "negative_elbo",
+    "prepare_image",
     "project_2d",
     "read_checkpoint",
     "reconstruction_nll",
     "sample_prior",
+    "sample_quality",
     "save_checkpoint",
     "scan_checkpoints",
     "traverse",
