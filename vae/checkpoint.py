@@ -4,6 +4,12 @@ Loading validates everything and rebuilds the model; any problem raises :class:`
 file and the problem. Nothing is ever unpickled. Saving is atomic at the folder level: the new checkpoint
 is written into a temporary sibling folder, then swapped in with two renames; if the process dies between
 them, the previous checkpoint is found as ``.NAME.old`` and restored on the next read.
+
+Test hook: with the environment variable ``VAE_SLOW_CHECKPOINT_WRITE_SECONDS`` set to a number of seconds,
+:func:`save_checkpoint` prints ``checkpoint-write: STAGE PATH`` to stderr at each stage and then sleeps that
+long: after the weights are staged (``staged-weights``), and between the two renames (``between-renames``),
+so a test can kill a training process in the middle of a write. ``started`` and ``finished`` are printed
+without a pause. Unset (the normal case), nothing is printed and nothing waits.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import datetime as _dt
 import json
 import os
 import shutil
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +97,16 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
+def _write_pause(stage: str, path: Path, pause: bool = True) -> None:
+    """The test hook described in the module docstring."""
+    seconds = os.environ.get("VAE_SLOW_CHECKPOINT_WRITE_SECONDS")
+    if not seconds:
+        return
+    print(f"checkpoint-write: {stage} {path}", file=sys.stderr, flush=True)
+    if pause:
+        time.sleep(float(seconds))
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -124,9 +142,11 @@ def save_checkpoint(
         shutil.rmtree(stale, ignore_errors=True)
     staging = path.parent / f".{path.name}.tmp-{os.getpid()}"
     staging.mkdir()
+    _write_pause("started", path, pause=False)
     tensors = {k: v.detach().cpu().contiguous() for k, v in (weights or model.state_dict()).items()}
     save_file(tensors, staging / WEIGHTS_FILE, metadata={"format_version": str(FORMAT_VERSION)})
     _fsync(staging / WEIGHTS_FILE)
+    _write_pause("staged-weights", path)
     if training_state is not None:
         state = {k: v.detach().cpu().contiguous() for k, v in training_state.items()}
         save_file(state, staging / STATE_FILE)
@@ -137,9 +157,11 @@ def save_checkpoint(
         shutil.rmtree(old)
     if path.exists():
         os.rename(path, old)
+        _write_pause("between-renames", path)
     os.rename(staging, path)
     shutil.rmtree(old, ignore_errors=True)
     _fsync(path.parent)
+    _write_pause("finished", path, pause=False)
     return record
 
 
