@@ -1,0 +1,32 @@
+"""The latent-space explorer for autoencoders and VAEs: ``streamlit run app.py``.
+
+This script only sets the page up, draws the shared sidebar and hands over to the page the user opened;
+the pages live in views/, their logic in explorer/. Checkpoints are read from $VAE_CHECKPOINTS, else from
+the repository's checkpoints/ folder.
+
+Why views/ and not pages/: Streamlit treats a folder named pages/ beside the main script as an old-style
+multipage app until st.navigation has run once in the process. On a freshly started server, the first
+visitor who opens a deep link such as /sliders then gets that page's file run on its own, without this
+script (no sidebar, no page config), and AppTest runs every rerun that way.
+"""
+
+import streamlit as st
+
+from explorer import ui
+
+st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
+ui.setup_logging()
+ui.configure_torch()
+
+PAGES = [
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/sliders.py", title="Latent sliders", icon=":material/tune:"),
+    st.Page("views/reconstruct.py", title="Reconstruct", icon=":material/compare:"),
+    st.Page("views/interpolate.py", title="Interpolate", icon=":material/timeline:"),
+    st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("views/sampling.py", title="AE vs VAE sampling", icon=":material/casino:"),
+]
+
+page = st.navigation(PAGES)
+ui.guard(ui.sidebar)
+page.run()

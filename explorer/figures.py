@@ -1,0 +1,282 @@
+"""Plotly figures and PNG pictures for the pages: plain functions of arrays, so tests need no browser.
+
+Digits are always enlarged by whole-pixel blocks (nearest neighbour), never smoothed: a 28x28 digit blown
+up with interpolation looks blurred and hides exactly the pixels a person wants to inspect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from vae.images import image_grid, image_strip, png_bytes
+
+DIGIT_COLORS: tuple[str, ...] = tuple(qualitative.D3[:10])  # ten distinct hues, one per digit
+PRIOR_RADII = (1, 2, 3)
+DIVERGING = "RdBu_r"  # red = ink the model added, blue = ink it lost, white = exact
+_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Pictures
+
+
+def digit_png(image: np.ndarray, scale: int = 10) -> bytes:
+    """One digit as a crisp PNG, each pixel a scale x scale block (28 -> 280 px at the default)."""
+    return png_bytes(np.asarray(image).reshape(28, 28), scale=scale)
+
+
+def strip_png(images: Sequence[np.ndarray] | np.ndarray, scale: int = 4, pad: int = 2) -> bytes:
+    """Digits side by side in one row, separated by thin white gaps."""
+    return png_bytes(image_strip(np.asarray(images).reshape(-1, 28, 28), pad=pad), scale=scale)
+
+
+def grid_png(images: np.ndarray, columns: int, scale: int = 3, pad: int = 2) -> bytes:
+    """Digits tiled row by row; pad=0 gives a seamless manifold picture."""
+    return png_bytes(image_grid(np.asarray(images).reshape(-1, 28, 28), columns=columns, pad=pad), scale=scale)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Latent space
+
+
+def latent_scatter(
+    points: np.ndarray,
+    labels: np.ndarray,
+    indices: np.ndarray | None = None,
+    *,
+    title: str = "",
+    axis_titles: tuple[str, str] = ("z0", "z1"),
+    prior_origin: tuple[float, float] | None = None,
+    marker_size: float = 3.0,
+    webgl: bool = True,
+    height: int = 460,
+) -> go.Figure:
+    """Codes on the plane, one trace (and colour) per digit; each point's customdata is its test-set index.
+
+    With ``prior_origin`` the prior's 1-, 2- and 3-sigma circles are drawn around it. WebGL keeps 10k points
+    responsive to pan and select; pass ``webgl=False`` for small sets or where WebGL is unavailable.
+    """
+    points = np.asarray(points, dtype=np.float32)
+    labels = np.asarray(labels)
+    indices = np.arange(len(points)) if indices is None else np.asarray(indices)
+    trace = go.Scattergl if webgl else go.Scatter
+    fig = go.Figure()
+    for digit in range(10):
+        mask = labels == digit
+        fig.add_trace(
+            trace(
+                x=points[mask, 0],
+                y=points[mask, 1],
+                mode="markers",
+                name=str(digit),
+                customdata=indices[mask],
+                marker={"size": marker_size, "color": DIGIT_COLORS[digit], "opacity": 0.7},
+                hovertemplate=f"digit {digit}<br>test image #%{{customdata}}<extra></extra>",
+            )
+        )
+    if prior_origin is not None:
+        add_prior_circles(fig, prior_origin)
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=_MARGIN,
+        legend={"title": "digit", "itemsizing": "constant"},
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        dragmode="select",
+    )
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)  # circles must look round
+    return fig
+
+
+def add_prior_circles(fig: go.Figure, origin: tuple[float, float] = (0.0, 0.0)) -> go.Figure:
+    """The prior N(0, I)'s 1-2-3 sigma circles as layout shapes (they do not take part in selection)."""
+    cx, cy = origin
+    for radius in PRIOR_RADII:
+        fig.add_shape(
+            type="circle",
+            x0=cx - radius,
+            x1=cx + radius,
+            y0=cy - radius,
+            y1=cy + radius,
+            line={"color": "rgba(30,30,30,0.85)", "width": 1.5, "dash": "dash"},
+            layer="above",
+            name=f"{radius} sigma",
+        )
+    return fig
+
+
+def add_path(fig: go.Figure, points: np.ndarray, name: str = "path", row: int | None = None, col: int | None = None):
+    """The interpolation path as a black line with its start (circle) and end (square) marked."""
+    points = np.asarray(points)
+    symbols = ["circle", *["circle-open"] * (len(points) - 2), "square"]
+    fig.add_trace(
+        go.Scatter(
+            x=points[:, 0],
+            y=points[:, 1],
+            mode="lines+markers",
+            name=name,
+            line={"color": "black", "width": 2},
+            marker={"size": 8, "color": "black", "symbol": symbols},
+            hovertemplate="step %{pointNumber}<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    return fig
+
+
+def path_figure(
+    backgrounds: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    paths: Mapping[str, np.ndarray],
+    axis_titles: tuple[str, str] = ("z0", "z1"),
+    height: int = 380,
+) -> go.Figure:
+    """Side-by-side panels, one per model: its test codes in faint digit colours and the path on top.
+
+    ``backgrounds`` maps a panel title to (points (N, 2), labels (N,)); ``paths`` the same titles to the
+    path's projected points (steps, 2).
+    """
+    titles = list(backgrounds)
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.08)
+    for col, title in enumerate(titles, start=1):
+        points, labels = backgrounds[title]
+        for digit in range(10):
+            mask = np.asarray(labels) == digit
+            fig.add_trace(
+                go.Scatter(
+                    x=points[mask, 0],
+                    y=points[mask, 1],
+                    mode="markers",
+                    marker={"size": 3, "color": DIGIT_COLORS[digit], "opacity": 0.35},
+                    name=str(digit),
+                    legendgroup=str(digit),
+                    showlegend=col == 1,
+                    hoverinfo="skip",
+                ),
+                row=1,
+                col=col,
+            )
+        if title in paths:
+            add_path(fig, paths[title], name=f"path ({title})", row=1, col=col)
+        fig.update_xaxes(title_text=axis_titles[0], row=1, col=col)
+        fig.update_yaxes(title_text=axis_titles[1], row=1, col=col)
+    fig.update_layout(height=height, margin=_MARGIN, showlegend=False)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------------------
+# Training and evaluation
+
+
+def training_curves(history: Sequence[Mapping[str, Any]], title: str = "") -> go.Figure:
+    """Per-epoch loss (train and valid), reconstruction and KL from a checkpoint's history.
+
+    Panels whose numbers are missing (an AE has no KL) are left out; an empty history gives an empty figure.
+    """
+    panels = [("loss", "loss"), ("reconstruction", "reconstruction"), ("kl", "KL")]
+    panels = [
+        (key, name)
+        for key, name in panels
+        if any(isinstance(h.get(f"{split}_{key}"), (int, float)) for h in history for split in ("train", "valid"))
+    ]
+    if _all_kl_zero(history):
+        panels = [p for p in panels if p[0] != "kl"]
+    fig = make_subplots(rows=1, cols=max(1, len(panels)), subplot_titles=[name for _, name in panels])
+    for col, (key, _) in enumerate(panels, start=1):
+        for split, dash in (("train", "solid"), ("valid", "dot")):
+            rows = [h for h in history if isinstance(h.get(f"{split}_{key}"), (int, float))]
+            if rows:
+                fig.add_trace(
+                    go.Scatter(
+                        x=[h.get("epoch", i + 1) for i, h in enumerate(rows)],
+                        y=[h[f"{split}_{key}"] for h in rows],
+                        mode="lines+markers",
+                        name=split,
+                        legendgroup=split,
+                        showlegend=col == 1,
+                        line={"dash": dash, "color": "#1f77b4" if split == "train" else "#ff7f0e"},
+                    ),
+                    row=1,
+                    col=col,
+                )
+        fig.update_xaxes(title_text="epoch", row=1, col=col)
+    fig.update_layout(title=title, height=280, margin={**_MARGIN, "t": 60}, legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def _all_kl_zero(history: Sequence[Mapping[str, Any]]) -> bool:
+    """True when every recorded KL is 0: a plain autoencoder, whose KL panel would be a flat line."""
+    values = [h.get(k) for h in history for k in ("train_kl", "valid_kl") if isinstance(h.get(k), (int, float))]
+    return bool(values) and all(v == 0 for v in values)
+
+
+def error_figure(errors: Mapping[str, np.ndarray], height: int = 300) -> go.Figure:
+    """Signed error maps (reconstruction minus original) side by side on one diverging scale [-1, 1]."""
+    titles = list(errors)
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.05)
+    for col, title in enumerate(titles, start=1):
+        fig.add_trace(
+            go.Heatmap(
+                z=np.asarray(errors[title]).reshape(28, 28),
+                zmin=-1.0,
+                zmax=1.0,
+                zmid=0.0,
+                colorscale=DIVERGING,
+                showscale=col == len(titles),
+                colorbar={"title": "error", "len": 0.9},
+                hovertemplate="row %{y}, column %{x}<br>error %{z:.2f}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
+        fig.update_xaxes(constrain="domain", row=1, col=col, **bare)
+        # Row 0 is the top of an image; equal axis scales keep the pixels square.
+        anchor = "x" if col == 1 else f"x{col}"
+        fig.update_yaxes(autorange="reversed", scaleanchor=anchor, row=1, col=col, **bare)
+    fig.update_layout(height=height, margin=_MARGIN)
+    return fig
+
+
+def score_histogram(
+    test_scores: np.ndarray, score: float | None = None, threshold: float | None = None, height: int = 260
+) -> go.Figure:
+    """The test set's negative ELBOs as a histogram, with this image's score and the OOD cut-off marked."""
+    fig = go.Figure(
+        go.Histogram(x=np.asarray(test_scores), nbinsx=60, marker_color="#9ab", name="test images", showlegend=False)
+    )
+    if threshold is not None:
+        fig.add_vline(x=threshold, line={"color": "grey", "dash": "dot"}, annotation_text="99th pct")
+    if score is not None:
+        fig.add_vline(
+            x=score, line={"color": "#d62728", "width": 3}, annotation_text="this image", annotation_position="top left"
+        )
+    fig.update_layout(
+        height=height, margin=_MARGIN, xaxis_title="negative ELBO (nats)", yaxis_title="test images", bargap=0.02
+    )
+    return fig
+
+
+def class_histograms(histograms: Mapping[str, Sequence[int]], height: int = 280) -> go.Figure:
+    """How often the classifier assigns each digit, one bar group per model."""
+    fig = go.Figure()
+    for name, counts in histograms.items():
+        total = max(1, sum(counts))
+        fig.add_trace(go.Bar(x=[str(d) for d in range(10)], y=[c / total for c in counts], name=name))
+    fig.update_layout(
+        barmode="group",
+        height=height,
+        margin=_MARGIN,
+        xaxis_title="digit the classifier sees",
+        yaxis_title="share of samples",
+        yaxis_tickformat=".0%",
+        legend={"orientation": "h", "y": 1.15},
+    )
+    return fig

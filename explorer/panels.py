@@ -1,0 +1,104 @@
+"""Composite displays that would make a page long: result rows, score cards, a selected point's details.
+
+Each takes ready-made results (from explorer.core / explorer.resources) and only lays them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from explorer import core, figures, resources
+from explorer.ui import KIND_NAMES
+
+_SELECTED = "explorer.map_selected"  # (kind, chart key) of the latent-map chart selected most recently
+
+
+def reconstruction_row(item: core.ReconstructionRow) -> None:
+    """One image: original, AE, VAE, posterior samples, the classifier's guesses and the outlier check."""
+    cells = st.columns([1, 1, 1, 3, 3], vertical_alignment="center")
+    for cell, picture, title in zip(
+        cells[:3], (item.original, item.ae, item.vae), ("original", "AE", "VAE"), strict=True
+    ):
+        if picture is not None:
+            cell.image(figures.digit_png(picture, 4), caption=title)
+    if item.posterior is not None:
+        cells[3].image(figures.strip_png(item.posterior, scale=3), caption="VAE posterior samples")
+    named = (("original", item.guess_original), ("AE", item.guess_ae), ("VAE", item.guess_vae))
+    guesses = [f"{title} **{g.label}** ({g.confidence:.0%})" for title, g in named if g is not None]
+    text = f"**{item.name}**  \nclassifier: {', '.join(guesses) or 'not available'}"
+    if item.check is not None:
+        verdict = ":red[**looks out of distribution**]" if item.check.out_of_distribution else "in distribution"
+        text += f"  \nnegative ELBO {item.check.score:.1f} nats, {item.check.percentile:.1f}th percentile: {verdict}"
+    cells[4].markdown(text)
+
+
+def sample_scores(column: Any, quality: dict[str, Any], stored: dict[str, Any] | None) -> None:
+    """The live sample-quality metrics as three metric cards, and the stored 10k-sample ones beneath."""
+    share, coverage, frechet = column.columns(3)
+    share.metric("Recognisable", f"{quality['recognisable_share']:.1%}", help="Classifier at least 90% sure.")
+    coverage.metric(
+        "Class coverage",
+        f"{quality['class_coverage']:.2f} nats",
+        help="Entropy of the guessed digits; log 10 = 2.30 means all ten digits equally often.",
+    )
+    if "frechet_distance" in quality:
+        frechet.metric(
+            "Frechet distance",
+            f"{quality['frechet_distance']:.1f}",
+            help=f"To {resources.FRECHET_REFERENCE:,} test images in the classifier's feature space; lower is closer.",
+        )
+    if stored:
+        samples = stored.get("samples")
+        text = f"Stored for {samples:,} samples" if isinstance(samples, int) else "Stored with the checkpoint"
+        text += f": recognisable {stored['recognisable_share']:.1%}"
+        if isinstance(stored.get("frechet_distance"), (int, float)):
+            text += f", Frechet distance {stored['frechet_distance']:.1f}"
+        column.caption(text)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Latent map selection
+
+
+def remember_selection(kind: str, chart_key: str) -> None:
+    """on_select callback: note which chart the user selected in last, so its selection wins."""
+    st.session_state[_SELECTED] = (kind, chart_key)
+
+
+def selected_point(charts: dict[str, str]) -> tuple[str, int] | None:
+    """(kind, test index) of the first selected point of the most recently used chart, if any."""
+    kind, chart_key = st.session_state.get(_SELECTED, (None, None))
+    if kind not in charts or charts[kind] != chart_key:
+        return None
+    points = st.session_state.get(chart_key, {}).get("selection", {}).get("points", [])
+    custom = [p.get("customdata") for p in points if p.get("customdata") is not None]
+    return (kind, int(np.ravel(custom[0])[0])) if custom else None
+
+
+def point_details(pair: core.Pair, kind: str, index: int) -> None:
+    """A test image, its reconstructions and its nearest neighbours in the chosen model's latent space."""
+    images, labels = resources.test_set()
+    st.subheader(f"Test image #{index} (a {labels[index]}) in the {KIND_NAMES[kind]}'s latent space")
+    cells = st.columns([1] * (1 + len(pair.kinds)) + [5])
+    cells[0].image(figures.digit_png(images[index], 4), caption="original")
+    for cell, other in zip(cells[1:], pair.kinds, strict=False):
+        reconstruction = core.reconstruct(resources.model(pair.get(other)), images[index])[0]
+        cell.image(figures.digit_png(reconstruction, 4), caption=f"{other.upper()} reconstruction")
+    near = core.nearest_neighbours(resources.codes(pair.get(kind)), index, k=8)
+    caption = "nearest neighbours in latent space, digits " + " ".join(str(labels[i]) for i in near)
+    cells[-1].image(figures.strip_png(images[near], scale=4), caption=caption)
+
+
+def decoded_planes(pair: core.Pair, n: int = 15) -> None:
+    """For 2-D latent spaces: decodes of an n x n grid, the VAE's over the prior's +-3, the AE's over its codes."""
+    for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
+        if kind == "vae":
+            lo, hi = -core.PRIOR_RANGE, core.PRIOR_RANGE
+        else:
+            lo, hi = core.ae_plane_range(resources.latent_stats(pair.get(kind)))
+        grid = core.manifold(resources.model(pair.get(kind)), lo, hi, n)
+        caption = f"{KIND_NAMES[kind]}: {n}x{n} codes over [{lo:.1f}, {hi:.1f}]²"
+        column.image(figures.grid_png(grid, columns=n, scale=2, pad=0), caption=caption)

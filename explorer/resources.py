@@ -1,0 +1,189 @@
+"""Models, the MNIST test set and everything derived from them, computed once per server process.
+
+Models and the test set are ``st.cache_resource`` (one shared object, never modified: models stay in eval
+mode and are only run under ``torch.inference_mode``; the arrays are marked read-only). Derived arrays are
+``st.cache_data`` keyed by the checkpoint's folder and a version stamp taken from its files' modification
+times, so a checkpoint re-trained or re-evaluated while the server runs is picked up on the next rerun.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer import core
+from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, Checkpoint
+
+CHECKPOINTS_ENV = "VAE_CHECKPOINTS"
+REPO = Path(__file__).resolve().parent.parent
+TSNE_POINTS = 2000  # t-SNE of all 10k codes takes minutes on two cores; a 2k subset takes ~20 s
+REFERENCE_KEYS = ("kl_per_dim", "code_variance", "code_range")
+FRECHET_REFERENCE = 2000  # test images behind the live Frechet distance; all 10k take ~10 s on a busy CPU
+
+
+def checkpoint_root() -> Path:
+    """$VAE_CHECKPOINTS, else the repository's checkpoints/ folder."""
+    return Path(os.environ.get(CHECKPOINTS_ENV) or REPO / "checkpoints")
+
+
+def _stamp(folder: Path) -> str:
+    parts = []
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        try:
+            info = (folder / name).stat()
+            parts.append(f"{info.st_mtime_ns}:{info.st_size}")
+        except OSError:
+            parts.append("-")
+    return "/".join(parts)
+
+
+def version(checkpoint: Checkpoint) -> str:
+    return _stamp(checkpoint.path)
+
+
+def _root_stamp(root: Path) -> tuple[tuple[str, str], ...]:
+    if not root.is_dir():
+        return ()
+    return tuple((p.name, _stamp(p)) for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith("."))
+
+
+@st.cache_resource(show_spinner="Checking the checkpoints…", max_entries=4)
+def _catalog(root: str, stamp: tuple[tuple[str, str], ...]) -> core.Catalog:
+    from vae.checkpoint import scan_checkpoints
+
+    return core.build_catalog(root, scan_checkpoints(root))
+
+
+def catalog() -> core.Catalog:
+    """The checkpoints under the root, rescanned only when a folder appears, vanishes or changes."""
+    root = checkpoint_root()
+    return _catalog(str(root), _root_stamp(root))
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
+def _model(path: str, stamp: str) -> torch.nn.Module:
+    from vae.checkpoint import load
+
+    return load(path).eval()
+
+
+def model(checkpoint: Checkpoint | None) -> torch.nn.Module | None:
+    """The shared, eval-mode model of a checkpoint (None for None). Read it; never train or modify it."""
+    return None if checkpoint is None else _model(str(checkpoint.path), version(checkpoint))
+
+
+@st.cache_resource(show_spinner="Loading the MNIST test set…")
+def test_set() -> tuple[np.ndarray, np.ndarray]:
+    """The 10k MNIST test images (N, 28, 28) float32 and labels (N,), both read-only."""
+    from vae.data import load_mnist
+
+    images, labels = load_mnist("test")
+    x, y = images[:, 0].numpy().copy(), labels.numpy().copy()
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+@st.cache_data(show_spinner="Encoding the test set…", max_entries=16)
+def _codes(path: str, stamp: str) -> np.ndarray:
+    from vae.latent import embed_batched
+
+    x = torch.from_numpy(test_set()[0].copy()).unsqueeze(1)
+    return embed_batched(_model(path, stamp), x).numpy()
+
+
+def codes(checkpoint: Checkpoint) -> np.ndarray:
+    """The test set's codes (N, D): the AE's code or the VAE's posterior mean."""
+    return _codes(str(checkpoint.path), version(checkpoint))
+
+
+@st.cache_data(show_spinner="Measuring the latent dimensions…", max_entries=16)
+def _latent_stats(path: str, stamp: str) -> dict[str, Any]:
+    from vae.evaluate import latent_statistics
+
+    model = _model(path, stamp)
+    stored = {k: model.checkpoint.metrics[k] for k in REFERENCE_KEYS if k in model.checkpoint.metrics}
+    wanted = REFERENCE_KEYS if model.config.kind == "vae" else REFERENCE_KEYS[1:]
+    if all(k in stored for k in wanted):
+        return stored
+    # Not evaluated yet: measure on the test set ourselves (about a second), keeping what was stored.
+    x = torch.from_numpy(test_set()[0].copy()).unsqueeze(1)
+    return {**latent_statistics(model, x), **stored}
+
+
+def latent_stats(checkpoint: Checkpoint) -> dict[str, Any]:
+    """KL per dimension (VAE), code variance and code range over the test set, as vae.evaluate stores them."""
+    return _latent_stats(str(checkpoint.path), version(checkpoint))
+
+
+@st.cache_data(show_spinner="Fitting the PCA projection…", max_entries=16)
+def _projection(path: str, stamp: str) -> core.Projection:
+    return core.pca_projection(_codes(path, stamp))
+
+
+def projection(checkpoint: Checkpoint) -> core.Projection:
+    """The 2-D view shared by the latent map and the interpolation path (PCA, or the codes for z = 2)."""
+    return _projection(str(checkpoint.path), version(checkpoint))
+
+
+@st.cache_data(show_spinner=f"Running t-SNE on {TSNE_POINTS:,} codes; this takes a while the first time…")
+def _tsne(path: str, stamp: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from vae.latent import project_2d
+
+    subset = np.sort(np.random.default_rng(seed).permutation(len(test_set()[0]))[:TSNE_POINTS])
+    return subset, project_2d(_codes(path, stamp)[subset], "tsne", seed=seed)
+
+
+def tsne(checkpoint: Checkpoint, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(test-set indices, t-SNE points) for a seeded subset of TSNE_POINTS codes."""
+    return _tsne(str(checkpoint.path), version(checkpoint), seed)
+
+
+@st.cache_data(show_spinner="Scoring the test set…", max_entries=8)
+def _test_scores(path: str, stamp: str) -> np.ndarray:
+    return core.neg_elbo_scores(_model(path, stamp), test_set()[0], seed=0)
+
+
+def test_scores(checkpoint: Checkpoint) -> np.ndarray:
+    """The VAE's single-sample negative ELBO of each test image (N,), the reference for outlier checks."""
+    return _test_scores(str(checkpoint.path), version(checkpoint))
+
+
+@st.cache_data(show_spinner="Computing the classifier's reference features…", max_entries=4)
+def _reference_features(path: str, stamp: str) -> np.ndarray:
+    from vae.metrics import classifier_features
+
+    x = torch.from_numpy(test_set()[0][:FRECHET_REFERENCE].copy()).unsqueeze(1)
+    return classifier_features(_model(path, stamp), x).numpy()
+
+
+@st.cache_data(show_spinner="Scoring the samples…", max_entries=32)
+def _quality(path: str, stamp: str, classifier_path: str, classifier_stamp: str, n: int, seed: int) -> dict:
+    images = core.prior_images(_model(path, stamp), n, seed)
+    reference = _reference_features(classifier_path, classifier_stamp)
+    return core.sample_quality(images, _model(classifier_path, classifier_stamp), reference)
+
+
+def sample_quality(checkpoint: Checkpoint, classifier: Checkpoint, n: int, seed: int) -> dict[str, Any]:
+    """vae.metrics.sample_quality of n seeded prior samples, with the Frechet distance to the test set."""
+    return _quality(str(checkpoint.path), version(checkpoint), str(classifier.path), version(classifier), n, seed)
+
+
+def map_points(checkpoint: Checkpoint, method: str) -> tuple[np.ndarray, np.ndarray, tuple | None, tuple[str, str]]:
+    """What the latent map draws: (points (N, 2), test indices (N,), prior origin or None, axis titles).
+
+    PCA (or the codes themselves for z = 2) maps the prior N(0, I) to a unit Gaussian around ``origin``;
+    t-SNE is not linear, so it gets no prior circles.
+    """
+    if method == "tsne":
+        indices, points = tsne(checkpoint)
+        return points, indices, None, ("t-SNE 1", "t-SNE 2")
+    view = projection(checkpoint)
+    points = view(codes(checkpoint))
+    axes = ("z0", "z1") if view.name == "z" else ("PC 1", "PC 2")
+    return points, np.arange(len(points)), view.origin, axes

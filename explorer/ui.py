@@ -1,0 +1,229 @@
+"""Widgets shared by several pages, and ``guard``, which keeps tracebacks off the page.
+
+A page calls ``guard(main)``; a fragment is decorated with ``@guarded`` (a fragment rerun does not pass
+through the page's guard). Either way an unexpected exception becomes one short ``st.error`` and the full
+traceback goes to the server log.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer import core, figures, resources, state
+from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES, png_bytes
+
+log = logging.getLogger("explorer")
+F = TypeVar("F", bound=Callable[..., Any])
+KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE"}
+DIGIT_SCALE = 10  # 28 px -> 280 px
+
+
+def guard(body: Callable[[], Any]) -> None:
+    """Run a page body; an unexpected exception is logged and shown as one short error, never a traceback."""
+    try:
+        body()
+    except Exception as error:  # Streamlit's own rerun/stop signals are BaseExceptions and pass through
+        log.exception("page failed")
+        st.error(
+            f"Something went wrong here ({type(error).__name__}). The rest of the app still works; "
+            "the details are in the server log."
+        )
+
+
+def guarded(fn: F) -> F:
+    """``guard`` as a decorator, for fragments (put it under ``@st.fragment``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        guard(lambda: fn(*args, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging() -> None:
+    """Send the explorer's log (tracebacks of failed pages) to stderr beside Streamlit's own.
+
+    EXPLORER_TIMING=1 also logs how long the slider panel takes per rerun (at DEBUG).
+    """
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG if os.environ.get("EXPLORER_TIMING") else logging.INFO)
+        log.propagate = False
+
+
+def configure_torch() -> None:
+    """One intra-op thread per request unless $EXPLORER_TORCH_THREADS says otherwise.
+
+    Measured on the shared two-core machine: with torch's default (2 threads) classifying one digit took
+    ~150 ms median under load, with 1 thread 0.5 ms; even encoding the whole test set was faster. The
+    server already runs one script thread per session, so more threads per call only oversubscribe.
+    """
+    wanted = int(os.environ.get("EXPLORER_TORCH_THREADS", "1"))
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Model pair
+
+
+def current_pair() -> core.Pair | None:
+    catalog = resources.catalog()
+    size = state.latent_size(list(catalog.pairs))
+    return catalog.pairs.get(size) if size is not None else None
+
+
+def require_pair(*kinds: str) -> core.Pair:
+    """The chosen model pair; stops the page with a hint when it lacks the model kinds the page needs."""
+    pair = current_pair()
+    missing = [KIND_NAMES[k] for k in kinds or ("ae", "vae") if pair is None or pair.get(k) is None]
+    if pair is None or (kinds and missing):
+        root = resources.checkpoint_root()
+        st.warning(
+            f"No usable {' and '.join(missing) or 'model'} checkpoint under `{root}` for this latent size. "
+            "Train one (see the README) or pick another latent size in the sidebar."
+        )
+        st.stop()
+    return pair  # type: ignore[return-value]
+
+
+def sidebar() -> None:
+    """The latent-size selector every page shares, and which checkpoints it resolves to."""
+    catalog = resources.catalog()
+    sizes = sorted(catalog.pairs)
+    with st.sidebar:
+        if not sizes:
+            st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
+        else:
+            key = "sidebar.latent_size"
+            if st.session_state.get(key) not in sizes:  # first run, or that size's checkpoints vanished
+                st.session_state[key] = state.latent_size(sizes)
+            size = st.radio(
+                "Latent size",
+                sizes,
+                format_func=lambda d: f"{d} dimensions",
+                key=key,
+                horizontal=True,
+                help="Every page uses the autoencoder and the VAE of this latent size.",
+            )
+            state.set_latent_size(size)
+            pair = catalog.pairs[size]
+            st.caption(" · ".join(f"{KIND_NAMES[k]}: `{pair.get(k).name}`" for k in pair.kinds))
+        if catalog.classifier is None:
+            st.caption("No classifier checkpoint: digit guesses and sample scores are off.")
+        if catalog.broken:
+            st.caption(f"{len(catalog.broken)} checkpoint(s) could not be loaded; see Home.")
+
+
+def classifier() -> Any:
+    """The digit classifier model, or None when its checkpoint is missing or broken."""
+    return resources.model(resources.catalog().classifier)
+
+
+def kind_picker(pair: core.Pair, key: str, label: str = "Model") -> str:
+    """AE or VAE (only those the pair has); VAE first, as it is the one that can be sampled from."""
+    options = [k for k in ("vae", "ae") if pair.get(k) is not None]
+    return st.radio(label, options, format_func=KIND_NAMES.get, horizontal=True, key=key)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Images
+
+
+def digit(image: np.ndarray, caption: str | None = None, scale: int = DIGIT_SCALE) -> None:
+    """A digit enlarged with crisp square pixels (never smoothed)."""
+    st.image(figures.digit_png(image, scale), caption=caption)
+
+
+def guess_text(guess: core.Guess | None) -> str:
+    return (
+        "no classifier checkpoint" if guess is None else f"classifier sees **{guess.label}** ({guess.confidence:.0%})"
+    )
+
+
+def upload_box(key: str, label: str = "Upload digit images", multiple: bool = True) -> list[str]:
+    """A file uploader whose files are prepared and kept in the session; refused files get one error each.
+
+    Returns the ids of this uploader's usable files (the session keeps up to state.MAX_UPLOADS of them).
+    """
+    files = st.file_uploader(
+        label,
+        type=list(UPLOAD_TYPES),
+        accept_multiple_files=multiple,
+        key=key,
+        help=f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_UPLOAD_MB} MB each. A photo or scan of one digit works: "
+        "it is converted to white-on-black, cropped, scaled into 20x20 and centred, like MNIST.",
+    )
+    st.caption(f"PNG, JPEG, BMP, GIF or WebP · up to {MAX_UPLOAD_MB} MB per file · one digit per image")
+    ids, errors = state.store_uploads(files if isinstance(files, list) else [files] if files else [])
+    for message in errors:
+        st.error(message)
+    for upload_id in ids:
+        prepared = state.upload(upload_id)
+        if prepared is not None and not prepared.has_ink:
+            st.warning(f"{prepared.name}: no ink found; the image looks blank, so it is used as an empty digit.")
+    return ids
+
+
+def show_steps(upload_id: str) -> None:
+    """The preparation steps of one upload, in order, each at its natural size."""
+    prepared = state.upload(upload_id)
+    if prepared is None:
+        return
+    columns = st.columns(len(prepared.steps))
+    for column, (title, picture) in zip(columns, prepared.steps, strict=True):
+        scale = max(1, 112 // max(picture.shape))  # tiny steps (28x28) are enlarged to stay visible
+        column.image(png_bytes(picture, scale), caption=title)
+
+
+def resolve(choice: state.ImageChoice) -> tuple[np.ndarray, str]:
+    """The (28, 28) image and a caption for a chosen test image or upload."""
+    if choice.source == "upload":
+        prepared = state.upload(str(choice.key))
+        if prepared is None:
+            raise KeyError(choice.key)
+        return prepared.image, state.upload_labels().get(str(choice.key), prepared.name)
+    images, labels = resources.test_set()
+    index = int(choice.key)
+    return images[index], f"test image #{index} (a {labels[index]})"
+
+
+def image_picker(key: str, default_digit: int = 0, uploads: bool = True) -> tuple[np.ndarray, str]:
+    """Pick a test image (digit + which example) or an upload; returns (image (28, 28), caption)."""
+    sources = ["Test image", "Upload"] if uploads else ["Test image"]
+    source = st.radio("Image", sources, horizontal=True, key=f"{key}.source", label_visibility="collapsed")
+    if source == "Upload":
+        new = upload_box(f"{key}.uploader", label="Upload a digit image", multiple=False)
+        labels = state.upload_labels()
+        if not labels:
+            st.info("Upload an image above; until then a test image is used.")
+        else:
+            default = new[-1] if new else next(reversed(labels))
+            upload_id = st.selectbox(
+                "Upload",
+                list(labels),
+                index=list(labels).index(default),
+                format_func=labels.get,
+                key=f"{key}.upload.{default}",  # a new upload becomes the selection
+            )
+            choice = state.ImageChoice("upload", upload_id)
+            state.choose_image(choice)
+            return resolve(choice)
+    _, test_labels = resources.test_set()
+    left, right = st.columns(2)
+    digit_value = left.selectbox("Digit", range(10), index=default_digit, key=f"{key}.digit")
+    candidates = np.flatnonzero(test_labels == digit_value)
+    nth = right.number_input("Example", min_value=0, max_value=len(candidates) - 1, value=0, step=1, key=f"{key}.nth")
+    choice = state.ImageChoice("test", int(candidates[int(nth)]))
+    state.choose_image(choice)
+    return resolve(choice)

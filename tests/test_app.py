@@ -1,0 +1,237 @@
+"""The Streamlit app end to end through streamlit.testing's AppTest (no browser), on the real checkpoints.
+
+The app reads $VAE_CHECKPOINTS (default: the repository's checkpoints/), so these tests run against the
+shipped models unless told otherwise; they are skipped when no AE/VAE pair and classifier are there. Models
+and derived arrays are cached per process, so only the first test that needs them pays for loading them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+ROOT = Path(os.environ.get("VAE_CHECKPOINTS") or REPO / "checkpoints")
+PAGES = ["views/home.py", "views/sliders.py", "views/reconstruct.py", "views/interpolate.py"]
+PAGES += ["views/latent_map.py", "views/sampling.py"]
+TIMEOUT = 120  # the first run loads models and encodes the test set on a shared two-core machine
+
+
+def _catalog():
+    from explorer.core import build_catalog
+    from vae.checkpoint import scan_checkpoints
+
+    return build_catalog(ROOT, scan_checkpoints(ROOT))
+
+
+CATALOG = _catalog()
+SIZES = sorted(d for d, pair in CATALOG.pairs.items() if pair.ae is not None and pair.vae is not None)
+pytestmark = pytest.mark.skipif(
+    not SIZES or CATALOG.classifier is None,
+    reason=f"no AE/VAE pair and classifier under {ROOT} (train them, or set VAE_CHECKPOINTS)",
+)
+
+
+def app(size: int | None = None, page: str | None = None):
+    """A fresh session: run once, pick the latent size in the sidebar, open ``page``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if size is not None:
+        at.radio(key="sidebar.latent_size").set_value(size).run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def assert_clean(at) -> None:
+    """No exception element and no error box (the page guard turns exceptions into st.error)."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize(("page", "size"), [(p, s) for p in PAGES for s in SIZES])
+def test_every_page_renders(page, size):
+    at = app(size, page)
+    assert_clean(at)
+    assert at.title, f"{page} (z={size}) shows no title"
+
+
+def test_home_lists_models_links_and_curves():
+    at = app(max(SIZES))
+    assert_clean(at)
+    assert len(at.get("page_link")) == 5
+    assert len(at.get("plotly_chart")) == 2  # the AE's and the VAE's training curves
+    assert any("vae-z" in s.value or "VAE" in s.value for s in at.subheader)
+
+
+def decoded_url(at) -> str:
+    (image,) = [i for i in at.image if i.captions == ["decoded code"]]
+    return image.value[0]  # the media URL is a hash of the PNG's bytes
+
+
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_sliders_match_latent_size_and_move_the_image(kind):
+    for size in SIZES:
+        at = app(size, "views/sliders.py")
+        at.radio(key="sliders.kind").set_value(kind).run()
+        assert_clean(at)
+        assert len(at.slider) == size
+        before = decoded_url(at)
+        slider = at.slider[0]  # the most important dimension
+        slider.set_value(slider.proto.max).run()
+        assert_clean(at)
+        assert decoded_url(at) != before, "moving a slider did not change the decoded image"
+
+
+def test_sliders_start_from_an_encoding_and_a_prior_draw():
+    at = app(max(SIZES), "views/sliders.py")
+
+    def values():
+        return [s.value for s in at.slider]
+
+    def button(prefix):
+        return next(b for b in at.button if b.label.startswith(prefix))
+
+    assert all(v == 0 for v in values())
+    button("Encode").click().run()
+    encoded = values()
+    assert any(v != 0 for v in encoded)
+    button("Draw").click().run()
+    assert values() != encoded
+    button("Set all to 0").click().run()
+    assert all(v == 0 for v in values())
+    assert_clean(at)
+
+
+def scanned_digit_png(image: np.ndarray) -> bytes:
+    """A 28x28 MNIST digit as a 200x200 dark-on-light PNG on slightly grey paper, like a scan."""
+    from PIL import Image
+
+    big = Image.fromarray((image * 255).astype(np.uint8)).resize((200, 200), Image.Resampling.BILINEAR)
+    paper = 235 - (np.asarray(big, dtype=np.float32) * 215 / 255)
+    buffer = io.BytesIO()
+    Image.fromarray(paper.astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload_page(files):
+    at = app(max(SIZES), "views/reconstruct.py")
+    at.radio(key="rec.source").set_value("My uploads").run()
+    # AppTest drives st.file_uploader itself (Streamlit >= 1.4x), so the upload takes the page's real path.
+    at.file_uploader(key="rec.uploader").set_value(files).run()
+    return at
+
+
+def test_uploaded_scan_is_reconstructed_and_classified():
+    from vae.checkpoint import load
+    from vae.data import load_mnist
+    from vae.metrics import classify
+
+    images, labels = load_mnist("test")
+    threes = images[labels == 3][:50]
+    _, confidence, _ = classify(load(CATALOG.classifier.path), threes)
+    clear = int(np.flatnonzero(confidence.numpy() > 0.99)[0])  # a plainly written 3, not one of MNIST's oddities
+    data = scanned_digit_png(threes[clear, 0].numpy())
+    at = upload_page([("my-three.png", data, "image/png")])
+    assert_clean(at)
+    texts = [m.value for m in at.markdown if "my-three.png" in m.value]
+    assert texts, "the upload's result row is missing"
+    seen = dict(re.findall(r"(original|AE|VAE) \*\*(\d)\*\*", texts[0]))
+    assert seen.get("original") == "3" and seen.get("VAE") == "3", texts[0]
+    assert "out of distribution" not in texts[0]
+    assert len(at.get("plotly_chart")) == 2  # the error heatmaps and the score histogram
+
+
+def test_broken_upload_shows_one_error_and_the_rest_works():
+    from vae.data import load_mnist
+
+    good = scanned_digit_png(load_mnist("test")[0][0, 0].numpy())
+    at = upload_page([("notes.png", b"these are my notes, not a picture", "image/png"), ("ok.png", good, "image/png")])
+    assert not at.exception
+    assert len(at.error) == 1 and "notes.png" in at.error[0].value, [e.value for e in at.error]
+    assert any("ok.png" in m.value for m in at.markdown), "the good upload should still be reconstructed"
+
+
+def test_interpolation_endpoints_are_the_reconstructions():
+    from explorer import core
+    from vae.checkpoint import load
+    from vae.data import load_mnist
+
+    images = load_mnist("test")[0][:2, 0].numpy()
+    pair = CATALOG.pairs[max(SIZES)]
+    for checkpoint in (pair.ae, pair.vae):
+        model = load(checkpoint.path)
+        for method in ("linear", "slerp"):
+            path = core.interpolation(model, images[0], images[1], 7, method)
+            assert path.codes.shape == (7, pair.latent_dim) and path.images.shape == (7, 28, 28)
+            np.testing.assert_allclose(path.codes[[0, -1]], core.embed(model, images), atol=1e-6)
+            np.testing.assert_allclose(path.images[[0, -1]], core.reconstruct(model, images), atol=1e-5)
+
+
+def test_interpolate_page_offers_gif_and_png():
+    at = app(max(SIZES), "views/interpolate.py")
+    assert_clean(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download GIF", "Download PNG strip"]
+
+
+def figure_of(chart) -> dict:
+    """The chart's plotly JSON, with typed arrays ({"dtype", "bdata"}) decoded into numpy arrays."""
+    import base64
+
+    def decode(node):
+        if isinstance(node, dict) and "bdata" in node and "dtype" in node:
+            return np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"])
+        if isinstance(node, dict):
+            return {k: decode(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [decode(v) for v in node]
+        return node
+
+    return decode(json.loads(chart.proto.spec))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_latent_map_shows_the_whole_test_set(size):
+    at = app(size, "views/latent_map.py")
+    assert_clean(at)
+    charts = [figure_of(c) for c in at.get("plotly_chart")]
+    assert len(charts) == 2
+    for fig in charts:
+        assert sum(len(t["x"]) for t in fig["data"]) == 10_000
+        assert len({t["marker"]["color"] for t in fig["data"]}) == 10
+    vae_map = charts[1]  # the AE's map comes first
+    radii = sorted((s["x1"] - s["x0"]) / 2 for s in vae_map["layout"]["shapes"])
+    assert radii == pytest.approx([1, 2, 3])
+    if size == 2:
+        assert any("15x15" in c for i in at.image for c in i.captions), "the decoded-plane grids are missing"
+
+
+def test_vae_samples_are_more_recognisable_than_the_ae_ones():
+    at = app(max(SIZES), "views/sampling.py")
+    assert_clean(at)
+    shares = [float(m.value.rstrip("%")) for m in at.metric if m.label == "Recognisable"]
+    assert len(shares) == 2, "expected the AE's and the VAE's recognisable share"
+    ae_share, vae_share = shares
+    assert vae_share > ae_share, (ae_share, vae_share)
+    histogram = figure_of(at.get("plotly_chart")[0])
+    assert [t["name"] for t in histogram["data"]] == ["Autoencoder", "VAE"]
+
+
+def test_chosen_latent_size_survives_a_page_switch():
+    if len(SIZES) < 2:
+        pytest.skip("needs two latent sizes")
+    at = app(min(SIZES), "views/sliders.py")
+    assert len(at.slider) == min(SIZES)
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/sliders.py").run()
+    assert len(at.slider) == min(SIZES)
+    assert json.dumps(at.session_state["explorer.latent_size"]) == str(min(SIZES))

@@ -1,0 +1,263 @@
+"""The explorer's figures and pictures (explorer.figures) and page logic (explorer.core), without a browser.
+
+Everything here runs on synthetic arrays or tiny untrained models, so it needs no checkpoints.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from explorer import core, figures
+
+
+def png_pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+@pytest.fixture
+def codes_and_labels():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 50)
+    return rng.standard_normal((500, 2)).astype(np.float32), labels
+
+
+# --------------------------------------------------------------------------------------------------------
+# Pictures
+
+
+def test_digit_png_is_crisp_and_large():
+    image = np.random.default_rng(1).random((28, 28)).astype(np.float32)
+    pixels = png_pixels(figures.digit_png(image, scale=10))
+    assert pixels.shape == (280, 280)
+    # Nearest-neighbour: every 10x10 block is one flat colour, and no new grey levels appear.
+    blocks = pixels.reshape(28, 10, 28, 10)
+    assert (blocks == blocks[:, :1, :, :1]).all()
+    assert set(np.unique(pixels)) <= set(np.unique(np.round(image * 255).astype(np.uint8)))
+
+
+def test_strip_and_grid_sizes():
+    images = np.zeros((9, 28, 28), dtype=np.float32)
+    assert png_pixels(figures.strip_png(images, scale=3, pad=2)).shape == (3 * 32, 3 * (9 * 30 + 2))
+    grid = png_pixels(figures.grid_png(np.zeros((225, 28, 28)), columns=15, scale=2, pad=0))
+    assert grid.shape == (2 * 15 * 28, 2 * 15 * 28)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Latent space
+
+
+def test_latent_scatter_has_one_trace_per_digit(codes_and_labels):
+    points, labels = codes_and_labels
+    fig = figures.latent_scatter(points, labels, np.arange(1000, 1500))
+    assert len(fig.data) == 10
+    assert sum(len(t.x) for t in fig.data) == 500
+    assert len({t.marker.color for t in fig.data}) == 10
+    assert [t.name for t in fig.data] == [str(d) for d in range(10)]
+    assert fig.data[3].customdata.min() >= 1000  # test-set indices, for selections
+    assert not fig.layout.shapes  # no prior circles unless asked
+
+
+def test_prior_circles_have_radii_one_two_three(codes_and_labels):
+    points, labels = codes_and_labels
+    fig = figures.latent_scatter(points, labels, prior_origin=(0.5, -1.0))
+    shapes = sorted(fig.layout.shapes, key=lambda s: s.x1 - s.x0)
+    assert [s.type for s in shapes] == ["circle"] * 3
+    assert [(s.x1 - s.x0) / 2 for s in shapes] == pytest.approx([1, 2, 3])
+    assert [(s.y1 - s.y0) / 2 for s in shapes] == pytest.approx([1, 2, 3])
+    assert all((s.x0 + s.x1) / 2 == pytest.approx(0.5) and (s.y0 + s.y1) / 2 == pytest.approx(-1) for s in shapes)
+    assert fig.layout.yaxis.scaleanchor == "x"  # equal scales, or the circles would be ellipses
+
+
+def test_path_figure_draws_a_path_per_model(codes_and_labels):
+    points, labels = codes_and_labels
+    path = np.linspace([0, 0], [1, 1], 7)
+    fig = figures.path_figure({"AE": (points, labels), "VAE": (points, labels)}, {"AE": path, "VAE": path})
+    paths = [t for t in fig.data if t.mode == "lines+markers"]
+    assert len(paths) == 2 and all(len(t.x) == 7 for t in paths)
+    assert len(fig.data) == 2 * 10 + 2
+
+
+# --------------------------------------------------------------------------------------------------------
+# Training and evaluation figures
+
+
+def history(kl: float, epochs: int = 3) -> list[dict]:
+    return [
+        {"epoch": e, "train_loss": 10.0 / e, "valid_loss": 11.0 / e, "train_reconstruction": 9.0 / e,
+         "valid_reconstruction": 10.0 / e, "train_kl": kl, "valid_kl": kl}
+        for e in range(1, epochs + 1)
+    ]  # fmt: skip
+
+
+def test_training_curves_for_a_vae_an_ae_and_nothing():
+    vae = figures.training_curves(history(kl=2.0))
+    assert [a.text for a in vae.layout.annotations] == ["loss", "reconstruction", "KL"]
+    assert len(vae.data) == 6 and list(vae.data[0].x) == [1, 2, 3]
+    ae = figures.training_curves(history(kl=0.0))
+    assert [a.text for a in ae.layout.annotations] == ["loss", "reconstruction"]
+    assert len(figures.training_curves([]).data) == 0
+
+
+def test_error_figure_is_diverging_and_centred():
+    errors = {"AE": np.full((28, 28), 0.2), "VAE": -np.ones((28, 28))}
+    fig = figures.error_figure(errors)
+    assert len(fig.data) == 2
+    for trace in fig.data:
+        assert trace.type == "heatmap" and np.asarray(trace.z).shape == (28, 28)
+        assert (trace.zmin, trace.zmid, trace.zmax) == (-1, 0, 1)
+    assert fig.layout.yaxis.autorange == "reversed"  # row 0 at the top, like the image
+
+
+def test_score_histogram_marks_the_score():
+    fig = figures.score_histogram(np.arange(100.0), score=42.0, threshold=99.0)
+    assert fig.data[0].type == "histogram"
+    assert sorted(s.x0 for s in fig.layout.shapes) == [42.0, 99.0]
+
+
+def test_class_histograms_are_shares():
+    fig = figures.class_histograms({"AE": [1] * 10, "VAE": [0] * 9 + [5]})
+    assert [t.name for t in fig.data] == ["AE", "VAE"]
+    assert sum(fig.data[1].y) == pytest.approx(1.0) and len(fig.data[0].x) == 10
+
+
+# --------------------------------------------------------------------------------------------------------
+# Page logic (explorer.core)
+
+
+def test_slider_specs_follow_the_kl_and_mark_inactive_dimensions():
+    stats = {"kl_per_dim": [0.5, 0.001, 2.0, 1.0], "code_variance": [1, 1, 1, 0.001], "code_range": [[-9, 9]] * 4}
+    specs = core.slider_specs("vae", 4, stats)
+    assert [s.dim for s in specs] == [2, 3, 0, 1]
+    assert [s.active for s in specs] == [True, False, True, False]  # dim 3: tiny variance; dim 1: tiny KL
+    assert all((s.lo, s.hi) == (-3.0, 3.0) for s in specs)  # the prior's range, not the codes'
+
+
+def test_ae_slider_ranges_widen_the_code_range():
+    stats = {"code_variance": [4.0, 9.0], "code_range": [[-2.0, 2.0], [0.0, 10.0]]}
+    specs = core.slider_specs("ae", 2, stats)
+    assert [s.dim for s in specs] == [1, 0]  # larger variance first
+    by_dim = {s.dim: s for s in specs}
+    assert by_dim[0].lo <= -2.4 and by_dim[0].hi >= 2.4
+    assert by_dim[1].lo <= -1.0 and by_dim[1].hi >= 11.0
+    assert all((s.hi - s.lo) / s.step >= 100 for s in specs)
+
+
+@pytest.mark.parametrize("stats", [{}, {"kl_per_dim": [1.0]}, {"code_range": "garbage"}, {"kl_per_dim": [None, "x"]}])
+def test_slider_specs_survive_missing_or_malformed_metrics(stats):
+    specs = core.slider_specs("vae", 2, stats)
+    assert sorted(s.dim for s in specs) == [0, 1] and all(s.lo == -3.0 for s in specs)
+
+
+def test_start_codes_are_clipped_and_seeded():
+    specs = core.slider_specs("vae", 3, {})
+    assert not core.start_code("zero", specs).any()
+    assert np.array_equal(core.start_code("random", specs, seed=4), core.start_code("random", specs, seed=4))
+    assert not np.array_equal(core.start_code("random", specs, seed=4), core.start_code("random", specs, seed=5))
+    clipped = core.start_code("encoding", specs, code=np.array([10.0, -10.0, 0.123456]))
+    assert clipped.tolist() == pytest.approx([3.0, -3.0, 0.12])
+
+
+def test_pick_examples_by_digit():
+    labels = np.array([0, 1, 2] * 20)
+    picked = core.pick_examples(labels, [2, 0], per_digit=3, seed=1)
+    assert [int(labels[i]) for i in picked] == [2, 2, 2, 0, 0, 0]
+    assert picked == core.pick_examples(labels, [2, 0], per_digit=3, seed=1)
+
+
+def test_outlier_check_uses_the_99th_percentile():
+    scores = np.arange(1000.0)
+    assert not core.outlier_check(500.0, scores).out_of_distribution
+    assert core.outlier_check(500.0, scores).percentile == pytest.approx(50.0)
+    assert core.outlier_check(2000.0, scores).out_of_distribution
+
+
+def test_pca_projection_is_orthonormal_and_keeps_2d_codes():
+    rng = np.random.default_rng(0)
+    codes = rng.standard_normal((300, 6)).astype(np.float32) * np.arange(1, 7)
+    projection = core.pca_projection(codes)
+    np.testing.assert_allclose(projection.components @ projection.components.T, np.eye(2), atol=1e-5)
+    assert projection(codes).shape == (300, 2)
+    flat = rng.standard_normal((50, 2)).astype(np.float32)
+    np.testing.assert_array_equal(core.pca_projection(flat)(flat), flat)
+    assert core.pca_projection(flat).origin == (0.0, 0.0)
+
+
+def test_nearest_neighbours_exclude_the_point_itself():
+    codes = np.array([[0.0], [0.1], [5.0], [0.3], [-0.05]])
+    assert core.nearest_neighbours(codes, 0, k=3).tolist() == [4, 1, 3]
+
+
+@pytest.fixture(scope="module")
+def tiny_models():
+    from vae.config import ModelConfig
+    from vae.models import build_model
+
+    torch.manual_seed(0)
+    return {
+        kind: build_model(ModelConfig(kind=kind, arch="mlp", latent_dim=3, hidden=(16,))).eval()
+        for kind in ("ae", "vae")
+    }
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae"])
+def test_interpolation_starts_and_ends_at_the_reconstructions(tiny_models, kind):
+    model = tiny_models[kind]
+    images = np.random.default_rng(2).random((2, 28, 28)).astype(np.float32)
+    path = core.interpolation(model, images[0], images[1], steps=5, method="slerp")
+    np.testing.assert_allclose(path.images[[0, -1]], core.reconstruct(model, images), atol=1e-6)
+    values, strip = core.traversal(model, path.codes[2], core.slider_specs(kind, 3, {})[0])
+    assert strip.shape == (core.TRAVERSAL_STEPS, 28, 28) and values[0] == -3.0
+
+
+def test_reconstruction_rows_without_classifier(tiny_models):
+    images = np.random.default_rng(3).random((2, 28, 28)).astype(np.float32)
+    rows = core.reconstruction_rows(
+        ["a", "b"], images, tiny_models["ae"], tiny_models["vae"], None, np.arange(100.0), samples=3
+    )
+    assert [r.name for r in rows] == ["a", "b"]
+    assert rows[0].posterior.shape == (3, 28, 28) and rows[0].guess_vae is None
+    assert rows[1].check is not None and rows[1].check.score > 0
+
+
+def test_build_catalog_pairs_models_and_lists_broken_ones():
+    from vae.checkpoint import Checkpoint, CheckpointError
+    from vae.config import ModelConfig
+
+    def checkpoint(name, kind, dim=2):
+        return Checkpoint(path=Path(name), model=ModelConfig(kind=kind, arch="mlp", latent_dim=dim, hidden=(8,)))
+
+    scanned = [
+        (Path("ae-z2"), checkpoint("ae-z2", "ae")),
+        (Path("my-vae"), checkpoint("my-vae", "vae")),
+        (Path("vae-z2"), checkpoint("vae-z2", "vae")),
+        (Path("vae-z16"), checkpoint("vae-z16", "vae", 16)),
+        (Path("classifier"), checkpoint("classifier", "classifier")),
+        (Path("broken"), CheckpointError("broken/config.json: not valid JSON")),
+    ]
+    catalog = core.build_catalog("root", scanned)
+    assert catalog.pairs[2].vae.name == "vae-z2" and catalog.pairs[2].ae.name == "ae-z2"
+    assert catalog.pairs[16].ae is None and catalog.pairs[16].kinds == ["vae"]
+    assert catalog.classifier.name == "classifier"
+    assert [c.name for c in catalog.unused] == ["my-vae"]
+    assert catalog.broken == [("broken", "broken/config.json: not valid JSON")]
+
+
+def test_metric_rows_skip_missing_and_vae_only_numbers():
+    from vae.checkpoint import Checkpoint
+    from vae.config import ModelConfig
+
+    metrics = {"test_neg_elbo": 10.0, "test_kl": 0.0, "test_squared_error": 12.5, "active_units": "n/a"}
+    ae = Checkpoint(path=Path("ae"), model=ModelConfig(kind="ae", arch="mlp", latent_dim=2, hidden=(8,)))
+    ae.metrics = metrics
+    assert core.metric_rows(ae) == {"Squared error per image": 12.5}
+    vae = Checkpoint(path=Path("vae"), model=ModelConfig(kind="vae", arch="mlp", latent_dim=2, hidden=(8,)))
+    vae.metrics = {**metrics, "prior_samples": {"recognisable_share": 0.8}}
+    rows = core.metric_rows(vae)
+    assert rows["Negative ELBO (nats)"] == 10.0 and rows["Prior samples recognisable"] == 0.8
+    assert core.format_value("Prior samples recognisable", 0.8) == "80.0%"

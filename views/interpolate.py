@@ -1,0 +1,69 @@
+"""Interpolate: walk from one digit's code to another's and decode every step with both models."""
+
+import numpy as np
+import streamlit as st
+
+from explorer import core, figures, resources, ui
+from vae.images import gif_bytes, image_grid, png_bytes
+
+BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
+
+
+def main() -> None:
+    st.title("Interpolate")
+    pair = ui.require_pair()
+    start_column, end_column = st.columns(2, gap="large")
+    with start_column:
+        st.subheader("Start")
+        start, start_caption = ui.image_picker("interp.start", default_digit=1)
+        ui.digit(start, start_caption, scale=4)
+    with end_column:
+        st.subheader("End")
+        end, end_caption = ui.image_picker("interp.end", default_digit=7)
+        ui.digit(end, end_caption, scale=4)
+    steps_column, method_column = st.columns(2)
+    steps = steps_column.slider("Steps", min_value=3, max_value=20, value=10, key="interp.steps")
+    method = method_column.radio(
+        "Path",
+        ["linear", "slerp"],
+        horizontal=True,
+        key="interp.method",
+        format_func={"linear": "straight line", "slerp": "spherical (keeps the code's length)"}.get,
+    )
+    paths = {k: core.interpolation(resources.model(pair.get(k)), start, end, steps, method) for k in pair.kinds}
+    for kind, path in paths.items():
+        st.markdown(f"**{ui.KIND_NAMES[kind]}**")
+        st.image(figures.strip_png(path.images, scale=3))
+
+    frames = [np.concatenate([p.images[i] for p in paths.values()], axis=1) for i in range(steps)]
+    grid = image_grid(np.concatenate([p.images for p in paths.values()]), columns=steps)
+    gif_column, png_column, _ = st.columns([1, 1, 3])
+    gif_column.download_button(
+        "Download GIF",
+        gif_bytes(frames, scale=6, duration_ms=120, bounce=True),
+        file_name="interpolation.gif",
+        mime="image/gif",
+        key="interp.gif",
+    )
+    png_column.download_button(
+        "Download PNG strip",
+        png_bytes(grid, scale=4),
+        file_name="interpolation.png",
+        mime="image/png",
+        key="interp.png",
+    )
+
+    _, labels = resources.test_set()
+    subset = np.random.default_rng(0).permutation(len(labels))[:BACKGROUND_POINTS]
+    backgrounds, projected = {}, {}
+    for kind, path in paths.items():
+        projection = resources.projection(pair.get(kind))
+        backgrounds[ui.KIND_NAMES[kind]] = (projection(resources.codes(pair.get(kind))[subset]), labels[subset])
+        projected[ui.KIND_NAMES[kind]] = projection(path.codes)
+    axes = ("z0", "z1") if pair.latent_dim == 2 else ("PC 1", "PC 2")
+    st.plotly_chart(figures.path_figure(backgrounds, projected, axis_titles=axes), key="interp.map")
+    if pair.latent_dim > 2:
+        st.caption("The path drawn through the same PCA projection as the Latent map page.")
+
+
+ui.guard(main)

@@ -1,0 +1,47 @@
+"""Latent map: the whole test set in latent space, the prior's circles, the decoded plane, neighbours."""
+
+import streamlit as st
+
+from explorer import figures, panels, resources, ui
+
+METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
+
+
+def main() -> None:
+    st.title("Latent map")
+    pair = ui.require_pair()
+    method = "pca"
+    if pair.latent_dim > 2:
+        method = st.radio(
+            "Projection to 2-D", list(METHODS), format_func=METHODS.get, horizontal=True, key="map.method"
+        )
+    _, labels = resources.test_set()
+    charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
+    for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
+        points, indices, origin, axes = resources.map_points(pair.get(kind), method)
+        fig = figures.latent_scatter(
+            points,
+            labels[indices],
+            indices,
+            title=ui.KIND_NAMES[kind],
+            axis_titles=axes,
+            prior_origin=origin if kind == "vae" else None,
+        )
+        column.plotly_chart(
+            fig,
+            key=charts[kind],
+            on_select=lambda k=kind: panels.remember_selection(k, charts[k]),
+            selection_mode=("points", "box", "lasso"),
+        )
+    circles = "Dashed circles: the prior's 1, 2 and 3 sigma. " if method == "pca" else ""
+    st.caption(circles + "Click a point (or drag a box) to see the digit, its reconstructions and its neighbours.")
+
+    picked = panels.selected_point(charts)
+    if picked is not None:
+        panels.point_details(pair, *picked)
+    if pair.latent_dim == 2:
+        st.subheader("The decoded plane")
+        panels.decoded_planes(pair)
+
+
+ui.guard(main)

@@ -1,0 +1,60 @@
+"""Reconstruct: test digits or your own images through both models, with errors and an outlier check."""
+
+import numpy as np
+import streamlit as st
+
+from explorer import core, figures, panels, resources, state, ui
+
+
+def inputs() -> tuple[list[str], np.ndarray]:
+    """The images to reconstruct, chosen from the test set or the session's uploads: (names, (N, 28, 28))."""
+    if st.radio("Images", ["Test images", "My uploads"], horizontal=True, key="rec.source") == "Test images":
+        a, b, c = st.columns([4, 1, 1])
+        digits = a.multiselect("Digits", list(range(10)), default=[0, 3, 5, 8], key="rec.digits")
+        per_digit = b.number_input("Per digit", min_value=1, max_value=5, value=1, key="rec.per_digit")
+        seed = c.number_input("Seed", min_value=0, value=0, key="rec.seed")
+        images, labels = resources.test_set()
+        picked = core.pick_examples(labels, digits, int(per_digit), int(seed))
+        return [f"test #{i} (a {labels[i]})" for i in picked], images[picked]
+    ui.upload_box("rec.uploader")
+    labels = state.upload_labels()
+    if labels:
+        with st.expander("How the uploads were prepared"):
+            for upload_id, label in labels.items():
+                st.caption(label)
+                ui.show_steps(upload_id)
+    return list(labels.values()), np.array([state.upload(i).image for i in labels]).reshape(-1, 28, 28)
+
+
+def main() -> None:
+    st.title("Reconstruct")
+    pair = ui.require_pair()
+    names, images = inputs()
+    if not names:
+        st.info("Nothing to reconstruct yet: pick some digits or upload an image.")
+        return
+    vae_checkpoint = pair.vae
+    scores = resources.test_scores(vae_checkpoint) if vae_checkpoint is not None else None
+    seed = int(st.session_state.get("rec.seed", 0))
+    rows = core.reconstruction_rows(
+        names, images, resources.model(pair.ae), resources.model(pair.vae), ui.classifier(), scores, seed=seed
+    )
+    for item in rows:
+        panels.reconstruction_row(item)
+    st.subheader("Errors and outlier check")
+    chosen = st.selectbox("Image", range(len(rows)), format_func=lambda i: rows[i].name, key="rec.detail")
+    item = rows[chosen]
+    errors = {
+        f"{k} − original": core.error_map(item.original, r)
+        for k, r in (("AE", item.ae), ("VAE", item.vae))
+        if r is not None
+    }
+    left, right = st.columns(2)
+    left.plotly_chart(figures.error_figure(errors), key="rec.errors")
+    left.caption("Red: ink the model added; blue: ink it lost.")
+    if item.check is not None and scores is not None:
+        right.plotly_chart(figures.score_histogram(scores, item.check.score, item.check.threshold), key="rec.hist")
+        right.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
+
+
+ui.guard(main)
