@@ -1,26 +1,36 @@
-"""Data-parallel training under torchrun: two CPU processes match one process with the same global batch."""
+"""Data-parallel training under torchrun: two CPU processes match one process with the same global batch,
+a signal to one rank stops both at the same batch, and a resumed two-process run repeats an uninterrupted one."""
 
 from __future__ import annotations
 
 import os
+import queue
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from vae.checkpoint import load, read_checkpoint
 from vae.distributed import DistributedError, World, detect, shard
 from vae.train import _my_share
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = Path(__file__).resolve().parent.parent
 TINY = ["--latent-dim", "2", "--hidden", "32", "--epochs", "2", "--train-limit", "2048", "--batch-size", "128"]
 TINY += ["--seed", "7", "--no-progress"]
+# --standalone: torchrun's own rendezvous on a free local port, so parallel test runs cannot collide.
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
 
 
 def _child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_PORT")}
-    env.update(OMP_NUM_THREADS="1", PYTHONPATH=REPO)  # two ranks on two cores: one thread each
+    env.update(OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))  # two ranks on two cores: one thread each
     return env
 
 
@@ -30,24 +40,84 @@ def _run(command: list[str], timeout: float = 120) -> subprocess.CompletedProces
     return result
 
 
-@pytest.mark.slow
-def test_two_processes_match_one_process(tmp_path):
-    single = _run([sys.executable, "-m", "vae.train", *TINY, "--out", str(tmp_path / "one")])
-    # --standalone: torchrun's own rendezvous on a free local port, so parallel test runs cannot collide.
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    double = _run([*launcher, "-m", "vae.train", *TINY, "--out", str(tmp_path / "two")])
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("ddp")
+    single = _run([sys.executable, "-m", "vae.train", *TINY, "--out", str(root / "one")])
+    double = _run([*TORCHRUN, "-m", "vae.train", *TINY, "--out", str(root / "two")])
+    return {"one": root / "one", "two": root / "two", "single": single, "double": double}
 
-    one, two = read_checkpoint(tmp_path / "one"), read_checkpoint(tmp_path / "two")
+
+@pytest.mark.slow
+def test_two_processes_match_one_process(runs):
+    one, two = read_checkpoint(runs["one"]), read_checkpoint(runs["two"])
     assert [e["epoch"] for e in two.history] == [1, 2]
-    assert two.dataset["train_size"] == 2048  # the history counts the images of all ranks
+    assert two.dataset["train_size"] == 2048
     for a, b in zip(one.history, two.history, strict=True):
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=0.01)
         assert b["valid_loss"] == pytest.approx(a["valid_loss"], rel=0.01)
     assert two.info["command"].startswith("torchrun --nproc_per_node=2 -m vae.train")
-    assert load(tmp_path / "two").config == load(tmp_path / "one").config
+    assert load(runs["two"]).config == load(runs["one"]).config
     # Only rank 0 reports: one line per epoch, one "saved" line, as in the single-process run.
-    assert double.stdout.count("epoch   1") == 1 and double.stdout.count("saved ") == 1
-    assert single.stdout.count("epoch   1") == 1
+    assert runs["double"].stdout.count("epoch   1") == 1 and runs["double"].stdout.count("saved ") == 1
+    assert runs["single"].stdout.count("epoch   1") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_sigterm_to_one_rank_stops_all_and_resume_is_exact(runs, tmp_path):
+    out, release = tmp_path / "run", tmp_path / "release"
+    block_at = 16 + 3  # 2048 / 128 = 16 batches per epoch: the third batch of epoch 2
+    child = subprocess.Popen(
+        [*TORCHRUN, str(REPO / "tests" / "_blocking_train.py"), *TINY, "--out", str(out)],
+        cwd=REPO,
+        env={**_child_env(), "TEST_BLOCK_AT_STEP": str(block_at), "TEST_RELEASE_FILE": str(release)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    stderr: list[str] = []
+
+    def read() -> None:
+        for line in child.stderr:
+            stderr.append(line)
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert time.monotonic() < deadline, "".join(stderr)
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                assert child.poll() is None, "".join(stderr)
+                continue
+            if f"test-blocked-at-step {block_at} rank 1 pid" in line:
+                break
+        os.kill(int(line.split()[-1]), signal.SIGTERM)  # rank 1 alone; rank 0 must learn it at the next batch
+        release.touch()
+        stdout, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    reader.join(timeout=5)
+    text = "".join(stderr)
+    assert child.returncode != 0  # torchrun reports stopped workers as failed
+    # The first worker to finish exits 143 (our code for SIGTERM); torchrun then sends SIGTERM to the other,
+    # which may already be past its handler and die of it: either way the stop happened at the same batch.
+    assert re.search(r"exitcode\s*:\s*143", text), text
+    assert f"stopped by a stop request on another rank during epoch 2; the checkpoint in {out} holds epoch 1" in text
+    assert "epoch   2" not in stdout
+    assert read_checkpoint(out).progress["epoch"] == 1 and load(out) is not None
+
+    _run([*TORCHRUN, "-m", "vae.train", "--resume", "--out", str(out), "--no-progress"])
+    resumed, straight = (load_file(path / "training_state.safetensors") for path in (out, runs["two"]))
+    assert resumed.keys() == straight.keys()
+    for key in resumed:
+        assert torch.equal(resumed[key], straight[key]), key
 
 
 def test_detect_reads_torchrun_environment(monkeypatch):
@@ -75,3 +145,15 @@ def test_shares_cover_each_global_batch_once_with_exact_weights(batch):
     assert sum(weight for _, weight in shares) / world_size == pytest.approx(1.0)
     assert all(len(mine) >= 1 for mine, _ in shares)  # an empty rank still joins the step
     assert torch.equal(shard(index, World()), index)
+
+
+def test_a_launch_without_a_rendezvous_fails_with_a_clear_message(monkeypatch, capsys, tmp_path):
+    from vae.train import main
+
+    for name in ("MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    assert main([*TINY, "--device", "cpu", "--out", str(tmp_path / "run")]) == 2
+    assert "rank 0 could not join the process group" in capsys.readouterr().err
+    assert not torch.distributed.is_initialized()

@@ -4,8 +4,8 @@ A `python -m vae.train`-style subprocess gets SIGTERM or SIGKILL in the middle o
 checkpoint's files are being staged, and between the two renames that swap the checkpoint folder. Afterwards
 the last complete checkpoint loads, and `--resume` ends with exactly the weights of an uninterrupted run.
 
-Hitting those moments is deterministic, not timed: in the middle of an epoch the child blocks inside one
-training step until the test has sent its signal; during a checkpoint write the test hook of
+Hitting those moments is deterministic, not timed: in the middle of an epoch the child (tests/_blocking_train.py)
+blocks inside one training step until the test has sent its signal; during a checkpoint write the test hook of
 vae/checkpoint.py (VAE_SLOW_CHECKPOINT_WRITE_SECONDS) announces each stage on stderr and pauses there.
 """
 
@@ -36,31 +36,7 @@ ARGS = ["--latent-dim", "2", "--hidden", "32", "--epochs", str(EPOCHS), "--train
 ARGS += ["--batch-size", str(BATCH), "--seed", "5", "--no-progress"]
 WRITE_PAUSE_SECONDS = "1.5"
 
-# The child: vae.train's own main(), with one training step that can hold still until the test releases it.
-CHILD = """
-import os, sys, time
-from pathlib import Path
-import vae.train as train
-
-block_at = int(os.environ.get("TEST_BLOCK_AT_STEP", "0"))
-release = Path(os.environ.get("TEST_RELEASE_FILE", "release"))
-real_batch_terms = train._batch_terms
-steps = 0
-
-def batch_terms(model, x, y, beta):
-    global steps
-    if model.training:
-        steps += 1
-        if steps == block_at:
-            print(f"test-blocked-at-step {steps}", file=sys.stderr, flush=True)
-            deadline = time.monotonic() + 60
-            while not release.exists() and time.monotonic() < deadline:
-                time.sleep(0.01)
-    return real_batch_terms(model, x, y, beta)
-
-train._batch_terms = batch_terms
-sys.exit(train.main(sys.argv[1:]))
-"""
+CHILD = REPO / "tests" / "_blocking_train.py"  # vae.train's main() with a step that can hold still
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -89,7 +65,7 @@ class Child:
         self.release = out.parent / "release"
         env.setdefault("TEST_RELEASE_FILE", str(self.release))
         self.process = subprocess.Popen(
-            [sys.executable, "-c", CHILD, *ARGS, "--out", str(out)],
+            [sys.executable, str(CHILD), *ARGS, "--out", str(out)],
             cwd=REPO,
             env=_env(**env),
             stdout=subprocess.PIPE,

@@ -212,7 +212,12 @@ def fit(
 
         best_weights = load_file(out / "model.safetensors")
         record.training = train_config
-    record.info["command"] = command or record.info.get("command", "")
+    if resume and record.info.get("command"):
+        # The command that started the run stays the recipe; resumptions are noted beside it.
+        if command:
+            record.info["resumed_with"] = [*record.info.get("resumed_with", []), command]
+    else:
+        record.info["command"] = command or ""
     record.dataset = {"name": train_config.dataset}
 
     train_x, train_y, valid_x, valid_y = data if data is not None else _load_data(train_config, model_config.kind)
@@ -450,14 +455,23 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         world = distributed.detect()
+    except DistributedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not world.distributed:  # the plain single-process run, exactly as without torchrun
+        return _run(args, argv, world, args.device)
+    try:
         device = distributed.device_for(world, pick_device(args.device))
         distributed.init(world, device)
     except DistributedError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (RuntimeError, ValueError) as error:  # no MASTER_ADDR, an unreachable rendezvous, a timeout
+        print(f"error: rank {world.rank} could not join the process group: {error}", file=sys.stderr)
+        distributed.cleanup()
+        return 2
     try:
-        # Alone, fit() gets the --device text exactly as given; under torchrun the device of this rank.
-        return _run(args, argv, world, str(device) if world.distributed else args.device)
+        return _run(args, argv, world, str(device))
     finally:
         distributed.cleanup()
 

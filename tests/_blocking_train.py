@@ -1,0 +1,37 @@
+"""`python -m vae.train` for the fault tests: the same main(), with one training step that can hold still.
+
+With TEST_BLOCK_AT_STEP=N the N-th training batch (counted over all epochs; validation does not count) prints
+``test-blocked-at-step N rank R pid P`` to stderr and waits until the file TEST_RELEASE_FILE exists (at most
+60 s). A test can then signal the process at a known point in the middle of an epoch, deterministically.
+Works under torchrun too (every rank blocks at the same step).
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import vae.train as train
+
+block_at = int(os.environ.get("TEST_BLOCK_AT_STEP", "0"))
+release = Path(os.environ.get("TEST_RELEASE_FILE", "release"))
+real_batch_terms = train._batch_terms
+steps = 0
+
+
+def batch_terms(model, x, y, beta):
+    global steps
+    if model.training:
+        steps += 1
+        if steps == block_at:
+            rank = os.environ.get("RANK", "0")
+            print(f"test-blocked-at-step {steps} rank {rank} pid {os.getpid()}", file=sys.stderr, flush=True)
+            deadline = time.monotonic() + 60
+            while not release.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+    return real_batch_terms(model, x, y, beta)
+
+
+train._batch_terms = batch_terms
+if __name__ == "__main__":
+    sys.exit(train.main(sys.argv[1:]))
