@@ -89,8 +89,7 @@ def latent_scatter(
         legend={"title": "digit", "itemsizing": "constant"},
         xaxis_title=axis_titles[0],
         yaxis_title=axis_titles[1],
-        dragmode="select",
-    )
+    )  # no dragmode: Streamlit then pans on drag and selects on click (box and lasso stay in the toolbar)
     fig.update_yaxes(scaleanchor="x", scaleratio=1)  # circles must look round
     return fig
 
@@ -206,7 +205,7 @@ def training_curves(history: Sequence[Mapping[str, Any]], title: str = "") -> go
                     row=1,
                     col=col,
                 )
-        fig.update_xaxes(title_text="epoch", row=1, col=col)
+        fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, len(history) // 8), row=1, col=col)
     fig.update_layout(title=title, height=280, margin={**_MARGIN, "t": 60}, legend={"orientation": "h", "y": -0.3})
     return fig
 

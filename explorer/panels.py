@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import core, figures, resources
+from explorer import core, figures, resources, state
 from explorer.ui import KIND_NAMES
 
 _SELECTED = "explorer.map_selected"  # (kind, chart key) of the latent-map chart selected most recently
@@ -31,7 +31,8 @@ def reconstruction_row(item: core.ReconstructionRow) -> None:
     text = f"**{item.name}**  \nclassifier: {', '.join(guesses) or 'not available'}"
     if item.check is not None:
         verdict = ":red[**looks out of distribution**]" if item.check.out_of_distribution else "in distribution"
-        text += f"  \nnegative ELBO {item.check.score:.1f} nats, {item.check.percentile:.1f}th percentile: {verdict}"
+        share = f"higher than {item.check.percentile:.0f}% of test images"
+        text += f"  \nnegative ELBO {item.check.score:.1f} nats ({share}): {verdict}"
     cells[4].markdown(text)
 
 
@@ -81,12 +82,13 @@ def selected_point(charts: dict[str, str]) -> tuple[str, int] | None:
 def point_details(pair: core.Pair, kind: str, index: int) -> None:
     """A test image, its reconstructions and its nearest neighbours in the chosen model's latent space."""
     images, labels = resources.test_set()
+    state.choose_image(state.ImageChoice("test", index))  # the sliders and interpolation start from it
     st.subheader(f"Test image #{index} (a {labels[index]}) in the {KIND_NAMES[kind]}'s latent space")
     cells = st.columns([1] * (1 + len(pair.kinds)) + [5])
     cells[0].image(figures.digit_png(images[index], 4), caption="original")
     for cell, other in zip(cells[1:], pair.kinds, strict=False):
         reconstruction = core.reconstruct(resources.model(pair.get(other)), images[index])[0]
-        cell.image(figures.digit_png(reconstruction, 4), caption=f"{other.upper()} reconstruction")
+        cell.image(figures.digit_png(reconstruction, 4), caption=other.upper())
     near = core.nearest_neighbours(resources.codes(pair.get(kind)), index, k=8)
     caption = "nearest neighbours in latent space, digits " + " ".join(str(labels[i]) for i in near)
     cells[-1].image(figures.strip_png(images[near], scale=4), caption=caption)

@@ -182,8 +182,8 @@ def show_steps(upload_id: str) -> None:
         return
     columns = st.columns(len(prepared.steps))
     for column, (title, picture) in zip(columns, prepared.steps, strict=True):
-        scale = max(1, 112 // max(picture.shape))  # tiny steps (28x28) are enlarged to stay visible
-        column.image(png_bytes(picture, scale), caption=title)
+        scale = max(1, 120 // max(picture.shape))  # tiny steps (28x28) get crisp enlargement first
+        column.image(png_bytes(picture, scale), caption=title, width=120)
 
 
 def resolve(choice: state.ImageChoice) -> tuple[np.ndarray, str]:
@@ -198,32 +198,55 @@ def resolve(choice: state.ImageChoice) -> tuple[np.ndarray, str]:
     return images[index], f"test image #{index} (a {labels[index]})"
 
 
-def image_picker(key: str, default_digit: int = 0, uploads: bool = True) -> tuple[np.ndarray, str]:
-    """Pick a test image (digit + which example) or an upload; returns (image (28, 28), caption)."""
-    sources = ["Test image", "Upload"] if uploads else ["Test image"]
+def _seed_picker(key: str, choice: state.ImageChoice | None) -> None:
+    """Start a picker at the session's chosen image, if its widgets have no state yet (e.g. on page entry)."""
+    if choice is None or f"{key}.source" in st.session_state:
+        return
+    if choice.source == "upload":
+        st.session_state[f"{key}.source"] = "Upload"
+        st.session_state[f"{key}.upload"] = choice.key
+        return
+    labels = resources.test_set()[1]
+    digit = int(labels[int(choice.key)])
+    st.session_state[f"{key}.source"] = "Test image"
+    st.session_state[f"{key}.digit"] = digit
+    st.session_state[f"{key}.nth"] = int(np.searchsorted(np.flatnonzero(labels == digit), int(choice.key)))
+
+
+def image_picker(key: str, default_digit: int = 0, shared: bool = True) -> tuple[np.ndarray, str]:
+    """Pick a test image (digit + which example) or an upload; returns (image (28, 28), caption).
+
+    A ``shared`` picker starts at the image last chosen anywhere in the session (another page's picker, a
+    point on the latent map) and records its own choice for the others.
+    """
+    if shared:
+        _seed_picker(key, state.chosen_image())
+    sources = ["Test image", "Upload"]
     source = st.radio("Image", sources, horizontal=True, key=f"{key}.source", label_visibility="collapsed")
+    choice = None
     if source == "Upload":
         new = upload_box(f"{key}.uploader", label="Upload a digit image", multiple=False)
         labels = state.upload_labels()
-        if not labels:
-            st.info("Upload an image above; until then a test image is used.")
-        else:
-            default = new[-1] if new else next(reversed(labels))
-            upload_id = st.selectbox(
-                "Upload",
-                list(labels),
-                index=list(labels).index(default),
-                format_func=labels.get,
-                key=f"{key}.upload.{default}",  # a new upload becomes the selection
-            )
+        if new and st.session_state.get(f"{key}.newest") != new[-1]:  # a fresh upload becomes the selection
+            st.session_state[f"{key}.upload"] = st.session_state[f"{key}.newest"] = new[-1]
+        if labels:
+            if st.session_state.get(f"{key}.upload") not in labels:
+                st.session_state[f"{key}.upload"] = next(reversed(labels))
+            upload_id = st.selectbox("Upload", list(labels), format_func=labels.get, key=f"{key}.upload")
             choice = state.ImageChoice("upload", upload_id)
-            state.choose_image(choice)
-            return resolve(choice)
-    _, test_labels = resources.test_set()
-    left, right = st.columns(2)
-    digit_value = left.selectbox("Digit", range(10), index=default_digit, key=f"{key}.digit")
-    candidates = np.flatnonzero(test_labels == digit_value)
-    nth = right.number_input("Example", min_value=0, max_value=len(candidates) - 1, value=0, step=1, key=f"{key}.nth")
-    choice = state.ImageChoice("test", int(candidates[int(nth)]))
-    state.choose_image(choice)
+        else:
+            st.info("Upload an image above; until then a test image is used.")
+    if choice is None:
+        test_labels = resources.test_set()[1]
+        st.session_state.setdefault(f"{key}.digit", default_digit)
+        left, right = st.columns(2)
+        digit = left.selectbox("Digit", range(10), key=f"{key}.digit")
+        candidates = np.flatnonzero(test_labels == digit)
+        if not 0 <= st.session_state.get(f"{key}.nth", 0) < len(candidates):
+            st.session_state[f"{key}.nth"] = 0  # the previous digit had more examples
+        st.session_state.setdefault(f"{key}.nth", 0)
+        nth = right.number_input("Example", min_value=0, max_value=len(candidates) - 1, step=1, key=f"{key}.nth")
+        choice = state.ImageChoice("test", int(candidates[int(nth)]))
+    if shared:
+        state.choose_image(choice)
     return resolve(choice)

@@ -235,3 +235,35 @@ def test_chosen_latent_size_survives_a_page_switch():
     at.switch_page("views/sliders.py").run()
     assert len(at.slider) == min(SIZES)
     assert json.dumps(at.session_state["explorer.latent_size"]) == str(min(SIZES))
+
+
+def test_broken_checkpoints_are_listed_and_the_rest_still_works(tmp_path, monkeypatch):
+    for folder in ROOT.iterdir():
+        if folder.is_dir() and not folder.name.startswith("."):
+            (tmp_path / folder.name).symlink_to(folder.resolve())
+    (tmp_path / "garbled").mkdir()
+    (tmp_path / "garbled" / "config.json").write_text("{ not json")
+    (tmp_path / "no-weights").mkdir()
+    (tmp_path / "no-weights" / "config.json").write_text(
+        (CATALOG.pairs[max(SIZES)].vae.path / "config.json").read_text()
+    )
+    monkeypatch.setenv("VAE_CHECKPOINTS", str(tmp_path))
+    at = app(max(SIZES))
+    assert_clean(at)
+    listed = " ".join(m.value for m in at.markdown)
+    assert "**garbled**" in listed and "not valid JSON" in listed
+    assert "**no-weights**" in listed and "model.safetensors" in listed
+    at.switch_page("views/sliders.py").run()
+    assert_clean(at)
+    assert len(at.slider) == max(SIZES)
+
+
+def test_the_chosen_image_follows_the_user_between_pages():
+    at = app(max(SIZES), "views/sliders.py")
+    at.selectbox(key="sliders.image.digit").set_value(5).run()
+    at.number_input(key="sliders.image.nth").set_value(2).run()
+    at.switch_page("views/interpolate.py").run()
+    assert_clean(at)
+    assert at.selectbox(key="interp.start.digit").value == 5
+    assert at.number_input(key="interp.start.nth").value == 2
+    assert at.selectbox(key="interp.end.digit").value == 7  # the end point keeps its own default

@@ -19,7 +19,7 @@ def main() -> None:
         ui.digit(start, start_caption, scale=4)
     with end_column:
         st.subheader("End")
-        end, end_caption = ui.image_picker("interp.end", default_digit=7)
+        end, end_caption = ui.image_picker("interp.end", default_digit=7, shared=False)
         ui.digit(end, end_caption, scale=4)
     steps_column, method_column = st.columns(2)
     steps = steps_column.slider("Steps", min_value=3, max_value=20, value=10, key="interp.steps")

@@ -34,7 +34,7 @@ def main() -> None:
             selection_mode=("points", "box", "lasso"),
         )
     circles = "Dashed circles: the prior's 1, 2 and 3 sigma. " if method == "pca" else ""
-    st.caption(circles + "Click a point (or drag a box) to see the digit, its reconstructions and its neighbours.")
+    st.caption(circles + "Click a point (or use box select in the chart's toolbar) to inspect the digit.")
 
     picked = panels.selected_point(charts)
     if picked is not None:
