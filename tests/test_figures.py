@@ -261,3 +261,14 @@ def test_metric_rows_skip_missing_and_vae_only_numbers():
     rows = core.metric_rows(vae)
     assert rows["Negative ELBO (nats)"] == 10.0 and rows["Prior samples recognisable"] == 0.8
     assert core.format_value("Prior samples recognisable", 0.8) == "80.0%"
+
+
+def test_streamlit_config_matches_the_upload_limit():
+    import tomllib
+
+    from vae.images import MAX_UPLOAD_MB
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    assert config["server"]["runOnSave"] is False
+    assert config["browser"]["gatherUsageStats"] is False

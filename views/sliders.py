@@ -67,7 +67,9 @@ def main() -> None:
         st.markdown("**An image's encoding**")
         image, caption = ui.image_picker("sliders.image", default_digit=3)
         code = core.start_code("encoding", specs, code=core.embed(resources.model(checkpoint), image)[0])
-        st.button(f"Encode {caption}", on_click=state.set_sliders, args=(name, specs, code))
+        thumb, button = st.columns([1, 5], vertical_alignment="center")
+        thumb.image(figures.digit_png(image, 2))
+        button.button(f"Encode {caption}", on_click=state.set_sliders, args=(name, specs, code))
     panel(checkpoint, specs)
 
 
