@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from vae.images import image_grid, image_strip, png_bytes
+from vae.images import gif_bytes, image_grid, image_strip, png_bytes
 
 DIGIT_COLORS: tuple[str, ...] = tuple(qualitative.D3[:10])  # ten distinct hues, one per digit
 PRIOR_RADII = (1, 2, 3)
@@ -279,3 +279,20 @@ def class_histograms(histograms: Mapping[str, Sequence[int]], height: int = 280)
         legend={"orientation": "h", "y": 1.15},
     )
     return fig
+
+
+# --------------------------------------------------------------------------------------------------------
+# Downloads
+
+
+def interpolation_gif(rows: Sequence[np.ndarray], scale: int = 6, duration_ms: int = 120) -> bytes:
+    """An animated GIF of interpolation rows (each (steps, 28, 28)): frame i shows every row's step i side
+    by side (AE | VAE), playing forward and back so it loops smoothly."""
+    steps = len(rows[0])
+    frames = [image_strip([row[i] for row in rows]) for i in range(steps)]
+    return gif_bytes(frames, scale=scale, duration_ms=duration_ms, bounce=True)
+
+
+def interpolation_png(rows: Sequence[np.ndarray], scale: int = 4) -> bytes:
+    """All interpolation rows as one PNG, one row of steps per model."""
+    return png_bytes(image_grid(np.concatenate(list(rows)), columns=len(rows[0])), scale=scale)

@@ -272,3 +272,12 @@ def test_streamlit_config_matches_the_upload_limit():
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
     assert config["server"]["runOnSave"] is False
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_interpolation_downloads():
+    rows = [np.random.default_rng(i).random((6, 28, 28)).astype(np.float32) for i in range(2)]
+    gif = Image.open(io.BytesIO(figures.interpolation_gif(rows, scale=2)))
+    assert gif.format == "GIF" and gif.n_frames == 6 + 4  # forward, then back without repeating the ends
+    assert gif.size == (2 * (2 * 30 + 2), 2 * 32)  # AE | VAE side by side, 2-pixel gaps, scaled x2
+    strip = png_pixels(figures.interpolation_png(rows, scale=1))
+    assert strip.shape == (2 * 30 + 2, 6 * 30 + 2)

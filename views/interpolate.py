@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 from explorer import core, figures, resources, ui
-from vae.images import gif_bytes, image_grid, png_bytes
 
 BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
 
@@ -35,22 +34,13 @@ def main() -> None:
         st.markdown(f"**{ui.KIND_NAMES[kind]}**")
         st.image(figures.strip_png(path.images, scale=3))
 
-    frames = [np.concatenate([p.images[i] for p in paths.values()], axis=1) for i in range(steps)]
-    grid = image_grid(np.concatenate([p.images for p in paths.values()]), columns=steps)
+    rows = [path.images for path in paths.values()]
     gif_column, png_column, _ = st.columns([1, 1, 3])
-    gif_column.download_button(
-        "Download GIF",
-        gif_bytes(frames, scale=6, duration_ms=120, bounce=True),
-        file_name="interpolation.gif",
-        mime="image/gif",
-        key="interp.gif",
-    )
+    gif = figures.interpolation_gif(rows)
+    gif_column.download_button("Download GIF", gif, file_name="interpolation.gif", mime="image/gif", key="interp.gif")
+    png = figures.interpolation_png(rows)
     png_column.download_button(
-        "Download PNG strip",
-        png_bytes(grid, scale=4),
-        file_name="interpolation.png",
-        mime="image/png",
-        key="interp.png",
+        "Download PNG strip", png, file_name="interpolation.png", mime="image/png", key="interp.png"
     )
 
     _, labels = resources.test_set()
