@@ -68,7 +68,11 @@ def configure_torch() -> None:
     ~150 ms median under load, with 1 thread 0.5 ms; even encoding the whole test set was faster. The
     server already runs one script thread per session, so more threads per call only oversubscribe.
     """
-    wanted = int(os.environ.get("EXPLORER_TORCH_THREADS", "1"))
+    try:
+        wanted = max(1, int(os.environ.get("EXPLORER_TORCH_THREADS", "1")))
+    except ValueError:
+        log.warning("EXPLORER_TORCH_THREADS must be a whole number; using 1")
+        wanted = 1
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
 
