@@ -130,7 +130,7 @@ def _resume_and_compare(out: Path, uninterrupted: dict[str, torch.Tensor]) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(180)
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_signal_in_the_middle_of_an_epoch(tmp_path, uninterrupted, sig):
     out = tmp_path / "run"
@@ -155,7 +155,7 @@ def test_signal_in_the_middle_of_an_epoch(tmp_path, uninterrupted, sig):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(180)
 @pytest.mark.parametrize("stage", ["staged-weights", "between-renames"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_signal_in_the_middle_of_a_checkpoint_write(tmp_path, uninterrupted, sig, stage):
