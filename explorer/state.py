@@ -104,14 +104,16 @@ def store_uploads(files: Iterable[UploadedFileLike] | None) -> tuple[list[str], 
     """Prepare the uploader's files and keep them: (ids of the usable ones, one message per refused file).
 
     Each uploader file is handled once; later reruns reuse the result, so an upload costs nothing after
-    the run in which it arrived.
+    the run in which it arrived. A file whose upload was dropped to make room stays dropped while it sits
+    in the uploader: bringing it back would drop another one, and with more than MAX_UPLOADS files every
+    rerun would prepare them all again.
     """
     seen = _ordered(_SEEN)
     ids: list[str] = []
     errors: list[str] = []
-    for file in files or []:
+    for file in list(files or [])[-_MAX_SEEN:]:  # older ones could not be kept anyway, nor remembered as seen
         outcome = seen.get(file.file_id)
-        if outcome is None or (not outcome.startswith("!") and outcome not in uploads()):
+        if outcome is None:
             data = file.getvalue()
             try:
                 outcome = add_upload(prepare_image(data, file.name), data)
@@ -122,7 +124,7 @@ def store_uploads(files: Iterable[UploadedFileLike] | None) -> tuple[list[str], 
                 seen.popitem(last=False)
         if outcome.startswith("!"):
             errors.append(outcome[1:])
-        else:
+        elif outcome in uploads():
             ids.append(outcome)
     return ids, errors
 

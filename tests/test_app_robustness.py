@@ -211,6 +211,32 @@ def test_session_keeps_a_bounded_number_of_uploads(uploads_page):
     assert kept == [f"bulk-{i}.png" for i in range(3, MAX_UPLOADS + 3)]
 
 
+def test_more_files_than_the_session_keeps_are_prepared_once(uploads_page, monkeypatch):
+    """Ten files in the uploader, eight kept: later reruns must not prepare the dropped ones again."""
+    from explorer import state
+
+    prepared: list[str] = []
+
+    def counting(data: bytes, name: str, **options):
+        prepared.append(name)
+        return prepare_image(data, name, **options)
+
+    monkeypatch.setattr(state, "prepare_image", counting)
+    at = uploads_page
+    files = [(f"many-{i}.png", mnist_scan(200 + i), "image/png") for i in range(state.MAX_UPLOADS + 2)]
+    at.file_uploader(key=UPLOADER).set_value(files).run()
+    assert_clean(at)
+    assert sorted(prepared) == sorted(name for name, _, _ in files)
+    kept = [p.name for p in at.session_state["explorer.uploads"].values()]
+    assert kept == [name for name, _, _ in files[-state.MAX_UPLOADS :]]
+    prepared.clear()
+    for index in (0, state.MAX_UPLOADS - 1, 0):  # widget changes rerun the page with all ten files present
+        at.selectbox(key="rec.detail").set_value(index).run()
+        assert_clean(at)
+    assert prepared == [], "files dropped to make room were prepared again on a rerun"
+    assert [p.name for p in at.session_state["explorer.uploads"].values()] == kept
+
+
 def stated_limits(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"up to (\d+) MB", text)]
 
