@@ -1,0 +1,286 @@
+"""Real-browser fixtures: one `streamlit run app.py` per test session, driven by Debian's headless Chromium.
+
+The server runs exactly as a user starts it (``python -m streamlit run app.py``) from the repository root, on a
+free loopback port, with the checkpoints the app itself would pick ($VAE_CHECKPOINTS, else checkpoints/).
+Every test gets a fresh browser context, i.e. a fresh Streamlit session, that records console errors and
+uncaught page errors; tests call ``ui.assert_clean()`` to fail on them. Screenshots go to test-output/e2e/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+OUTPUT = REPO / "test-output" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+MAX_SCREENSHOT_HEIGHT = 8000
+HEALTH_TIMEOUT = 60.0
+LOAD_TIMEOUT_MS = 90_000  # first visit of a page loads models and encodes the test set on two shared cores
+
+# Console errors that say nothing about the app, each with the reason it is safe to ignore:
+BENIGN_CONSOLE = [
+    # The page icon is a Material Symbol, which Streamlit fetches as a favicon from Google's font CDN; the
+    # test machines (and CI) have no internet, so that one request fails. Nothing on the page depends on it.
+    re.compile(r"^https://fonts\.gstatic\.com/"),
+    # Opened at /<page>, Streamlit's frontend first probes /<page>/_stcore/{health,host-config} to find the
+    # app's base path, gets 404 and then uses /. Only deep links (never sidebar navigation) trigger it.
+    re.compile(r"^http://127\.0\.0\.1:\d+/[^_][^/]*/_stcore/(health|host-config)$"),
+]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self, tail: int = 80) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no server log)"
+        return "\n".join(lines[-tail:])
+
+
+@contextlib.contextmanager
+def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> Iterator[Server]:
+    """`streamlit run <script>` on a free loopback port; waits for /_stcore/health, kills its group at exit."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = OUTPUT / log_name
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with code {process.returncode} before answering:\n{server.log()}")
+            try:
+                with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health within {HEALTH_TIMEOUT:.0f} s:\n{server.log()}")
+            time.sleep(0.25)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def _has_models() -> tuple[bool, str]:
+    from explorer.core import build_catalog
+    from explorer.resources import checkpoint_root
+    from vae.checkpoint import scan_checkpoints
+
+    root = checkpoint_root()
+    catalog = build_catalog(root, scan_checkpoints(root))
+    pairs = [d for d, pair in catalog.pairs.items() if pair.ae is not None and pair.vae is not None]
+    return bool(pairs) and catalog.classifier is not None, str(root)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing in CI; scripts/test.sh installs Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium, or run ./scripts/test.sh)")
+
+
+@pytest.fixture(scope="session")
+def models_present(chromium: Path) -> None:
+    ok, root = _has_models()
+    if ok:
+        return
+    message = f"no AE/VAE pair and classifier under {root} (train them, or set VAE_CHECKPOINTS)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def server(models_present: None) -> Iterator[Server]:
+    with streamlit_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+# --------------------------------------------------------------------------------------------------------
+# One browser session
+
+
+# Streamlit marks elements of a run in progress data-stale="true" and shows skeletons before the first run
+# paints; "idle" means neither has been seen for `quiet` ms in a row.
+_IDLE_JS = """([quiet]) => new Promise(resolve => {
+  let calm = performance.now();
+  const tick = () => {
+    const busy = document.querySelector('[data-stale="true"], [data-testid="stSkeleton"], [data-testid="stSpinner"]');
+    if (busy) calm = performance.now();
+    if (performance.now() - calm >= quiet) resolve(true); else requestAnimationFrame(tick);
+  };
+  tick();
+})"""
+
+
+@dataclass
+class UI:
+    """A page in its own browser context, plus what its console said."""
+
+    page: object
+    server: Server
+    errors: list[str] = field(default_factory=list)
+
+    def goto(self, path: str = "/") -> None:
+        self.page.goto(self.server.url + path)
+        self._wait_heading(self.page.locator("h1"))
+
+    def open(self, title: str) -> None:
+        """Open a page the way a person does: from the home page, through the sidebar's link."""
+        if not self.page.url.startswith(self.server.url):
+            self.goto("/")
+        nav = self.page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_role("link", name=title, exact=True).click()
+        self._wait_heading(self.page.locator("h1", has_text=title))
+
+    def _wait_heading(self, heading) -> None:
+        # A script that dies before its title shows an exception box instead: fail at once, with the log.
+        exception = self.page.locator('[data-testid="stException"]')
+        heading.first.or_(exception.first).wait_for(timeout=LOAD_TIMEOUT_MS)
+        if exception.count():
+            pytest.fail(f"the page raised: {exception.first.inner_text()}\nserver log:\n{self.server.log(40)}")
+        self.idle()
+
+    def idle(self, quiet_ms: int = 600, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
+        self.page.wait_for_function(_IDLE_JS, arg=[quiet_ms], timeout=timeout_ms)
+
+    def screenshot(self, name: str) -> Path:
+        """The whole page. Streamlit scrolls inside its main container, not the document, so a "full page"
+        screenshot alone shows one screen: the viewport is stretched to the content's height for the shot."""
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        path = OUTPUT / f"{name}.png"
+        height = self.page.evaluate(
+            """() => Math.max(document.documentElement.scrollHeight,
+                 ...['stMain', 'stAppViewContainer', 'stSidebarContent']
+                   .map(id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight ?? 0))"""
+        )
+        tall = min(max(int(height), VIEWPORT["height"]), MAX_SCREENSHOT_HEIGHT)
+        try:
+            if tall > VIEWPORT["height"]:
+                self.page.set_viewport_size({"width": VIEWPORT["width"], "height": tall})
+                self.page.wait_for_timeout(400)  # let plotly and the layout follow the new size
+                self.idle(quiet_ms=200)
+            self.page.screenshot(path=str(path), full_page=True)
+        finally:
+            self.page.set_viewport_size(VIEWPORT)
+        return path
+
+    def image_bytes(self, img) -> bytes:
+        """The bytes the browser shows in an <img> (Streamlit serves them from /media/...)."""
+        src = img.get_attribute("src")
+        assert src, "image without src"
+        response = self.page.request.get(src if src.startswith("http") else self.server.url + src)
+        assert response.ok, f"{src}: HTTP {response.status}"
+        return response.body()
+
+    def assert_clean(self) -> None:
+        """No Streamlit exception box, no error box from the pages' guard, no console or page error."""
+        exceptions = self.page.locator('[data-testid="stException"]')
+        assert exceptions.count() == 0, exceptions.all_inner_texts()
+        alerts = self.page.locator('[data-testid="stAlertContentError"]')
+        assert alerts.count() == 0, alerts.all_inner_texts()
+        assert not self.errors, "browser console errors:\n" + "\n".join(self.errors)
+
+
+def _console_listener(errors: list[str]):
+    def on_console(message) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        if any(p.search(url) for p in BENIGN_CONSOLE):
+            return
+        errors.append(f"console: {message.text} ({url})")
+
+    return on_console
+
+
+@pytest.fixture
+def ui(browser, server: Server) -> Iterator[UI]:
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    session = UI(page, server)
+    page.on("console", _console_listener(session.errors))
+    page.on("pageerror", lambda error: session.errors.append(f"page error: {error}"))
+    try:
+        yield session
+    finally:
+        context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep a screenshot of the page as it was when a browser test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    session = item.funcargs.get("ui") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and isinstance(session, UI):
+        with contextlib.suppress(Exception):
+            session.screenshot(f"FAILED-{re.sub(r'[^A-Za-z0-9_.-]+', '_', item.name)}")

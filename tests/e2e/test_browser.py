@@ -1,0 +1,272 @@
+"""The explorer the way a person uses it: `streamlit run app.py` in headless Chromium, clicked and typed at.
+
+AppTest (tests/test_app.py) runs the page scripts without a browser; these tests catch what only a browser
+shows: the frontend's own errors, widgets that do not answer the keyboard, images that never arrive,
+downloads, uploads through the real file input, and plotly charts that do not draw.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from .conftest import LOAD_TIMEOUT_MS, UI, VIEWPORT, streamlit_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+# Page title in the sidebar and as the page's h1 -> what shows the page has really drawn.
+PAGES = {
+    "home": ("Home", '[data-testid="stPlotlyChart"] .main-svg'),
+    "sliders": ("Latent sliders", '[data-testid="stImage"] img'),
+    "reconstruct": ("Reconstruct", '[data-testid="stImage"] img'),
+    "interpolate": ("Interpolate", '[data-testid="stImage"] img'),
+    "latent_map": ("Latent map", '[data-testid="stPlotlyChart"] .main-svg'),
+    "sampling": ("AE vs VAE sampling", '[data-testid="stImage"] img'),
+}
+HEADINGS = {"Home": "Latent-space explorer"}
+
+
+def open_page(ui: UI, title: str) -> None:
+    if title == "Home":
+        ui.goto("/")
+    else:
+        ui.open(title)
+    assert ui.page.locator("h1").first.inner_text().strip() == HEADINGS.get(title, title)
+
+
+def wait_images_loaded(ui: UI, selector: str = '[data-testid="stImage"] img') -> None:
+    ui.page.wait_for_function(
+        "s => { const i = [...document.querySelectorAll(s)];"
+        " return i.length > 0 && i.every(e => e.complete && e.naturalWidth > 0); }",
+        arg=selector,
+    )
+
+
+def slider_input(ui: UI, label: str | None = None):
+    sliders = ui.page.locator('[data-testid="stSlider"]')
+    if label is not None:
+        sliders = sliders.filter(has=ui.page.get_by_text(label, exact=True))
+    return sliders.first.locator('input[type="range"]')
+
+
+def image_sources(ui: UI) -> list[str]:
+    return ui.page.eval_on_selector_all('[data-testid="stImage"] img', "es => es.map(e => e.getAttribute('src'))")
+
+
+# True once at least `n` images show a src that was not on the page before, and every image has loaded.
+NEW_IMAGES_JS = """([before, n]) => {
+  const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
+  const fresh = imgs.filter(e => !before.includes(e.getAttribute('src')));
+  return fresh.length >= n && imgs.every(e => e.complete && e.naturalWidth > 0);
+}"""
+
+
+def grey(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.float32)
+
+
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads_without_errors(ui: UI, name: str):
+    title, ready = PAGES[name]
+    open_page(ui, title)
+    ui.page.locator(ready).first.wait_for()
+    if "img" in ready:
+        wait_images_loaded(ui)
+    ui.idle()
+    ui.screenshot(name)
+    ui.assert_clean()
+
+
+def test_deep_link_on_a_fresh_server_runs_the_whole_app(browser, models_present):
+    """A bookmark to /sliders opened right after a server (re)start must get the app, not the bare page."""
+    with streamlit_server(log_name="server-deep-link.log") as server:
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = context.new_page()
+            page.goto(server.url + "/sliders")
+            page.locator("h1", has_text="Latent sliders").wait_for(timeout=LOAD_TIMEOUT_MS)
+            # app.py ran: its navigation (with titles, not file names) and the sidebar's latent-size choice.
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            nav.get_by_role("link", name="AE vs VAE sampling").wait_for(timeout=10_000)
+            page.locator('[data-testid="stSidebar"]').get_by_text("Latent size", exact=True).wait_for(timeout=30_000)
+            assert page.title() == "Latent-space explorer"
+        finally:
+            context.close()
+
+
+# True once the <img> of the st.image captioned `caption` shows a new, fully loaded src.
+NEW_IMAGE_JS = """([caption, old]) => {
+  const box = [...document.querySelectorAll('[data-testid="stImage"]')].find(e => e.innerText.includes(caption));
+  const img = box && box.querySelector('img');
+  return !!img && img.getAttribute('src') !== old && img.complete && img.naturalWidth > 0;
+}"""
+
+
+def test_keyboard_on_a_slider_changes_the_decoded_image(ui: UI):
+    ui.open("Latent sliders")
+    decoded = ui.page.locator('[data-testid="stImage"]', has_text="decoded code").locator("img")
+    decoded.wait_for()
+    wait_images_loaded(ui)
+    before_src = decoded.get_attribute("src")
+    before = ui.image_bytes(decoded)
+
+    thumb = slider_input(ui)
+    start = thumb.get_attribute("value")
+    thumb.focus()
+    for _ in range(5):
+        ui.page.keyboard.press("ArrowRight")
+    ui.page.wait_for_function(NEW_IMAGE_JS, arg=["decoded code", before_src])
+    ui.idle()
+    assert float(thumb.get_attribute("value")) > float(start)
+    after = ui.image_bytes(decoded)
+    assert after != before
+    assert np.abs(grey(after) - grey(before)).max() > 0, "new image, same pixels"
+
+    for _ in range(5):
+        ui.page.keyboard.press("ArrowLeft")
+    ui.page.wait_for_function("v => document.activeElement.value === v", arg=start)
+    ui.idle()
+    ui.screenshot("sliders-after-keyboard")
+    ui.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def scanned_digit(tmp_path_factory) -> tuple[bytes, int]:
+    """A test-set digit as a person's scan would look: dark ink on light paper, 200x200, PNG."""
+    from vae import load_mnist
+
+    images, labels = load_mnist("test")
+    index = 0
+    pixels = (255 - images[index, 0].numpy() * 255).clip(0, 255).astype(np.uint8)
+    scan = Image.fromarray(pixels).resize((200, 200), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    scan.save(out, format="PNG")
+    return out.getvalue(), int(labels[index])
+
+
+def upload_on_reconstruct(ui: UI, name: str, data: bytes) -> None:
+    ui.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        {"name": name, "mimeType": "image/png", "buffer": data}
+    )
+    ui.page.locator('[data-testid="stFileChipName"]', has_text=name).wait_for()
+
+
+def result_text(ui: UI, name: str) -> str:
+    pattern = re.compile(rf"{re.escape(name)}\s+classifier")
+    row = ui.page.locator('[data-testid="stMarkdownContainer"]', has_text=pattern)
+    row.first.wait_for()
+    return row.first.inner_text()
+
+
+def test_uploaded_scan_is_reconstructed_and_recognised(ui: UI, scanned_digit):
+    data, label = scanned_digit
+    ui.open("Reconstruct")
+    ui.page.get_by_text("My uploads", exact=True).click()
+    ui.page.locator('[data-testid="stFileUploaderDropzoneInput"]').wait_for(state="attached")
+    upload_on_reconstruct(ui, "my-scan.png", data)
+    text = result_text(ui, "my-scan.png")
+    ui.idle()
+    wait_images_loaded(ui)
+    guess = re.search(r"original (\d)", text)
+    assert guess, text
+    assert int(guess.group(1)) == label, text
+    # original, AE and VAE reconstruction of the upload are all on the page
+    for caption in ("original", "AE", "VAE"):
+        assert ui.page.locator('[data-testid="stImage"]', has_text=re.compile(rf"^{caption}$")).count() >= 1
+    ui.screenshot("reconstruct-upload")
+    ui.assert_clean()
+
+
+def test_text_file_named_png_is_refused_and_the_page_keeps_working(ui: UI, scanned_digit):
+    data, label = scanned_digit
+    ui.open("Reconstruct")
+    ui.page.get_by_text("My uploads", exact=True).click()
+    ui.page.locator('[data-testid="stFileUploaderDropzoneInput"]').wait_for(state="attached")
+    upload_on_reconstruct(ui, "notes.png", b"Shopping list: milk, eggs, a better autoencoder.\n" * 4)
+    error = ui.page.locator('[data-testid="stAlertContentError"]', has_text="notes.png")
+    error.wait_for()
+    assert "not an image" in error.inner_text()
+    ui.idle()
+    ui.screenshot("reconstruct-refused-upload")
+    assert ui.page.locator('[data-testid="stException"]').count() == 0
+
+    # The page still works: a good upload after the bad one is reconstructed and recognised.
+    upload_on_reconstruct(ui, "good.png", data)
+    text = result_text(ui, "good.png")
+    assert int(re.search(r"original (\d)", text).group(1)) == label, text
+    ui.idle()
+    assert ui.page.locator('[data-testid="stException"]').count() == 0
+    assert not ui.errors, ui.errors
+
+
+def test_interpolation_gif_download_has_the_chosen_number_of_frames(ui: UI):
+    ui.open("Interpolate")
+    steps = slider_input(ui, "Steps")
+    chosen = int(steps.get_attribute("value")) - 2
+    steps.focus()
+    for _ in range(2):
+        # one step at a time, each until its rerun has redrawn both strips (the downloads come with them)
+        before = image_sources(ui)
+        ui.page.keyboard.press("ArrowLeft")
+        ui.page.wait_for_function(NEW_IMAGES_JS, arg=[before, 2])
+    ui.idle()
+    assert steps.get_attribute("value") == str(chosen)
+    ui.screenshot("interpolate")
+
+    with ui.page.expect_download() as info:
+        ui.page.locator('[data-testid="stDownloadButton"]', has_text="Download GIF").locator("button").click()
+    download = info.value
+    assert download.suggested_filename == "interpolation.gif"
+    gif = Image.open(download.path())
+    assert gif.format == "GIF"
+    assert gif.is_animated
+    # The GIF plays forward and back without repeating the ends: steps + (steps - 2) frames.
+    assert gif.n_frames == 2 * chosen - 2
+    gif.seek(gif.n_frames - 1)  # every frame decodes
+    ui.assert_clean()
+
+
+POINT_COUNTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
+  g => (g._fullData || []).filter(t => t.type === 'scattergl' || t.type === 'scatter' && t.customdata)
+                          .reduce((n, t) => n + (t._length ?? (t.x ? t.x.length : 0)), 0))"""
+
+
+def test_latent_map_draws_all_ten_thousand_test_digits(ui: UI):
+    ui.open("Latent map")
+    ui.page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2")
+    ui.idle()
+    counts = ui.page.evaluate(POINT_COUNTS_JS)
+    assert len(counts) == 2, counts  # autoencoder and VAE side by side
+    assert counts == [10_000, 10_000], counts
+    # WebGL drew something: each chart has a GL canvas with a nonzero size
+    sizes = ui.page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot canvas.gl-canvas-context')].map(c => c.width * c.height)"
+    )
+    assert sizes and all(s > 0 for s in sizes), sizes
+    ui.screenshot("latent_map")
+    ui.assert_clean()
+
+
+def test_sampling_shows_both_grids(ui: UI):
+    ui.open("AE vs VAE sampling")
+    grids = ui.page.locator('[data-testid="stImage"]', has_text="decoded draws").locator("img")
+    grids.first.wait_for()
+    wait_images_loaded(ui)
+    ui.idle()
+    assert grids.count() == 2
+    for i in range(2):
+        img = grids.nth(i)
+        assert img.is_visible()
+        box = img.bounding_box()
+        assert box["width"] > 100 and box["height"] > 100, box
+        pixels = grey(ui.image_bytes(img))
+        assert pixels.std() > 5, "a blank grid"
+    ui.screenshot("sampling")
+    ui.assert_clean()
