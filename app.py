@@ -16,7 +16,7 @@ from explorer import ui
 
 st.set_page_config(page_title="Latent-space explorer", page_icon=":material/scatter_plot:", layout="wide")
 ui.setup_logging()
-ui.configure_torch()
+ui.configure_threads()
 
 PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),

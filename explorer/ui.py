@@ -61,12 +61,12 @@ def setup_logging() -> None:
         log.propagate = False
 
 
-def configure_torch() -> None:
-    """One intra-op thread per request unless $EXPLORER_TORCH_THREADS says otherwise.
+def configure_threads() -> None:
+    """One torch thread per request, unless $EXPLORER_TORCH_THREADS says otherwise.
 
-    Measured on the shared two-core machine: with torch's default (2 threads) classifying one digit took
-    ~150 ms median under load, with 1 thread 0.5 ms; even encoding the whole test set was faster. The
-    server already runs one script thread per session, so more threads per call only oversubscribe.
+    Measured on the shared two-core machine under load: with torch's default (2 threads) classifying one
+    digit took ~150 ms median, with 1 thread 0.5 ms, and encoding the test set was faster too. The server
+    already runs one script thread per session, so more threads per call only oversubscribe the cores.
     """
     try:
         wanted = max(1, int(os.environ.get("EXPLORER_TORCH_THREADS", "1")))
