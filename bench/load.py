@@ -1,0 +1,654 @@
+"""Load benchmark: N concurrent browser sessions against the real app server, on loopback only.
+
+Starts ``streamlit run app.py`` on a free 127.0.0.1 port, then opens N sessions (one headless Debian
+Chromium, one browser context per session) that each repeat, until the time is up:
+
+- on Latent sliders, move a slider to the end of its range a few times (keyboard, as a person would
+  after clicking it) and time each move from the key press to the new decoded image being loaded;
+- on Reconstruct, upload a fresh digit image (a test-set digit as a 200x200 scan) and time it until its
+  result row is on the page.
+
+After each action a session waits until the page has finished drawing (no script running, nothing stale,
+every picture loaded), as a person looks at the result before the next move. Acting earlier makes the
+browser ask for pictures that a newer run has already replaced and Streamlit has already dropped: 404s
+that the report would count as errors.
+
+The run: one session warms every cache up (its cold latencies are left out); the N sessions open, a few
+page loads at a time; then all N loop for --duration seconds, the measured window.
+
+Errors counted: Streamlit exception boxes, the app's error boxes, console errors and uncaught page errors
+(minus the benign ones listed in BENIGN_CONSOLE, each with its reason), HTTP responses >= 400, pictures
+shown broken, timeouts, failed uploads, and tracebacks in the server log. Memory is the resident set
+(VmRSS) of the server process and its children, sampled every second: after the warm-up, with all
+sessions open, at the end of the window, and after the sessions have closed.
+
+    python bench/load.py --sessions 16 --duration 120          # the recorded run (writes BENCHMARKS.md)
+    python bench/load.py --sessions 2 --duration 10 --no-write  # a smoke run
+
+Exit status 0 only when there were no errors and memory grew by less than --max-growth-mb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import io
+import math
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench._report import command_line, write_section  # noqa: E402
+
+HOST = "127.0.0.1"  # loopback only; nothing here ever talks to another address
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+OUTPUT = REPO / "test-output" / "load"
+MEDIA_PATH = re.compile(r"/media/[0-9a-f]+\.\w+")
+HEALTH_TIMEOUT_S = 90.0
+FIRST_LOAD_TIMEOUT_MS = 180_000  # the first visit loads models and scores the test set on two busy cores
+MAX_ACTIONS_PER_SESSION = 5_000  # a second bound beside the clock, so no loop can run away
+MAX_SCREENSHOTS = 6
+SLIDER_MOVES_PER_CYCLE = 6
+SLIDERS_USED = 3  # the most important dimensions: moving them always changes the decoded digit
+
+# Console errors that say nothing about the app, matched against the failing resource's URL, with reasons:
+BENIGN_CONSOLE = [
+    # The page icon is a Material Symbol that Streamlit fetches as a favicon from Google's font CDN; this
+    # machine has no internet, so that one request fails. Nothing on the page depends on it.
+    re.compile(r"^https://fonts\.gstatic\.com/"),
+]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The server and its memory
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, log_path: Path, watch_files: bool = True) -> subprocess.Popen:
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.address", HOST, "--server.port", str(port)]
+    if not watch_files:
+        command += ["--server.fileWatcherType", "none"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}; see {log_path}")
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2) as response,
+        ):
+            if response.read().strip() == b"ok":
+                return process
+        if time.monotonic() > deadline:
+            stop_server(process)
+            raise RuntimeError(f"streamlit did not answer /_stcore/health in {HEALTH_TIMEOUT_S:.0f} s; see {log_path}")
+        time.sleep(0.25)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop the server we started (its own process group, created by start_new_session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its descendants, in MB (VmRSS from /proc/PID/status)."""
+    total_kb = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+def cpu_seconds(pid: int, without: int | None = None) -> float:
+    """User + system CPU time of ``pid`` and its descendants so far (leaving out the subtree of ``without``)."""
+    ticks = 0
+    skip = set(process_tree(without)) if without else set()
+    for member in set(process_tree(pid)) - skip:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class MemoryLog:
+    pid: int
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MB)
+    started: float = field(default_factory=time.monotonic)
+
+    def sample(self) -> float:
+        value = rss_mb(self.pid)
+        self.samples.append((time.monotonic() - self.started, value))
+        return value
+
+    async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
+        while not stop.is_set():
+            self.sample()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+
+
+# --------------------------------------------------------------------------------------------------------
+# What the sessions upload
+
+
+class Digits:
+    """Test-set digits as dark-on-light 200x200 PNG scans, a different one for every upload."""
+
+    def __init__(self) -> None:
+        from vae.data import load_mnist
+
+        self.images = load_mnist("test")[0][:, 0].numpy()
+        self.count = 0
+
+    def next(self) -> bytes:
+        import numpy as np
+        from PIL import Image
+
+        image = self.images[self.count % len(self.images)]
+        self.count += 1
+        big = Image.fromarray((image * 255).astype(np.uint8)).resize((200, 200), Image.Resampling.BILINEAR)
+        paper = 235 - np.asarray(big, dtype=np.float32) * 215 / 255
+        buffer = io.BytesIO()
+        Image.fromarray(paper.astype(np.uint8)).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------------
+# One session
+
+
+@dataclass
+class Results:
+    slider_ms: list[float] = field(default_factory=list)
+    upload_ms: list[float] = field(default_factory=list)
+    switch_ms: list[float] = field(default_factory=list)
+    first_load_ms: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def error(self, kind: str, detail: str) -> None:
+        self.errors[kind] += 1
+        examples = self.examples.setdefault(kind, [])
+        if len(examples) < 3:
+            examples.append(detail[:300])
+
+
+# The "decoded code" picture on Latent sliders; null until it is on the page.
+DECODED_SRC = """() => {
+  const box = [...document.querySelectorAll('[data-testid="stImage"]')]
+    .find(e => e.textContent.includes('decoded code'));
+  const img = box && box.querySelector('img');
+  return img && img.complete && img.naturalWidth > 0 ? img.src : null;
+}"""
+
+# Installed in every page before Streamlit's own scripts: note when a key goes down, and when a new
+# "decoded code" picture has finished loading (load events do not bubble, but they can be captured).
+KEY_CLOCK = """
+window.__loadBench = {keyAt: 0, src: null, loadedAt: 0};
+document.addEventListener('keydown', () => { window.__loadBench.keyAt = performance.now(); }, true);
+document.addEventListener('load', (event) => {
+  const box = event.target.closest && event.target.closest('[data-testid="stImage"]');
+  if (event.target.tagName === 'IMG' && box && box.textContent.includes('decoded code')) {
+    window.__loadBench.src = event.target.src;
+    window.__loadBench.loadedAt = performance.now();
+  }
+}, true);
+"""
+
+# Milliseconds from the last key press to a loaded decoded picture other than `old` (false until then).
+SLIDER_DONE = """([old]) => {
+  const clock = window.__loadBench;
+  return clock.src !== old && clock.loadedAt > clock.keyAt ? Math.max(0.001, clock.loadedAt - clock.keyAt) : false;
+}"""
+
+# The page is done: no script running, nothing greyed out as stale, every picture loaded (or failed).
+SETTLED = """() => !document.querySelector('[data-testid="stStatusWidgetRunningIcon"], [data-stale="true"]')
+  && [...document.images].every(i => i.complete)"""
+
+PROBLEMS = """() => {
+  const texts = sel => [...document.querySelectorAll(sel)].map(e => e.innerText.slice(0, 300));
+  const broken = [...document.images].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src);
+  return {
+    exception: texts('[data-testid="stException"]'),
+    error: texts('[data-testid="stAlertContentError"]'),
+    broken: broken,
+  };
+}"""
+
+
+class Session:
+    def __init__(
+        self, number: int, browser, base: str, results: Results, digits: Digits, args, timeout_s: float = 0
+    ) -> None:
+        self.number = number
+        self.browser = browser
+        self.base = base
+        self.results = results
+        self.digits = digits
+        self.args = args
+        self.rng = random.Random(number)
+        self.timeout_ms = 1000 * (timeout_s or args.action_timeout)
+        self.reported: set[tuple[str, str]] = set()
+        self.context = None
+        self.page = None
+        self.missing_media: set[str] = set()
+
+    screenshots = 0
+
+    # Everything the browser reports on its own.
+    def on_console(self, message) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        if any(p.search(url) for p in BENIGN_CONSOLE):
+            return
+        media = MEDIA_PATH.search(f"{message.text} {url}")
+        if media and ("404" in message.text or "Image source error" in message.text):
+            self.missing_media.add(media.group(0))  # judged at the next check: replaced, or shown broken?
+            return
+        self.results.error("console error", f"{message.text} ({url})")
+
+    def on_response(self, response) -> None:
+        if response.status >= 400 and response.url.startswith(self.base):
+            media = MEDIA_PATH.search(response.url)
+            if response.status == 404 and media:
+                self.missing_media.add(media.group(0))
+                return
+            self.results.error("HTTP error", f"{response.status} {response.url}")
+
+    async def check_page(self, page, where: str) -> None:
+        """Count exception and error boxes shown (each distinct message once per session) and broken pictures.
+
+        A picture the server no longer has (404) is an error when the page still shows it broken. When the
+        page has already replaced it (the browser asked for it after a newer run had superseded it), it is
+        counted apart, as "404 for a replaced picture".
+        """
+        found = await page.evaluate(PROBLEMS)
+        for kind, texts in (("exception box", found["exception"]), ("error box", found["error"])):
+            for text in texts:
+                if (kind, text) not in self.reported:
+                    self.reported.add((kind, text))
+                    self.results.error(kind, f"{where}: {text}")
+        broken = {MEDIA_PATH.search(src).group(0) for src in found["broken"] if MEDIA_PATH.search(src)}
+        for path in broken:
+            self.results.error("broken picture shown", f"{where}: {path}")
+        for path in self.missing_media - broken:
+            self.results.error("404 for a replaced picture", f"{where}: {path}")
+        self.missing_media.clear()
+
+    async def settle(self, page) -> None:
+        """Wait until the page has finished drawing, as a person waits to see the result before going on."""
+        await page.wait_for_function(SETTLED, timeout=self.timeout_ms, polling=100)
+
+    async def open_page(self, page, title: str, record: bool = True) -> None:
+        started = time.perf_counter()
+        await page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
+        await page.locator("h1", has_text=title).wait_for(timeout=self.timeout_ms)
+        if title == "Latent sliders":
+            await page.wait_for_function(DECODED_SRC, timeout=self.timeout_ms, polling=100)
+        if record:
+            self.results.switch_ms.append(1000 * (time.perf_counter() - started))
+        await self.settle(page)
+
+    async def move_slider(self, page) -> None:
+        old = await page.evaluate(DECODED_SRC)
+        slider = page.get_by_role("slider").nth(self.rng.randrange(SLIDERS_USED))
+        value, top = await slider.evaluate("e => [Number(e.value), Number(e.max)]")
+        await slider.focus()
+        await slider.press("Home" if value >= top else "End")
+        handle = await page.wait_for_function(SLIDER_DONE, arg=[old], timeout=self.timeout_ms, polling=100)
+        self.results.slider_ms.append(float(await handle.json_value()))
+        await self.settle(page)
+
+    async def upload(self, page) -> None:
+        name = f"s{self.number:02d}-{self.digits.count:05d}.png"
+        data = self.digits.next()
+        source = page.get_by_role("radiogroup").filter(has_text="My uploads").get_by_text("My uploads")
+        await source.click()
+        dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        await dropzone.wait_for(state="attached", timeout=self.timeout_ms)  # the rerun has begun
+        await self.settle(page)
+        started = time.perf_counter()
+        await dropzone.set_input_files({"name": name, "mimeType": "image/png", "buffer": data})
+        row = page.locator('[data-testid="stMarkdownContainer"] strong', has_text=name)
+        refusal = page.locator('[data-testid="stAlertContentError"]', has_text=name)
+        await row.or_(refusal).first.wait_for(timeout=self.timeout_ms)
+        if await refusal.count():
+            self.results.error("failed upload", await refusal.first.inner_text())
+            return
+        self.results.upload_ms.append(1000 * (time.perf_counter() - started))
+        await self.settle(page)
+
+    async def screenshot(self, page, what: str) -> None:
+        """Keep a picture of the first few failures, for whoever reads the report."""
+        if Session.screenshots < MAX_SCREENSHOTS:
+            Session.screenshots += 1
+            with contextlib.suppress(Exception):
+                await page.screenshot(path=OUTPUT / f"failure-{Session.screenshots}-s{self.number}-{what}.png")
+
+    async def open(self) -> None:
+        """A new browser context (a new Streamlit session) on the home page, then on Latent sliders."""
+        self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context.set_default_timeout(self.timeout_ms)
+        await self.context.add_init_script(KEY_CLOCK)
+        self.page = page = await self.context.new_page()
+        page.on("console", self.on_console)
+        page.on("pageerror", lambda error: self.results.error("page error", str(error)))
+        page.on("response", self.on_response)
+        started = time.perf_counter()
+        await page.goto(self.base + "/", timeout=FIRST_LOAD_TIMEOUT_MS)
+        await page.locator("h1").first.wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)
+        self.results.first_load_ms.append(1000 * (time.perf_counter() - started))
+        await self.settle(page)
+        await self.open_page(page, "Latent sliders", record=False)
+
+    async def close(self) -> None:
+        if self.context is not None:
+            await self.context.close()
+
+    async def loop(self, deadline: float, max_cycles: int = MAX_ACTIONS_PER_SESSION) -> None:
+        """Slider moves and an upload, over and over, until the deadline (or max_cycles cycles)."""
+        page = self.page
+        actions = cycles = 0
+        on_sliders = True  # open() left the page there
+        while time.monotonic() < deadline and actions < MAX_ACTIONS_PER_SESSION and cycles < max_cycles:
+            cycles += 1
+            step = "opening Latent sliders"
+            try:
+                if not on_sliders:
+                    await self.open_page(page, "Latent sliders")
+                on_sliders = False
+                for _ in range(SLIDER_MOVES_PER_CYCLE):
+                    if time.monotonic() >= deadline:
+                        break
+                    step = "moving a slider"
+                    await self.move_slider(page)
+                    actions += 1
+                    await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.args.think)
+                await self.check_page(page, "Latent sliders")
+                if time.monotonic() >= deadline:
+                    break
+                step = "opening Reconstruct"
+                await self.open_page(page, "Reconstruct")
+                step = "uploading"
+                await self.upload(page)
+                actions += 1
+                await self.check_page(page, "Reconstruct")
+                await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.args.think)
+            except Exception as error:  # a timeout or a vanished element: count it, start over, go on
+                kind = "timeout" if "Timeout" in type(error).__name__ else "session failure"
+                self.results.error(kind, f"session {self.number}, {step}: {str(error).splitlines()[0]}")
+                await self.screenshot(page, step.replace(" ", "-"))
+                with contextlib.suppress(Exception):
+                    await page.goto(self.base + "/", timeout=FIRST_LOAD_TIMEOUT_MS)
+                    await page.locator("h1").first.wait_for(timeout=FIRST_LOAD_TIMEOUT_MS)
+                actions += 1
+        with contextlib.suppress(Exception):
+            await self.check_page(page, "end of the run")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The run
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "| – | – | – | – | 0 |"
+    ordered = sorted(values)
+
+    def at(q: float) -> float:  # nearest rank: the smallest value with at least q of the values at or below it
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+    return f"| {at(0.5):,.0f} | {at(0.9):,.0f} | {at(0.99):,.0f} | {ordered[-1]:,.0f} | {len(ordered)} |"
+
+
+def server_log_errors(log_path: Path) -> list[str]:
+    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
+    return [line for line in lines if "Traceback" in line or " ERROR " in line or "page failed" in line]
+
+
+async def run(args) -> tuple[Results, dict]:
+    from playwright.async_api import async_playwright
+
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    log_path = OUTPUT / "server.log"
+    results = Results()
+    digits = Digits()
+    info: dict = {"loadavg_start": os.getloadavg()}
+    process = start_server(port, log_path, watch_files=not args.no_file_watcher)
+    memory = MemoryLog(process.pid)
+    stop_sampling = asyncio.Event()
+    sampler = None
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                # Warm-up: one session fills every cache the measured sessions use (cold loads are slow).
+                # Its errors count like any other; its latencies (cold caches) are reported apart.
+                warm_up = Session(-1, browser, base, results, digits, args, timeout_s=FIRST_LOAD_TIMEOUT_MS / 1000)
+                try:
+                    await warm_up.open()
+                    await warm_up.loop(time.monotonic() + args.warmup, max_cycles=args.warmup_cycles)
+                finally:
+                    await warm_up.close()
+                info["warmup_first_load"] = results.first_load_ms[0] if results.first_load_ms else float("nan")
+                for series in (results.slider_ms, results.upload_ms, results.switch_ms, results.first_load_ms):
+                    series.clear()
+                await asyncio.sleep(2)
+                info["rss_start"] = memory.sample()
+                sampler = asyncio.create_task(memory.run(stop_sampling))
+
+                # Ramp-up: open the sessions, a few page loads at a time (sixteen Streamlit front ends
+                # starting at once on two cores take minutes), until every one shows Latent sliders.
+                sessions = [Session(i, browser, base, results, digits, args) for i in range(args.sessions)]
+                gate = asyncio.Semaphore(args.ramp_concurrency)
+                ramp_started = time.monotonic()
+
+                async def start(session: Session) -> None:
+                    async with gate:
+                        try:
+                            await session.open()
+                        except Exception as error:
+                            results.error("session failure", f"session {session.number}, opening: {error}")
+
+                try:
+                    await asyncio.gather(*(start(s) for s in sessions))  # each open() is bounded by its timeouts
+                    info["ramp"] = time.monotonic() - ramp_started
+                    info["rss_open"] = memory.sample()
+
+                    # The measured window: every session busy at once.
+                    info["cpu_start"] = cpu_seconds(process.pid)
+                    info["client_cpu_start"] = cpu_seconds(os.getpid(), without=process.pid)
+                    started = time.monotonic()
+                    deadline = started + args.duration
+                    ready = [s for s in sessions if s.page is not None]
+                    grace = 4 * args.action_timeout + FIRST_LOAD_TIMEOUT_MS / 1000  # an action, settling, a reload
+                    try:
+                        await asyncio.wait_for(
+                            asyncio.gather(*(s.loop(deadline) for s in ready)), timeout=args.duration + grace
+                        )
+                    except asyncio.TimeoutError:
+                        results.error("timeout", f"sessions still busy {grace:.0f} s after the end of the window")
+                    info["elapsed"] = time.monotonic() - started
+                    info["cpu_used"] = cpu_seconds(process.pid) - info["cpu_start"]
+                    info["client_cpu"] = cpu_seconds(os.getpid(), without=process.pid) - info["client_cpu_start"]
+                    info["rss_end"] = memory.sample()
+                finally:
+                    for session in sessions:
+                        with contextlib.suppress(Exception):
+                            await session.close()
+            finally:
+                await browser.close()
+        await asyncio.sleep(args.settle)
+        info["rss_after_close"] = memory.sample()
+        stop_sampling.set()
+        if sampler is not None:
+            await sampler
+        measured = [v for t, v in memory.samples[1:]]
+        info["rss_peak"] = max(measured) if measured else info["rss_start"]
+    finally:
+        stop_sampling.set()
+        stop_server(process)
+    info["loadavg_end"] = os.getloadavg()
+    for line in server_log_errors(log_path):
+        results.error("server log", line)
+    return results, info
+
+
+def report(args, results: Results, info: dict) -> tuple[str, bool]:
+    import platform
+
+    import streamlit
+    import torch
+
+    growth = info["rss_end"] - info["rss_start"]
+    errors = sum(results.errors.values())
+    ok = errors == 0 and growth < args.max_growth_mb
+    try:
+        chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        chromium = ""
+    la0, la1 = info["loadavg_start"], info["loadavg_end"]
+    root = os.environ.get("VAE_CHECKPOINTS") or "checkpoints/"
+    lines = [
+        f"Command: `{command_line()}` · {dt.date.today().isoformat()} · Streamlit {streamlit.__version__}, "
+        f"torch {torch.__version__}, Python {platform.python_version()}, {chromium or 'chromium'} (headless); "
+        f"checkpoints from `{root}`.",
+        "",
+        f"{args.sessions} browser sessions (one Chromium, one context each) against `streamlit run app.py` on "
+        f"127.0.0.1. First one session warms every cache up ({args.warmup_cycles} cycles; its first page load "
+        f"took {info['warmup_first_load'] / 1000:.0f} s); then the {args.sessions} "
+        f"sessions open, {args.ramp_concurrency} page loads at a time ({info['ramp']:.0f} s), and for "
+        f"{info['elapsed']:.0f} s all of them loop: Latent sliders, {SLIDER_MOVES_PER_CYCLE} moves of one of the "
+        f"{SLIDERS_USED} most important sliders to the end of its range (think time {args.think:g} s ± 50 %), "
+        "then Reconstruct, upload a fresh 200x200 digit scan and wait for its result row. Browser and server "
+        "share the machine's 2 cores.",
+        "",
+        f"Load average (1/5/15 min): {la0[0]:.1f} / {la0[1]:.1f} / {la0[2]:.1f} at the start, "
+        f"{la1[0]:.1f} / {la1[1]:.1f} / {la1[2]:.1f} at the end (other jobs shared the machine).",
+        "",
+        "| latency (ms) | p50 | p90 | p99 | max | count |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| slider change → new decoded image loaded {percentiles(results.slider_ms)}",
+        f"| upload → result row shown {percentiles(results.upload_ms)}",
+        f"| page switch (sidebar link → page drawn) {percentiles(results.switch_ms)}",
+        f"| first page load (while sessions open) {percentiles(results.first_load_ms)}",
+        "",
+        f"Server resident memory (VmRSS, process and children): {info['rss_start']:.0f} MB after the warm-up, "
+        f"{info['rss_open']:.0f} MB with all {args.sessions} sessions open, peak {info['rss_peak']:.0f} MB, "
+        f"{info['rss_end']:.0f} MB at the end of the window (growth {growth:+.0f} MB since the warm-up; target "
+        f"< {args.max_growth_mb:.0f} MB), {info['rss_after_close']:.0f} MB {args.settle:.0f} s after the sessions "
+        f"closed.",
+        "",
+        f"CPU in the window ({info['elapsed']:.0f} s, so {2 * info['elapsed']:.0f} CPU-seconds on 2 cores): the server "
+        f"used {info['cpu_used']:.0f}, the browser and this script {info['client_cpu']:.0f}; other jobs the rest.",
+        "",
+    ]
+    if errors:
+        lines.append(f"**Errors: {errors}**")
+        for kind, count in results.errors.most_common():
+            lines.append(f"- {kind}: {count}, e.g. " + "; ".join(f"`{e}`" for e in results.examples[kind]))
+    else:
+        lines.append(
+            "Errors: none (no exception or error boxes, console or page errors, HTTP errors, timeouts, failed "
+            "uploads, or server-log tracebacks)."
+        )
+    lines.append("")
+    lines.append(f"Verdict: {'PASS' if ok else 'FAIL'} (zero errors, memory growth < {args.max_growth_mb:.0f} MB).")
+    return "\n".join(lines), ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds of load after the warm-up")
+    parser.add_argument("--warmup", type=float, default=180.0, help="at most this long one session warms up (s)")
+    parser.add_argument("--warmup-cycles", type=int, default=2, help="slider-and-upload cycles of the warm-up")
+    parser.add_argument("--think", type=float, default=0.5, help="mean pause between a session's actions (s)")
+    parser.add_argument("--ramp-concurrency", type=int, default=2, help="sessions loading their first page at once")
+    parser.add_argument("--action-timeout", type=float, default=60.0, help="seconds before an action times out")
+    parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after closing the sessions")
+    parser.add_argument("--max-growth-mb", type=float, default=200.0)
+    parser.add_argument(
+        "--no-file-watcher",
+        action="store_true",
+        help="start the server with --server.fileWatcherType none (each session otherwise watches the repository)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print the report; leave BENCHMARKS.md alone")
+    args = parser.parse_args(argv)
+    if not 1 <= args.sessions <= 64 or not 0 < args.duration <= 3600:
+        parser.error("--sessions must be 1..64 and --duration 0..3600 s")
+    results, info = asyncio.run(run(args))
+    body, ok = report(args, results, info)
+    print(body)
+    if not args.no_write:
+        write_section("load", body)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
