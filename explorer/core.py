@@ -443,20 +443,38 @@ def nearest_neighbours(codes: np.ndarray, index: int, k: int = 8) -> np.ndarray:
     return nearest[np.argsort(distances[nearest])]
 
 
-def manifold(model: torch.nn.Module, lo: float, hi: float, n: int = 15) -> np.ndarray:
-    """Decodes of an n x n grid over [lo, hi]^2 of a 2-D latent space, row by row from the top: (n*n, 28, 28)."""
-    return decode(model, latent_grid(lo, hi, n).numpy())
+Range = tuple[float, float]
 
 
-def ae_plane_range(stats: dict[str, Any]) -> tuple[float, float]:
-    """A square covering an AE's 2-D codes (their 0.5-99.5% range on both axes), or +-3 if unknown."""
-    ranges = _per_dim(stats, "code_range", 2)
-    try:
-        lo = min(float(r[0]) for r in ranges)  # type: ignore[union-attr]
-        hi = max(float(r[1]) for r in ranges)  # type: ignore[union-attr]
-    except (TypeError, ValueError, IndexError):
-        return -PRIOR_RANGE, PRIOR_RANGE
-    return (lo, hi) if hi > lo and math.isfinite(lo) and math.isfinite(hi) else (-PRIOR_RANGE, PRIOR_RANGE)
+def plane_grid(x_range: Range, y_range: Range, n: int = 15) -> np.ndarray:
+    """An n x n grid of 2-D codes over x_range x y_range, row by row from the top (high y): (n*n, 2).
+
+    vae.latent_grid's unit square stretched per axis, so a plane whose axes differ in scale (an AE's
+    codes often do, by a factor of ten) is covered without leaving most of the grid off the data.
+    """
+    unit = latent_grid(0.0, 1.0, n).numpy()
+    low = np.array([x_range[0], y_range[0]], dtype=np.float32)
+    span = np.array([x_range[1] - x_range[0], y_range[1] - y_range[0]], dtype=np.float32)
+    return (low + unit * span).astype(np.float32)
+
+
+def manifold(model: torch.nn.Module, x_range: Range, y_range: Range, n: int = 15) -> np.ndarray:
+    """Decodes of plane_grid(x_range, y_range, n) of a 2-D latent space, row by row: (n*n, 28, 28)."""
+    return decode(model, plane_grid(x_range, y_range, n))
+
+
+def ae_plane_ranges(stats: dict[str, Any]) -> tuple[Range, Range]:
+    """Each axis's range of an AE's 2-D codes (their 0.5-99.5% quantiles), or +-3 where unknown."""
+    ranges = _per_dim(stats, "code_range", 2) or [None, None]
+    out = []
+    for r in ranges:
+        try:
+            lo, hi = float(r[0]), float(r[1])  # type: ignore[index]
+        except (TypeError, ValueError, IndexError):
+            lo, hi = -PRIOR_RANGE, PRIOR_RANGE
+        ok = hi > lo and math.isfinite(lo) and math.isfinite(hi)
+        out.append((lo, hi) if ok else (-PRIOR_RANGE, PRIOR_RANGE))
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -196,7 +196,7 @@ def training_curves(history: Sequence[Mapping[str, Any]], title: str = "") -> go
                     go.Scatter(
                         x=[h.get("epoch", i + 1) for i, h in enumerate(rows)],
                         y=[h[f"{split}_{key}"] for h in rows],
-                        mode="lines+markers",
+                        mode="lines+markers" if len(rows) <= 20 else "lines",  # 60 markers blur into a bar
                         name=split,
                         legendgroup=split,
                         showlegend=col == 1,
@@ -205,7 +205,7 @@ def training_curves(history: Sequence[Mapping[str, Any]], title: str = "") -> go
                     row=1,
                     col=col,
                 )
-        fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, len(history) // 8), row=1, col=col)
+        fig.update_xaxes(title_text="epoch", tick0=1, dtick=1 if len(history) <= 10 else None, row=1, col=col)
     fig.update_layout(title=title, height=280, margin={**_MARGIN, "t": 60}, legend={"orientation": "h", "y": -0.3})
     return fig
 
@@ -273,7 +273,7 @@ def class_histograms(histograms: Mapping[str, Sequence[int]], height: int = 280)
         barmode="group",
         height=height,
         margin=_MARGIN,
-        xaxis_title="digit the classifier sees",
+        xaxis={"title": "digit the classifier sees", "type": "category", "dtick": 1},
         yaxis_title="share of samples",
         yaxis_tickformat=".0%",
         legend={"orientation": "h", "y": 1.15},

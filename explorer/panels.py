@@ -98,9 +98,12 @@ def decoded_planes(pair: core.Pair, n: int = 15) -> None:
     """For 2-D latent spaces: decodes of an n x n grid, the VAE's over the prior's +-3, the AE's over its codes."""
     for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
         if kind == "vae":
-            lo, hi = -core.PRIOR_RANGE, core.PRIOR_RANGE
+            x_range = y_range = (-core.PRIOR_RANGE, core.PRIOR_RANGE)
         else:
-            lo, hi = core.ae_plane_range(resources.latent_stats(pair.get(kind)))
-        grid = core.manifold(resources.model(pair.get(kind)), lo, hi, n)
-        caption = f"{KIND_NAMES[kind]}: {n}x{n} codes over [{lo:.1f}, {hi:.1f}]²"
+            x_range, y_range = core.ae_plane_ranges(resources.latent_stats(pair.get(kind)))
+        grid = core.manifold(resources.model(pair.get(kind)), x_range, y_range, n)
+        caption = (
+            f"{KIND_NAMES[kind]}: {n}x{n} codes, z0 from {x_range[0]:.1f} to {x_range[1]:.1f} (left to right), "
+            f"z1 from {y_range[1]:.1f} to {y_range[0]:.1f} (top to bottom)"
+        )
         column.image(figures.grid_png(grid, columns=n, scale=2, pad=0), caption=caption)

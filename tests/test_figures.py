@@ -281,3 +281,12 @@ def test_interpolation_downloads():
     assert gif.size == (2 * (2 * 30 + 2), 2 * 32)  # AE | VAE side by side, 2-pixel gaps, scaled x2
     strip = png_pixels(figures.interpolation_png(rows, scale=1))
     assert strip.shape == (2 * 30 + 2, 6 * 30 + 2)
+
+
+def test_plane_grid_stretches_each_axis_and_keeps_latent_grid_order():
+    grid = core.plane_grid((-30.0, 10.0), (-2.0, 2.0), n=5)
+    assert grid.shape == (25, 2)
+    assert grid[:, 0].min() == -30.0 and grid[:, 0].max() == 10.0
+    assert grid[0].tolist() == [-30.0, 2.0] and grid[-1].tolist() == [10.0, -2.0]  # top-left first
+    assert core.ae_plane_ranges({"code_range": [[-30, 10], [-2, 2]]}) == ((-30.0, 10.0), (-2.0, 2.0))
+    assert core.ae_plane_ranges({}) == ((-3.0, 3.0), (-3.0, 3.0))

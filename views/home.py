@@ -50,7 +50,8 @@ def main() -> None:
                     continue
                 rows = core.metric_rows(checkpoint)
                 if rows:
-                    st.dataframe({"metric": list(rows), "value": [core.format_value(k, v) for k, v in rows.items()]})
+                    values = [core.format_value(k, v) for k, v in rows.items()]
+                    st.table({"metric": list(rows), "value": values}, hide_index=True)
                 else:
                     st.caption("Not evaluated yet: run `python -m vae.evaluate` on this checkpoint.")
                 if checkpoint.history:

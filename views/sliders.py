@@ -65,7 +65,7 @@ def main() -> None:
     draw.button("Draw z ~ N(0, I)", on_click=state.set_sliders, args=(name, specs, drawn))
     with encode:
         st.markdown("**An image's encoding**")
-        image, caption = ui.image_picker("sliders.image", default_digit=3)
+        image, caption = ui.image_picker("sliders.image", default_digit=2)
         code = core.start_code("encoding", specs, code=core.embed(resources.model(checkpoint), image)[0])
         thumb, button = st.columns([1, 5], vertical_alignment="center")
         thumb.image(figures.digit_png(image, 2))
