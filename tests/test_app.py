@@ -43,9 +43,12 @@ def app(size: int | None = None, page: str | None = None):
     """A fresh session: run once, pick the latent size in the sidebar, open ``page``."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if size is not None:
-        at.radio(key="sidebar.latent_size").set_value(size).run()
+        at.session_state["explorer.latent_size"] = size  # what the sidebar's selector stores
+    at.run()
+    if size is not None:
+        assert at.radio(key="sidebar.latent_size").value == size
     if page is not None:
         at.switch_page(page).run()
     return at
@@ -267,3 +270,12 @@ def test_the_chosen_image_follows_the_user_between_pages():
     assert at.selectbox(key="interp.start.digit").value == 5
     assert at.number_input(key="interp.start.nth").value == 2
     assert at.selectbox(key="interp.end.digit").value == 7  # the end point keeps its own default
+
+
+def test_the_sidebar_selector_switches_the_model_pair():
+    if len(SIZES) < 2:
+        pytest.skip("needs two latent sizes")
+    at = app(max(SIZES), "views/sliders.py")
+    at.radio(key="sidebar.latent_size").set_value(min(SIZES)).run()
+    assert_clean(at)
+    assert len(at.slider) == min(SIZES)
