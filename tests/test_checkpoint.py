@@ -153,3 +153,28 @@ def test_a_half_finished_swap_is_recovered(saved):
     loaded = load(path)
     assert path.is_dir()
     assert torch.equal(next(iter(loaded.state_dict().values())), next(iter(model.state_dict().values())))
+
+
+def test_a_reader_waits_for_a_live_writer_between_its_renames(saved):
+    # A writer (this process: its PID is alive) has moved the folder aside and not yet put the new one in
+    # place. The reader must not restore the old folder under it, but wait for the swap to finish.
+    import threading
+    import time
+
+    path, _ = saved
+    old, staging = path.parent / f".{path.name}.old", path.parent / f".{path.name}.tmp-{os.getpid()}"
+    os.rename(path, old)
+    staging.mkdir()
+
+    def finish_the_swap():
+        time.sleep(0.2)
+        os.rename(old, path)  # stands in for the writer's second rename
+        staging.rmdir()
+
+    writer = threading.Thread(target=finish_the_swap)
+    writer.start()
+    try:
+        assert read_checkpoint(path).model.latent_dim == 4
+        assert not old.exists()
+    finally:
+        writer.join()

@@ -14,6 +14,7 @@ without a pause. Unset (the normal case), nothing is printed and nothing waits.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -75,11 +76,29 @@ def _old(path: Path) -> Path:
     return path.parent / f".{path.name}.old"
 
 
+def _writer_alive(path: Path) -> bool:
+    # A staging folder .NAME.tmp-PID whose process still runs means a save is between its two renames.
+    for staging in path.parent.glob(f".{path.name}.tmp-*"):
+        try:
+            os.kill(int(staging.name.rsplit("-", 1)[1]), 0)
+            return True
+        except (ValueError, ProcessLookupError):
+            continue
+        except PermissionError:  # alive, but another user's
+            return True
+    return False
+
+
 def recover(path: str | Path) -> None:
-    """Finish a folder swap that a killed process left half done (see the module docstring)."""
+    """Finish a folder swap that a killed process left half done (see the module docstring).
+
+    Leaves a swap that a live writer is still making alone; readers then read ``.NAME.old`` as it is.
+    """
     path = Path(path)
-    if not path.exists() and _old(path).is_dir():
-        os.rename(_old(path), path)
+    if not path.exists() and _old(path).is_dir() and not _writer_alive(path):
+        # FileNotFoundError: the writer finished (or another reader recovered) meanwhile.
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(_old(path), path)
 
 
 def _fsync(path: Path) -> None:
@@ -158,7 +177,12 @@ def save_checkpoint(
     if path.exists():
         os.rename(path, old)
         _write_pause("between-renames", path)
-    os.rename(staging, path)
+    try:
+        os.rename(staging, path)
+    except OSError:  # a reader restored the old folder in the gap (an older reader, or a dead-PID guess)
+        os.rename(path, _old(path).with_name(f"{old.name}-{os.getpid()}"))
+        os.rename(staging, path)
+        shutil.rmtree(_old(path).with_name(f"{old.name}-{os.getpid()}"), ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
     _fsync(path.parent)
     _write_pause("finished", path, pause=False)
@@ -169,6 +193,10 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     """Parse and validate ``path/config.json`` (not the weights)."""
     path = Path(path)
     recover(path)
+    for _ in range(200):  # a live writer is between its two renames: give it up to 2 s to finish
+        if path.exists() or not _old(path).is_dir():
+            break
+        time.sleep(0.01)
     config_path = path / CONFIG_FILE
     if not path.is_dir():
         raise CheckpointError(f"{path}: no such checkpoint folder")
