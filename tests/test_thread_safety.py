@@ -39,9 +39,13 @@ def test_concurrent_decodes_and_embeds_match_a_single_thread(shared_model):
 
     start = threading.Barrier(THREADS)
     failures: list[str] = []
+    # torch's intra-op thread count is per OS thread, and a different count may sum in a different order.
+    # The app sets it at the top of every script run (explorer.ui.configure_torch); the sessions here do too.
+    intra_op_threads = torch.get_num_threads()
 
     def session(t: int) -> None:
         try:
+            torch.set_num_threads(intra_op_threads)
             start.wait()  # all threads hit the model at the same moment
             for call in range(CALLS):
                 with torch.inference_mode():  # thread-local, as each Streamlit script run enters its own
