@@ -6,6 +6,7 @@ up with interpolation looks blurred and hides exactly the pixels a person wants 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,16 @@ _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 def digit_png(image: np.ndarray, scale: int = 10) -> bytes:
     """One digit as a crisp PNG, each pixel a scale x scale block (28 -> 280 px at the default)."""
     return png_bytes(np.asarray(image).reshape(28, 28), scale=scale)
+
+
+def inline_png(png: bytes) -> str:
+    """A PNG as a data: URL, which st.image passes to the browser as it is, inside the page update.
+
+    Given bytes, st.image re-encodes a PNG as JPEG (blurring the square pixels), stores it as a /media file
+    and the browser fetches it in a second round trip; a quick rerun can delete that file before the fetch
+    (HTTP 404, a broken image for a moment). Digits are ~1 KB, so sending them inline costs nothing.
+    """
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def strip_png(images: Sequence[np.ndarray] | np.ndarray, scale: int = 4, pad: int = 2) -> bytes:

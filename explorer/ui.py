@@ -146,7 +146,7 @@ def kind_picker(pair: core.Pair, key: str, label: str = "Model") -> str:
 
 def digit(image: np.ndarray, caption: str | None = None, scale: int = DIGIT_SCALE) -> None:
     """A digit enlarged with crisp square pixels (never smoothed)."""
-    st.image(figures.digit_png(image, scale), caption=caption)
+    st.image(figures.inline_png(figures.digit_png(image, scale)), caption=caption)
 
 
 def guess_text(guess: core.Guess | None) -> str:

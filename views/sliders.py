@@ -38,7 +38,8 @@ def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
     dim = st.selectbox("Traverse dimension", [s.dim for s in specs], format_func=labels.get, key="sliders.traverse")
     spec = next(s for s in specs if s.dim == dim)
     values, strip = core.traversal(model, code, spec)
-    st.image([figures.digit_png(picture, 3) for picture in strip], caption=[f"{v:+.2f}" for v in values])
+    pictures = [figures.inline_png(figures.digit_png(picture, 3)) for picture in strip]
+    st.image(pictures, caption=[f"{v:+.2f}" for v in values])
     wall, cpu = 1000 * (time.perf_counter() - started), 1000 * (time.thread_time() - cpu)
     ui.log.debug("sliders panel %.1f ms wall, %.1f ms CPU", wall, cpu)
 

@@ -8,6 +8,7 @@ uncaught page errors; tests call ``ui.assert_clean()`` to fail on them. Screensh
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -233,9 +234,12 @@ class UI:
         return path
 
     def image_bytes(self, img) -> bytes:
-        """The bytes the browser shows in an <img> (Streamlit serves them from /media/...)."""
+        """The bytes the browser shows in an <img>: inline (data: URL) or served from /media/..."""
         src = img.get_attribute("src")
         assert src, "image without src"
+        if src.startswith("data:"):
+            header, _, payload = src.partition(",")
+            return base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
         response = self.page.request.get(src if src.startswith("http") else self.server.url + src)
         assert response.ok, f"{src}: HTTP {response.status}"
         return response.body()
