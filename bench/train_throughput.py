@@ -64,7 +64,7 @@ def baseline(epochs: int, seed: int) -> tuple[float, float]:
 def ours(epochs: int, seed: int, out: Path) -> tuple[float, float]:
     """Images per second of vae.train's training passes (its per-epoch history times only the passes, not the
     validation and checkpoint that follow each epoch, so both loops are timed on the same work)."""
-    record = fit(CONFIG, TrainConfig(epochs=epochs, seed=seed), out, progress=False)
+    record = fit(CONFIG, TrainConfig(epochs=epochs, lr=1e-3, seed=seed), out, progress=False)
     images = record.dataset["train_size"] * len(record.history)
     seconds = sum(entry["seconds"] for entry in record.history)
     from vae.checkpoint import load

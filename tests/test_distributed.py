@@ -110,8 +110,13 @@ def test_sigterm_to_one_rank_stops_all_and_resume_is_exact(runs, tmp_path):
     # The first worker to finish exits 143 (our code for SIGTERM); torchrun then sends SIGTERM to the other,
     # which may already be past its handler and die of it: either way the stop happened at the same batch.
     assert re.search(r"exitcode\s*:\s*143", text), text
-    expected = f"stopped by a stop request on another rank during epoch 2; the checkpoint in {out} holds epoch 1"
-    assert expected in text, text
+    # Rank 0 reports the stop it learned from rank 1, unless torchrun's own SIGTERM (sent when rank 1 exits)
+    # reaches it first; either way it stopped in epoch 2 with epoch 1 saved.
+    stopped = (
+        r"stopped by (a stop request on another rank|SIGTERM) during epoch 2; "
+        rf"the checkpoint in {re.escape(str(out))} holds epoch 1"
+    )
+    assert re.search(stopped, text), text  # rank 0 speaks for both
     assert "epoch   2" not in stdout
     assert read_checkpoint(out).progress["epoch"] == 1 and load(out) is not None
 

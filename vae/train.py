@@ -405,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="global batch size: under torchrun each of the N processes takes about batch_size // N images per "
         "step, so the optimisation matches a single-process run with the same value",
     )
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=TrainConfig.lr, help="Adam learning rate")
     p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
     p.add_argument("--warmup-epochs", type=int, default=0, help="linear KL annealing from 0 to beta")
     p.add_argument("--binarize", choices=["none", "dynamic"], default="none")
