@@ -193,13 +193,13 @@ class UI:
         self.page.goto(self.server.url + path)
         self._wait_heading(self.page.locator("h1"))
 
-    def open(self, title: str) -> None:
-        """Open a page the way a person does: from the home page, through the sidebar's link."""
+    def open(self, title: str, heading: str | None = None) -> None:
+        """Open a page the way a person does: through the sidebar's link (its h1 is `heading` or the title)."""
         if not self.page.url.startswith(self.server.url):
             self.goto("/")
         nav = self.page.locator('[data-testid="stSidebarNav"]')
         nav.get_by_role("link", name=title, exact=True).click()
-        self._wait_heading(self.page.locator("h1", has_text=title))
+        self._wait_heading(self.page.locator("h1", has_text=heading or title))
 
     def _wait_heading(self, heading) -> None:
         # A script that dies before its title shows an exception box instead: fail at once, with the log.
@@ -265,9 +265,19 @@ def _console_listener(errors: list[str]):
     return on_console
 
 
+@pytest.fixture(scope="session")
+def context(browser):
+    """One browser profile for all tests, so Streamlit's scripts are downloaded and compiled once."""
+    shared = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
 @pytest.fixture
-def ui(browser, server: Server) -> Iterator[UI]:
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+def ui(context, server: Server) -> Iterator[UI]:
+    """A new tab: its own websocket, so its own Streamlit session (session state starts empty)."""
     page = context.new_page()
     page.set_default_timeout(LOAD_TIMEOUT_MS)
     session = UI(page, server)
@@ -276,7 +286,7 @@ def ui(browser, server: Server) -> Iterator[UI]:
     try:
         yield session
     finally:
-        context.close()
+        page.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

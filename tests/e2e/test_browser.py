@@ -18,24 +18,16 @@ from .conftest import LOAD_TIMEOUT_MS, UI, VIEWPORT, streamlit_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-# Page title in the sidebar and as the page's h1 -> what shows the page has really drawn.
+# URL path -> (title in the sidebar and as the page's h1, what shows the page has really drawn)
 PAGES = {
-    "home": ("Home", '[data-testid="stPlotlyChart"] .main-svg'),
-    "sliders": ("Latent sliders", '[data-testid="stImage"] img'),
-    "reconstruct": ("Reconstruct", '[data-testid="stImage"] img'),
-    "interpolate": ("Interpolate", '[data-testid="stImage"] img'),
-    "latent_map": ("Latent map", '[data-testid="stPlotlyChart"] .main-svg'),
-    "sampling": ("AE vs VAE sampling", '[data-testid="stImage"] img'),
+    "/": ("Home", '[data-testid="stPlotlyChart"] .main-svg'),
+    "/sliders": ("Latent sliders", '[data-testid="stImage"] img'),
+    "/reconstruct": ("Reconstruct", '[data-testid="stImage"] img'),
+    "/interpolate": ("Interpolate", '[data-testid="stImage"] img'),
+    "/latent_map": ("Latent map", '[data-testid="stPlotlyChart"] .main-svg'),
+    "/sampling": ("AE vs VAE sampling", '[data-testid="stImage"] img'),
 }
 HEADINGS = {"Home": "Latent-space explorer"}
-
-
-def open_page(ui: UI, title: str) -> None:
-    if title == "Home":
-        ui.goto("/")
-    else:
-        ui.open(title)
-    assert ui.page.locator("h1").first.inner_text().strip() == HEADINGS.get(title, title)
 
 
 def wait_images_loaded(ui: UI, selector: str = '[data-testid="stImage"] img') -> None:
@@ -72,15 +64,25 @@ def grey(data: bytes) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_loads_without_errors(ui: UI, name: str):
-    title, ready = PAGES[name]
-    open_page(ui, title)
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_loads_without_errors(ui: UI, path: str):
+    title, ready = PAGES[path]
+    ui.goto(path)
+    assert ui.page.locator("h1").first.inner_text().strip() == HEADINGS.get(title, title)
     ui.page.locator(ready).first.wait_for()
     if "img" in ready:
         wait_images_loaded(ui)
     ui.idle()
-    ui.screenshot(name)
+    ui.screenshot(path.strip("/") or "home")
+    ui.assert_clean()
+
+
+def test_sidebar_reaches_every_page(ui: UI):
+    ui.goto("/")
+    for title, _ in PAGES.values():
+        if title != "Home":
+            ui.open(title)
+    ui.open("Home", heading=HEADINGS["Home"])
     ui.assert_clean()
 
 
@@ -110,7 +112,7 @@ NEW_IMAGE_JS = """([caption, old]) => {
 
 
 def test_keyboard_on_a_slider_changes_the_decoded_image(ui: UI):
-    ui.open("Latent sliders")
+    ui.goto("/sliders")
     decoded = ui.page.locator('[data-testid="stImage"]', has_text="decoded code").locator("img")
     decoded.wait_for()
     wait_images_loaded(ui)
@@ -167,7 +169,7 @@ def result_text(ui: UI, name: str) -> str:
 
 def test_uploaded_scan_is_reconstructed_and_recognised(ui: UI, scanned_digit):
     data, label = scanned_digit
-    ui.open("Reconstruct")
+    ui.goto("/reconstruct")
     ui.page.get_by_text("My uploads", exact=True).click()
     ui.page.locator('[data-testid="stFileUploaderDropzoneInput"]').wait_for(state="attached")
     upload_on_reconstruct(ui, "my-scan.png", data)
@@ -186,7 +188,7 @@ def test_uploaded_scan_is_reconstructed_and_recognised(ui: UI, scanned_digit):
 
 def test_text_file_named_png_is_refused_and_the_page_keeps_working(ui: UI, scanned_digit):
     data, label = scanned_digit
-    ui.open("Reconstruct")
+    ui.goto("/reconstruct")
     ui.page.get_by_text("My uploads", exact=True).click()
     ui.page.locator('[data-testid="stFileUploaderDropzoneInput"]').wait_for(state="attached")
     upload_on_reconstruct(ui, "notes.png", b"Shopping list: milk, eggs, a better autoencoder.\n" * 4)
@@ -207,11 +209,11 @@ def test_text_file_named_png_is_refused_and_the_page_keeps_working(ui: UI, scann
 
 
 def test_interpolation_gif_download_has_the_chosen_number_of_frames(ui: UI):
-    ui.open("Interpolate")
+    ui.goto("/interpolate")
     steps = slider_input(ui, "Steps")
-    chosen = int(steps.get_attribute("value")) - 2
+    chosen = int(steps.get_attribute("value")) - 1
     steps.focus()
-    for _ in range(2):
+    for _ in range(1):
         # one step at a time, each until its rerun has redrawn both strips (the downloads come with them)
         before = image_sources(ui)
         ui.page.keyboard.press("ArrowLeft")
@@ -239,7 +241,7 @@ POINT_COUNTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map
 
 
 def test_latent_map_draws_all_ten_thousand_test_digits(ui: UI):
-    ui.open("Latent map")
+    ui.goto("/latent_map")
     ui.page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2")
     ui.idle()
     counts = ui.page.evaluate(POINT_COUNTS_JS)
@@ -255,7 +257,7 @@ def test_latent_map_draws_all_ten_thousand_test_digits(ui: UI):
 
 
 def test_sampling_shows_both_grids(ui: UI):
-    ui.open("AE vs VAE sampling")
+    ui.goto("/sampling")
     grids = ui.page.locator('[data-testid="stImage"]', has_text="decoded draws").locator("img")
     grids.first.wait_for()
     wait_images_loaded(ui)
