@@ -37,7 +37,7 @@ def test_percentiles_row():
     assert row == "| 50 | 90 | 99 | 100 | 100 |"
 
 
-def fake_run(errors: Counter, growth: float) -> tuple[str, bool]:
+def fake_run(errors: Counter, growth: float, server_cpu: float = 100.0) -> tuple[str, bool]:
     args = argparse.Namespace(
         sessions=16, warmup_cycles=2, ramp_concurrency=2, think=0.5, settle=10.0, max_growth_mb=200.0
     )
@@ -56,7 +56,7 @@ def fake_run(errors: Counter, growth: float) -> tuple[str, bool]:
         "rss_peak": 500.0 + growth,
         "rss_end": 500.0 + growth,
         "rss_after_close": 510.0,
-        "cpu_used": 100.0,
+        "cpu_used": server_cpu,
         "client_cpu": 90.0,
     }
     return load.report(args, results, info)
@@ -73,6 +73,12 @@ def test_report_passes_only_without_errors_and_with_little_growth():
 
     _, ok = fake_run(Counter(), growth=250)
     assert not ok
+
+
+def test_report_says_when_the_server_was_not_the_bottleneck():
+    busy, _ = fake_run(Counter(), growth=0, server_cpu=200)
+    idle, _ = fake_run(Counter(), growth=0, server_cpu=20)
+    assert "not the app" in idle and "not the app" not in busy
 
 
 def test_loopback_only_and_bounded_arguments():
