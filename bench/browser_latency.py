@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -43,18 +42,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, stop_process_group  # noqa: E402
 from bench._report import command_line, write_section  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 1000}
 OUTPUT = REPO / "test-output" / "browser-latency"
 MOVE_TIMEOUT_MS = 20_000
@@ -207,14 +198,7 @@ def server(script: str, name: str, timing: bool = False, extra: tuple[str, ...] 
             time.sleep(0.2)
         yield running
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -40,7 +40,6 @@ import math
 import os
 import random
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -53,18 +52,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, stop_process_group  # noqa: E402
 from bench._report import command_line, write_section  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only; nothing here ever talks to another address
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 OUTPUT = REPO / "test-output" / "load"
 MEDIA_PATH = re.compile(r"/media/[0-9a-f]+\.\w+")
 HEALTH_TIMEOUT_S = 90.0
@@ -119,14 +110,7 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen:
 
 def stop_server(process: subprocess.Popen) -> None:
     """Stop the server we started (its own process group, created by start_new_session)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
+    stop_process_group(process, timeout=15)
 
 
 def process_tree(pid: int) -> list[int]:

@@ -12,7 +12,6 @@ import base64
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,17 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from bench import _browser  # the repository root is on sys.path (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "test-output" / "e2e"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+CHROMIUM = Path(_browser.CHROMIUM)
+CHROMIUM_ARGS = _browser.CHROMIUM_ARGS
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_SCREENSHOT_HEIGHT = 8000
 HEALTH_TIMEOUT = 60.0
@@ -105,14 +99,7 @@ def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> It
             time.sleep(0.25)
         yield server
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        _browser.stop_process_group(process)
 
 
 def _has_models() -> tuple[bool, str]:
