@@ -1,11 +1,12 @@
-"""What the browser benchmarks and the e2e tests share: Debian's Chromium, its launch flags, and stopping a
-server that was started in its own process group."""
+"""What the server and browser benchmarks and the e2e tests share: Debian's Chromium, its launch flags, a free
+loopback port, and stopping a server that was started in its own process group."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; never a browser that playwright downloads
@@ -17,6 +18,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (loopback only)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def stop_process_group(process: subprocess.Popen, timeout: float = 10) -> None:

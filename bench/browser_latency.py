@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -42,7 +41,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, stop_process_group  # noqa: E402
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop_process_group  # noqa: E402
 from bench._report import command_line, write_section  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only
@@ -143,12 +142,6 @@ IDLE_JS = """([quiet]) => new Promise(resolve => {
 # Servers
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
@@ -172,7 +165,7 @@ class Server:
 @contextlib.contextmanager
 def server(script: str, name: str, timing: bool = False, extra: tuple[str, ...] = ()):
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = free_port(HOST)
     log_path = OUTPUT / f"{name}.log"
     command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", HOST, "--browser.gatherUsageStats", "false"]

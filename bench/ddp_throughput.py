@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
+from bench._browser import free_port  # noqa: E402
 from bench._report import command_line, write_section  # noqa: E402
 from vae.checkpoint import read_checkpoint  # noqa: E402
 from vae.config import ModelConfig  # noqa: E402
@@ -55,12 +55,6 @@ def run(label: str, launcher: list[str], threads: int | None, epochs: int, root:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _allreduce_worker(rank: int, port: int, numel: int, repeats: int, result) -> None:
     import torch.distributed as dist
 
@@ -86,7 +80,7 @@ def allreduce_seconds(numel: int, repeats: int = 100) -> float:
 
     context = mp.get_context("spawn")
     result = context.SimpleQueue()
-    port = _free_port()
+    port = free_port()
     workers = [context.Process(target=_allreduce_worker, args=(r, port, numel, repeats, result)) for r in (0, 1)]
     for worker in workers:
         worker.start()

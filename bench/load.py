@@ -40,7 +40,6 @@ import math
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -52,7 +51,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, stop_process_group  # noqa: E402
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop_process_group  # noqa: E402
 from bench._report import command_line, write_section  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only; nothing here ever talks to another address
@@ -75,12 +74,6 @@ BENIGN_CONSOLE = [
 
 # --------------------------------------------------------------------------------------------------------
 # The server and its memory
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int, log_path: Path) -> subprocess.Popen:
@@ -460,7 +453,7 @@ def server_log_errors(log_path: Path) -> list[str]:
 async def run(args) -> tuple[Results, dict]:
     from playwright.async_api import async_playwright
 
-    port = free_port()
+    port = free_port(HOST)
     base = f"http://{HOST}:{port}"
     log_path = OUTPUT / "server.log"
     results = Results()

@@ -38,3 +38,9 @@ def tiny_ae_config():
     from vae.config import ModelConfig
 
     return ModelConfig(kind="ae", arch="mlp", latent_dim=4, hidden=(32,))
+
+
+def assert_clean(at) -> None:
+    """No exception element and no error box (the page guard turns exceptions into st.error)."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]

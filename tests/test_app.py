@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_clean
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -52,12 +53,6 @@ def app(size: int | None = None, page: str | None = None):
     if page is not None:
         at.switch_page(page).run()
     return at
-
-
-def assert_clean(at) -> None:
-    """No exception element and no error box (the page guard turns exceptions into st.error)."""
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @pytest.mark.parametrize(("page", "size"), [(p, s) for p in PAGES for s in SIZES])

@@ -26,6 +26,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the corpus lives beside this file
 
+from conftest import assert_clean  # noqa: E402
 from test_images import CORPUS, Case, digit_image, encode  # noqa: E402
 
 from explorer import core  # noqa: E402
@@ -61,12 +62,6 @@ def new_session(root: Path, monkeypatch: pytest.MonkeyPatch, size: int | None = 
     if page is not None:
         at.switch_page(page).run()
     return at
-
-
-def assert_clean(at) -> None:
-    """No exception element and no error box (the page guard turns exceptions into st.error)."""
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import base64
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -49,12 +48,6 @@ BENIGN_CONSOLE = [
 # The server
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
@@ -73,7 +66,7 @@ class Server:
 def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> Iterator[Server]:
     """`streamlit run <script>` on a free loopback port; waits for /_stcore/health, kills its group at exit."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = _browser.free_port()
     log_path = OUTPUT / log_name
     command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
