@@ -10,10 +10,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import core, figures, resources, state
+from explorer import core, figures, resources, state, ui
 from explorer.ui import KIND_NAMES
-
-_SELECTED = "explorer.map_selected"  # (kind, chart key) of the latent-map chart selected most recently
 
 
 def reconstruction_row(item: core.ReconstructionRow) -> None:
@@ -23,9 +21,9 @@ def reconstruction_row(item: core.ReconstructionRow) -> None:
         cells[:3], (item.original, item.ae, item.vae), ("original", "AE", "VAE"), strict=True
     ):
         if picture is not None:
-            cell.image(figures.digit_png(picture, 4), caption=title)
+            ui.digit(picture, title, scale=4, container=cell)
     if item.posterior is not None:
-        cells[3].image(figures.strip_png(item.posterior, scale=3), caption="VAE posterior samples")
+        ui.pictures(figures.strip_png(item.posterior, scale=3), "VAE posterior samples", container=cells[3])
     named = (("original", item.guess_original), ("AE", item.guess_ae), ("VAE", item.guess_vae))
     guesses = [f"{title} **{g.label}** ({g.confidence:.0%})" for title, g in named if g is not None]
     text = f"**{item.name}**  \nclassifier: {', '.join(guesses) or 'not available'}"
@@ -64,17 +62,12 @@ def sample_scores(column: Any, quality: dict[str, Any], stored: dict[str, Any] |
 # Latent map selection
 
 
-def remember_selection(kind: str, chart_key: str) -> None:
-    """on_select callback: note which chart the user selected in last, so its selection wins."""
-    st.session_state[_SELECTED] = (kind, chart_key)
-
-
 def selected_point(charts: dict[str, str]) -> tuple[str, int] | None:
     """(kind, test index) of the first selected point of the most recently used chart, if any."""
-    kind, chart_key = st.session_state.get(_SELECTED, (None, None))
+    kind, chart_key = state.map_selection()
     if kind not in charts or charts[kind] != chart_key:
         return None
-    points = st.session_state.get(chart_key, {}).get("selection", {}).get("points", [])
+    points = state.chart_points(chart_key)
     custom = [p.get("customdata") for p in points if p.get("customdata") is not None]
     return (kind, int(np.ravel(custom[0])[0])) if custom else None
 
@@ -85,13 +78,13 @@ def point_details(pair: core.Pair, kind: str, index: int) -> None:
     state.choose_image(state.ImageChoice("test", index))  # the sliders and interpolation start from it
     st.subheader(f"Test image #{index} (a {labels[index]}) in the {KIND_NAMES[kind]}'s latent space")
     cells = st.columns([1] * (1 + len(pair.kinds)) + [5])
-    cells[0].image(figures.digit_png(images[index], 4), caption="original")
+    ui.digit(images[index], "original", scale=4, container=cells[0])
     for cell, other in zip(cells[1:], pair.kinds, strict=False):
         reconstruction = core.reconstruct(resources.model(pair.get(other)), images[index])[0]
-        cell.image(figures.digit_png(reconstruction, 4), caption=other.upper())
+        ui.digit(reconstruction, other.upper(), scale=4, container=cell)
     near = core.nearest_neighbours(resources.codes(pair.get(kind)), index, k=8)
     caption = "nearest neighbours in latent space, digits " + " ".join(str(labels[i]) for i in near)
-    cells[-1].image(figures.strip_png(images[near], scale=4), caption=caption)
+    ui.pictures(figures.strip_png(images[near], scale=4), caption, container=cells[-1])
 
 
 def decoded_planes(pair: core.Pair, n: int = 15) -> None:
@@ -106,4 +99,4 @@ def decoded_planes(pair: core.Pair, n: int = 15) -> None:
             f"{KIND_NAMES[kind]}: {n}x{n} codes, z0 from {x_range[0]:.1f} to {x_range[1]:.1f} (left to right), "
             f"z1 from {y_range[1]:.1f} to {y_range[0]:.1f} (top to bottom)"
         )
-        column.image(figures.grid_png(grid, columns=n, scale=2, pad=0), caption=caption)
+        ui.pictures(figures.grid_png(grid, columns=n, scale=2, pad=0), caption, container=column)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import figures, panels, resources, ui
+from explorer import figures, panels, resources, state, ui
 
 METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
 
@@ -30,7 +30,7 @@ def main() -> None:
         column.plotly_chart(
             fig,
             key=charts[kind],
-            on_select=lambda k=kind: panels.remember_selection(k, charts[k]),
+            on_select=lambda k=kind: state.remember_map_selection(k, charts[k]),
             selection_mode=("points", "box", "lasso"),
         )
     circles = "Dashed circles: the prior's 1, 2 and 3 sigma. " if method == "pca" else ""

@@ -12,7 +12,7 @@ def inputs() -> tuple[list[str], np.ndarray]:
         a, b, c = st.columns([4, 1, 1])
         digits = a.multiselect("Digits", list(range(10)), default=[0, 3, 5, 8], key="rec.digits")
         per_digit = b.number_input("Per digit", min_value=1, max_value=5, value=1, key="rec.per_digit")
-        seed = c.number_input("Seed", min_value=0, value=0, key="rec.seed")
+        seed = c.number_input("Seed", min_value=0, value=0, key=state.RECONSTRUCT_SEED)
         images, labels = resources.test_set()
         picked = core.pick_examples(labels, digits, int(per_digit), int(seed))
         return [f"test #{i} (a {labels[i]})" for i in picked], images[picked]
@@ -35,7 +35,7 @@ def main() -> None:
         return
     vae_checkpoint = pair.vae
     scores = resources.test_scores(vae_checkpoint) if vae_checkpoint is not None else None
-    seed = int(st.session_state.get("rec.seed", 0))
+    seed = int(state.widget_value(state.RECONSTRUCT_SEED, 0))
     rows = core.reconstruction_rows(
         names, images, resources.model(pair.ae), resources.model(pair.vae), ui.classifier(), scores, seed=seed
     )
