@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
@@ -40,6 +41,22 @@ def inline_png(png: bytes) -> str:
     (HTTP 404, a broken image for a moment). Digits are ~1 KB, so sending them inline costs nothing.
     """
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def thumbnail_png(picture: np.ndarray, size: int = 120) -> bytes:
+    """A [0, 1] grey picture fitted into size x size, so the browser shows it at its natural size.
+
+    Small pictures are enlarged by whole pixels; large ones are shrunk by averaging blocks (a box filter),
+    which keeps thin strokes visible where picking every n-th pixel would drop them.
+    """
+    pixels = np.clip(np.asarray(picture, dtype=np.float32), 0.0, 1.0)
+    height, width = pixels.shape
+    longest = max(height, width)
+    if longest <= size:
+        return png_bytes(pixels, scale=max(1, size // longest))
+    shape = (max(1, round(width * size / longest)), max(1, round(height * size / longest)))
+    shrunk = Image.fromarray((pixels * 255).round().astype(np.uint8)).resize(shape, Image.Resampling.BOX)
+    return png_bytes(np.asarray(shrunk, dtype=np.float32) / 255)
 
 
 def strip_png(images: Sequence[np.ndarray] | np.ndarray, scale: int = 4, pad: int = 2) -> bytes:
@@ -122,7 +139,14 @@ def add_prior_circles(fig: go.Figure, origin: tuple[float, float] = (0.0, 0.0)) 
     return fig
 
 
-def add_path(fig: go.Figure, points: np.ndarray, name: str = "path", row: int | None = None, col: int | None = None):
+def add_path(
+    fig: go.Figure,
+    points: np.ndarray,
+    name: str = "path",
+    row: int | None = None,
+    col: int | None = None,
+    showlegend: bool = True,
+) -> go.Figure:
     """The interpolation path as a black line with its start (circle) and end (square) marked."""
     points = np.asarray(points)
     symbols = ["circle", *["circle-open"] * (len(points) - 2), "square"]
@@ -135,6 +159,7 @@ def add_path(fig: go.Figure, points: np.ndarray, name: str = "path", row: int | 
             line={"color": "black", "width": 2},
             marker={"size": 8, "color": "black", "symbol": symbols},
             hovertemplate="step %{pointNumber}<extra></extra>",
+            showlegend=showlegend,
         ),
         row=row,
         col=col,
@@ -174,10 +199,11 @@ def path_figure(
                 col=col,
             )
         if title in paths:
-            add_path(fig, paths[title], name=f"path ({title})", row=1, col=col)
+            add_path(fig, paths[title], name="path", row=1, col=col, showlegend=col == 1)
         fig.update_xaxes(title_text=axis_titles[0], row=1, col=col)
         fig.update_yaxes(title_text=axis_titles[1], row=1, col=col)
-    fig.update_layout(height=height, margin=_MARGIN, showlegend=False)
+    legend = {"title": "digit", "itemsizing": "constant", "orientation": "h", "y": -0.25}  # under both panels
+    fig.update_layout(height=height + 40, margin=_MARGIN, legend=legend)
     return fig
 
 
@@ -246,7 +272,7 @@ def error_figure(errors: Mapping[str, np.ndarray], height: int = 300) -> go.Figu
             row=1,
             col=col,
         )
-        bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
+        bare = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False, "showline": False}
         fig.update_xaxes(constrain="domain", row=1, col=col, **bare)
         # Row 0 is the top of an image; equal axis scales keep the pixels square.
         anchor = "x" if col == 1 else f"x{col}"
@@ -258,18 +284,39 @@ def error_figure(errors: Mapping[str, np.ndarray], height: int = 300) -> go.Figu
 def score_histogram(
     test_scores: np.ndarray, score: float | None = None, threshold: float | None = None, height: int = 260
 ) -> go.Figure:
-    """The test set's negative ELBOs as a histogram, with this image's score and the OOD cut-off marked."""
+    """The test set's negative ELBOs as a histogram, with this image's score and the OOD cut-off marked.
+
+    The x-axis stops at the 99.9th percentile (or at the marks, if further out): the few worst-fitting test
+    images would otherwise stretch it to several times the bulk's width and squash the bulk into a spike.
+    """
+    test_scores = np.asarray(test_scores, dtype=np.float64)
+    marks = [m for m in (score, threshold) if m is not None]
+    lo = min(float(test_scores.min()), *marks)
+    hi = max(float(np.quantile(test_scores, 0.999)), *marks)
+    lo, hi = lo - 0.02 * (hi - lo), hi + 0.05 * (hi - lo)
     fig = go.Figure(
-        go.Histogram(x=np.asarray(test_scores), nbinsx=60, marker_color="#9ab", name="test images", showlegend=False)
-    )
-    if threshold is not None:
-        fig.add_vline(x=threshold, line={"color": "grey", "dash": "dot"}, annotation_text="99th pct")
-    if score is not None:
-        fig.add_vline(
-            x=score, line={"color": "#d62728", "width": 3}, annotation_text="this image", annotation_position="top left"
+        go.Histogram(
+            x=test_scores,
+            xbins={"start": lo, "end": hi, "size": (hi - lo) / 60},
+            marker_color="#9ab",
+            name="test images",
+            showlegend=False,
         )
+    )
+    labelled = [(threshold, "99th pct", {"color": "grey", "dash": "dot"}), (score, "this image", {"color": "#d62728"})]
+    labelled = sorted(((x, text, line) for x, text, line in labelled if x is not None), key=lambda m: m[0])
+    for i, (x, text, line) in enumerate(labelled):
+        fig.add_vline(x=x, line={"width": 3 if text == "this image" else 1.5, **line})
+        # Labels sit above the plot and face away from each other, so close marks do not print on top of
+        # each other (the left one's text runs left, the right one's right).
+        anchor = "right" if i == 0 and len(labelled) == 2 else "left"
+        fig.add_annotation(x=x, y=1, yref="paper", yanchor="bottom", xanchor=anchor, text=text, showarrow=False)
     fig.update_layout(
-        height=height, margin=_MARGIN, xaxis_title="negative ELBO (nats)", yaxis_title="test images", bargap=0.02
+        height=height,
+        margin={**_MARGIN, "t": 30},
+        xaxis={"title": "negative ELBO (nats)", "range": [lo, hi]},
+        yaxis_title="test images",
+        bargap=0.02,
     )
     return fig
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -18,7 +18,7 @@ import streamlit as st
 import torch
 
 from explorer import core, figures, resources, state
-from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES, png_bytes
+from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES
 
 log = logging.getLogger("explorer")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,14 +109,11 @@ def sidebar() -> None:
         if not sizes:
             st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
         else:
-            key = "sidebar.latent_size"
-            if st.session_state.get(key) not in sizes:  # first run, or that size's checkpoints vanished
-                st.session_state[key] = state.latent_size(sizes)
             size = st.radio(
                 "Latent size",
                 sizes,
                 format_func=lambda d: f"{d} dimensions",
-                key=key,
+                key=state.latent_size_widget(sizes),
                 horizontal=True,
                 help="Every page uses the autoencoder and the VAE of this latent size.",
             )
@@ -144,9 +141,35 @@ def kind_picker(pair: core.Pair, key: str, label: str = "Model") -> str:
 # Images
 
 
-def digit(image: np.ndarray, caption: str | None = None, scale: int = DIGIT_SCALE) -> None:
+# Every digit on every page goes through ``pictures``. Given PNG bytes, st.image re-encodes a grey PNG as JPEG
+# (quality 90, which smears the square pixels) and serves it from /media; a data: URL reaches the browser
+# unchanged. The PNGs are already enlarged by whole pixels; CRISP_PIXELS stops the browser smoothing them
+# again when it resizes one (a narrow column, or a high-density screen that doubles every CSS pixel).
+CRISP_PIXELS = "<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>"
+
+
+def crisp_pixels() -> None:
+    """Once per run (app.py): style-only HTML goes to Streamlit's event container and takes no space."""
+    st.html(CRISP_PIXELS)
+
+
+def pictures(pngs: bytes | Sequence[bytes], caption: str | Sequence[str] | None = None, container: Any = None) -> None:
+    """One PNG, or a row of them each with its own caption, shown at natural size as inline PNG data URLs."""
+    where = st if container is None else container
+    urls = figures.inline_png(pngs) if isinstance(pngs, bytes) else [figures.inline_png(p) for p in pngs]
+    where.image(urls, caption=caption)
+
+
+def digit(image: np.ndarray, caption: str | None = None, scale: int = DIGIT_SCALE, container: Any = None) -> None:
     """A digit enlarged with crisp square pixels (never smoothed)."""
-    st.image(figures.inline_png(figures.digit_png(image, scale)), caption=caption)
+    pictures(figures.digit_png(image, scale), caption, container)
+
+
+def digit_row(
+    images: Sequence[np.ndarray] | np.ndarray, captions: Sequence[str], scale: int = 3, container: Any = None
+) -> None:
+    """Digits side by side, each with its caption (a traversal's values, say); they wrap on narrow screens."""
+    pictures([figures.digit_png(image, scale) for image in images], list(captions), container)
 
 
 def guess_text(guess: core.Guess | None) -> str:
@@ -180,14 +203,13 @@ def upload_box(key: str, label: str = "Upload digit images", multiple: bool = Tr
 
 
 def show_steps(upload_id: str) -> None:
-    """The preparation steps of one upload, in order, each at its natural size."""
+    """The preparation steps of one upload, in order, each fitted into 120 px."""
     prepared = state.upload(upload_id)
     if prepared is None:
         return
     columns = st.columns(len(prepared.steps))
     for column, (title, picture) in zip(columns, prepared.steps, strict=True):
-        scale = max(1, 120 // max(picture.shape))  # tiny steps (28x28) get crisp enlargement first
-        column.image(png_bytes(picture, scale), caption=title, width=120)
+        pictures(figures.thumbnail_png(picture, 120), caption=title, container=column)
 
 
 def resolve(choice: state.ImageChoice) -> tuple[np.ndarray, str]:
@@ -202,19 +224,16 @@ def resolve(choice: state.ImageChoice) -> tuple[np.ndarray, str]:
     return images[index], f"test image #{index} (a {labels[index]})"
 
 
-def _seed_picker(key: str, choice: state.ImageChoice | None) -> None:
+def _seed_picker(keys: state.PickerKeys, choice: state.ImageChoice | None) -> None:
     """Start a picker at the session's chosen image, if its widgets have no state yet (e.g. on page entry)."""
-    if choice is None or f"{key}.source" in st.session_state:
+    if choice is None or state.picker_started(keys):
         return
     if choice.source == "upload":
-        st.session_state[f"{key}.source"] = "Upload"
-        st.session_state[f"{key}.upload"] = choice.key
+        state.seed_picker_upload(keys, str(choice.key))
         return
     labels = resources.test_set()[1]
     digit = int(labels[int(choice.key)])
-    st.session_state[f"{key}.source"] = "Test image"
-    st.session_state[f"{key}.digit"] = digit
-    st.session_state[f"{key}.nth"] = int(np.searchsorted(np.flatnonzero(labels == digit), int(choice.key)))
+    state.seed_picker_test(keys, digit, int(np.searchsorted(np.flatnonzero(labels == digit), int(choice.key))))
 
 
 def image_picker(key: str, default_digit: int = 0, shared: bool = True) -> tuple[np.ndarray, str]:
@@ -223,33 +242,29 @@ def image_picker(key: str, default_digit: int = 0, shared: bool = True) -> tuple
     A ``shared`` picker starts at the image last chosen anywhere in the session (another page's picker, a
     point on the latent map) and records its own choice for the others.
     """
+    keys = state.PickerKeys(key)
     if shared:
-        _seed_picker(key, state.chosen_image())
+        _seed_picker(keys, state.chosen_image())
     sources = ["Test image", "Upload"]
-    source = st.radio("Image", sources, horizontal=True, key=f"{key}.source", label_visibility="collapsed")
+    source = st.radio("Image", sources, horizontal=True, key=keys.source, label_visibility="collapsed")
     choice = None
     if source == "Upload":
-        new = upload_box(f"{key}.uploader", label="Upload a digit image", multiple=False)
+        new = upload_box(keys.uploader, label="Upload a digit image", multiple=False)
         labels = state.upload_labels()
-        if new and st.session_state.get(f"{key}.newest") != new[-1]:  # a fresh upload becomes the selection
-            st.session_state[f"{key}.upload"] = st.session_state[f"{key}.newest"] = new[-1]
+        state.select_upload(keys, new, labels)
         if labels:
-            if st.session_state.get(f"{key}.upload") not in labels:
-                st.session_state[f"{key}.upload"] = next(reversed(labels))
-            upload_id = st.selectbox("Upload", list(labels), format_func=labels.get, key=f"{key}.upload")
+            upload_id = st.selectbox("Upload", list(labels), format_func=labels.get, key=keys.upload)
             choice = state.ImageChoice("upload", upload_id)
         else:
             st.info("Upload an image above; until then a test image is used.")
     if choice is None:
         test_labels = resources.test_set()[1]
-        st.session_state.setdefault(f"{key}.digit", default_digit)
+        state.default_digit(keys, default_digit)
         left, right = st.columns(2)
-        digit = left.selectbox("Digit", range(10), key=f"{key}.digit")
+        digit = left.selectbox("Digit", range(10), key=keys.digit)
         candidates = np.flatnonzero(test_labels == digit)
-        if not 0 <= st.session_state.get(f"{key}.nth", 0) < len(candidates):
-            st.session_state[f"{key}.nth"] = 0  # the previous digit had more examples
-        st.session_state.setdefault(f"{key}.nth", 0)
-        nth = right.number_input("Example", min_value=0, max_value=len(candidates) - 1, step=1, key=f"{key}.nth")
+        state.clamp_example(keys, len(candidates))
+        nth = right.number_input("Example", min_value=0, max_value=len(candidates) - 1, step=1, key=keys.nth)
         choice = state.ImageChoice("test", int(candidates[int(nth)]))
     if shared:
         state.choose_image(choice)

@@ -32,7 +32,7 @@ def main() -> None:
     paths = {k: core.interpolation(resources.model(pair.get(k)), start, end, steps, method) for k in pair.kinds}
     for kind, path in paths.items():
         st.markdown(f"**{ui.KIND_NAMES[kind]}**")
-        st.image(figures.strip_png(path.images, scale=3))
+        ui.pictures(figures.strip_png(path.images, scale=3))
 
     rows = [path.images for path in paths.values()]
     gif_column, png_column, _ = st.columns([1, 1, 3])

@@ -23,7 +23,7 @@ def main() -> None:
     grids = {kind: core.prior_images(resources.model(pair.get(kind)), 64, int(seed)) for kind in ("ae", "vae")}
     for column, kind in zip(st.columns(2, gap="large"), ("ae", "vae"), strict=True):
         column.subheader(ui.KIND_NAMES[kind])
-        column.image(figures.grid_png(grids[kind], columns=8, scale=2), caption="64 decoded draws from N(0, I)")
+        ui.pictures(figures.grid_png(grids[kind], columns=8, scale=2), "64 decoded draws from N(0, I)", column)
     st.markdown(WHY)
 
     classifier = resources.catalog().classifier

@@ -4,12 +4,19 @@ import time
 
 import streamlit as st
 
-from explorer import core, figures, resources, state, ui
+from explorer import core, resources, state, ui
 from vae.checkpoint import Checkpoint
 
 
 def slider(container, name: str, spec: core.SliderSpec) -> None:
     container.slider(spec.label, spec.lo, spec.hi, step=spec.step, key=state.slider_key(name, spec.dim))
+
+
+def start_button(container, label: str, name: str, specs: list[core.SliderSpec], code, model) -> None:
+    """What ``code`` decodes to, small, beside the button that moves the sliders there."""
+    thumb, button = container.columns([1, 2], vertical_alignment="center")
+    ui.digit(core.decode(model, code)[0], scale=2, container=thumb)
+    button.button(label, on_click=state.set_sliders, args=(name, specs, code))
 
 
 @st.fragment
@@ -38,8 +45,7 @@ def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
     dim = st.selectbox("Traverse dimension", [s.dim for s in specs], format_func=labels.get, key="sliders.traverse")
     spec = next(s for s in specs if s.dim == dim)
     values, strip = core.traversal(model, code, spec)
-    pictures = [figures.inline_png(figures.digit_png(picture, 3)) for picture in strip]
-    st.image(pictures, caption=[f"{v:+.2f}" for v in values])
+    ui.digit_row(strip, [f"{v:+.2f}" for v in values], scale=3)
     wall, cpu = 1000 * (time.perf_counter() - started), 1000 * (time.thread_time() - cpu)
     ui.log.debug("sliders panel %.1f ms wall, %.1f ms CPU", wall, cpu)
 
@@ -57,19 +63,20 @@ def main() -> None:
         "Sliders are ordered by how much the model uses each dimension (VAE: KL per dimension; AE: variance "
         + "of the codes). VAE ranges are the prior's ±3; AE ranges are the encoded test set's, widened a bit."
     )
-    zero, draw, encode = st.columns([1, 1, 3], border=True)
+    model = resources.model(checkpoint)
+    zero, draw, encode = st.columns([1, 1, 2], border=True)
     zero.markdown("**Zero**")
-    zero.button("Set all to 0", on_click=state.set_sliders, args=(name, specs, core.start_code("zero", specs)))
+    zero.caption("The prior's centre: the VAE's most typical code; for the AE just one point among many.")
+    start_button(zero, "Set all to 0", name, specs, core.start_code("zero", specs), model)
     draw.markdown("**A prior draw**")
     seed = draw.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sliders.seed")
-    drawn = core.start_code("random", specs, seed)
-    draw.button("Draw z ~ N(0, I)", on_click=state.set_sliders, args=(name, specs, drawn))
+    start_button(draw, "Draw z ~ N(0, I)", name, specs, core.start_code("random", specs, seed), model)
     with encode:
         st.markdown("**An image's encoding**")
         image, caption = ui.image_picker("sliders.image", default_digit=2)
-        code = core.start_code("encoding", specs, code=core.embed(resources.model(checkpoint), image)[0])
+        code = core.start_code("encoding", specs, code=core.embed(model, image)[0])
         thumb, button = st.columns([1, 5], vertical_alignment="center")
-        thumb.image(figures.digit_png(image, 2))
+        ui.digit(image, scale=2, container=thumb)
         button.button(f"Encode {caption}", on_click=state.set_sliders, args=(name, specs, code))
     panel(checkpoint, specs)
 
