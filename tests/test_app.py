@@ -72,7 +72,7 @@ def test_home_lists_models_links_and_curves():
 
 def decoded_url(at) -> str:
     (image,) = [i for i in at.image if i.captions == ["decoded code"]]
-    return image.value[0]  # the media URL is a hash of the PNG's bytes
+    return image.value[0]  # a data: URL holding the PNG itself, so a new picture means a new URL
 
 
 @pytest.mark.parametrize("kind", ["vae", "ae"])

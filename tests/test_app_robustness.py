@@ -98,7 +98,7 @@ def rows_by_name(at) -> dict[str, str]:
 def assert_reconstructed(at, name: str, data: bytes, models) -> None:
     """The upload has its row, and the row reports what the models make of the prepared digit.
 
-    Image URLs cannot be compared (st.image re-encodes the PNGs), so the reconstructions are checked through
+    The pictures are PNGs drawn from floats, so rather than decode them the reconstructions are checked through
     what the row prints about them: the classifier's verdict on the original and on both reconstructions,
     and the VAE's negative ELBO of the original, all recomputed here.
     """

@@ -22,7 +22,7 @@ LINKS = [
     ("views/reconstruct.py", "Reconstruct", "Rebuild test digits or your own images; spot outliers."),
     ("views/interpolate.py", "Interpolate", "Walk from one digit to another through latent space."),
     ("views/latent_map.py", "Latent map", "All 10,000 test digits in latent space, coloured by label."),
-    ("views/sampling.py", "Sampling", "Decode the same random codes with both models."),
+    ("views/sampling.py", "AE vs VAE sampling", "Decode the same random codes with both models."),
 ]
 
 
