@@ -158,6 +158,40 @@ def test_broken_upload_shows_one_error_and_the_rest_works():
     assert any("ok.png" in m.value for m in at.markdown), "the good upload should still be reconstructed"
 
 
+# --------------------------------------------------------------------------------------------------------
+# Pictures: st.image given PNG bytes re-encodes a grey digit as JPEG (quality 90) and serves it from /media;
+# the pages send every digit as an inline PNG instead (explorer.ui.pictures).
+
+PNG_URL = "data:image/png;base64,"
+
+
+def image_urls(at) -> list[str]:
+    """Every picture URL on the page, and that each one is an inline PNG (the caption says which is not)."""
+    found = [(url, image.captions) for image in at.image for url in image.value]
+    not_png = [(url[:40], captions) for url, captions in found if not url.startswith(PNG_URL)]
+    assert not not_png, f"pictures not sent as inline PNGs (re-encoded by st.image?): {not_png}"
+    return [url for url, _ in found]
+
+
+@pytest.mark.parametrize(("page", "size"), [(p, s) for p in PAGES for s in SIZES])
+def test_every_digit_is_an_inline_png(page, size):
+    at = app(size, page)
+    assert_clean(at)
+    urls = image_urls(at)
+    pictureless = page == "views/home.py" or (page == "views/latent_map.py" and size > 2)
+    assert bool(urls) != pictureless, f"{page} (z={size}) shows {len(urls)} pictures"
+
+
+def test_upload_preview_is_an_inline_png():
+    from vae.data import load_mnist
+
+    at = upload_page([("mine.png", scanned_digit_png(load_mnist("test")[0][0, 0].numpy()), "image/png")])
+    assert_clean(at)
+    image_urls(at)
+    captions = {c for image in at.image for c in image.captions}
+    assert {"original (grey)", "centred by mass in 28x28"} <= captions, captions  # the preparation steps
+
+
 def test_interpolation_endpoints_are_the_reconstructions():
     from explorer import core
     from vae.checkpoint import load

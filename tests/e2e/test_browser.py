@@ -272,3 +272,27 @@ def test_sampling_shows_both_grids(ui: UI):
         assert pixels.std() > 5, "a blank grid"
     ui.screenshot("sampling")
     ui.assert_clean()
+
+
+# Every <img> of a picture, as the browser has it: its src and how it is scaled.
+PICTURES_JS = """() => [...document.querySelectorAll('[data-testid="stImage"] img')].map(
+  e => [e.getAttribute('src').slice(0, 40), getComputedStyle(e).imageRendering])"""
+
+
+@pytest.mark.parametrize("path", [p for p, (_, ready) in PAGES.items() if "img" in ready])
+def test_every_digit_arrives_as_a_crisp_png(ui: UI, path: str):
+    """No page shows a digit that st.image re-encoded as JPEG, and none loads anything from outside the server."""
+    outside: list[str] = []
+    ui.page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else 0)
+    ui.goto(path)
+    ui.page.locator('[data-testid="stImage"] img').first.wait_for()
+    wait_images_loaded(ui)
+    ui.idle()
+    pictures = ui.page.evaluate(PICTURES_JS)
+    assert pictures
+    assert all(src.startswith("data:image/png;base64,") for src, _ in pictures), pictures
+    assert all(rendering == "pixelated" for _, rendering in pictures), pictures
+    favicon = ui.page.evaluate("() => document.querySelector(\"link[rel='shortcut icon']\").href")
+    assert favicon.startswith("data:"), favicon  # a :material: favicon would come from fonts.gstatic.com
+    assert not outside, outside
+    ui.assert_clean()
