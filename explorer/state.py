@@ -1,9 +1,11 @@
 """What one session carries from page to page: the chosen model pair, the chosen image and the uploads.
 
 Every page goes through these functions instead of touching ``st.session_state`` keys itself, so the keys
-and their bounds live in one place. Uploads are prepared once (``vae.images.prepare_image``) and kept as
-small 28x28 arrays; at most MAX_UPLOADS per session, the oldest dropped first, so a long session cannot
-grow without limit.
+and their bounds live in one place; that includes the widget keys other code reads or seeds (the sidebar's
+latent size, the image pickers', the latent-map charts' selections).
+
+Uploads are prepared once (``vae.images.prepare_image``) and kept as small 28x28 arrays; at most
+MAX_UPLOADS per session, the oldest dropped first, so a long session cannot grow without limit.
 """
 
 from __future__ import annotations
