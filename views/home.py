@@ -32,7 +32,7 @@ def main() -> None:
     columns = st.columns(len(LINKS))
     for column, (path, label, text) in zip(columns, LINKS, strict=True):
         with column.container(border=True, height="stretch"):
-            st.page_link(path, label=f"**{label}**", icon=":material/arrow_forward:")
+            st.page_link(path, label=f"**{label}**")
             st.caption(text)
 
     catalog = resources.catalog()
