@@ -292,9 +292,8 @@ def pick_examples(labels: np.ndarray, digits: Sequence[int], per_digit: int, see
 @torch.inference_mode()
 def posterior_samples(vae: torch.nn.Module, image: np.ndarray, n: int, seed: int) -> np.ndarray:
     """n decodes of z = mu + sigma * eps from the VAE's posterior for one image: (n, 28, 28)."""
-    mu, logvar = vae.encode(_batch(image))
-    generator = torch.Generator().manual_seed(seed)
-    z = vae.reparameterize(mu.expand(n, -1), logvar.expand(n, -1), generator=generator)
+    posterior = vae.encode(_batch(image))  # (1, D)
+    z = posterior.expand(n).sample(torch.Generator().manual_seed(seed))  # (n, D)
     return vae.decode(z)[:, 0].numpy()
 
 

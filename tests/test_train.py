@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+
 import pytest
 import torch
 
@@ -69,9 +72,12 @@ def test_nan_in_the_data_stops_with_a_clear_message(tmp_path, tiny_vae_config, m
 
 
 def test_a_diverging_loss_keeps_the_last_good_checkpoint(tmp_path, tiny_vae_config, mnist_small, monkeypatch):
+    from safetensors.torch import load_file
+
     config = TrainConfig(epochs=3, batch_size=256)
     fit(tiny_vae_config, TrainConfig(epochs=1, batch_size=256), tmp_path / "run", data=mnist_small, progress=False)
-    import vae.train as train_module
+    epoch_1 = load_file(tmp_path / "run" / "model.safetensors")
+    import vae.training as train_module
 
     real = train_module._batch_terms
 
@@ -84,7 +90,10 @@ def test_a_diverging_loss_keeps_the_last_good_checkpoint(tmp_path, tiny_vae_conf
     with pytest.raises(TrainingError, match="the loss became nan at epoch 2, batch 1; stopped, epoch 1 is kept"):
         fit(tiny_vae_config, config, tmp_path / "run", data=mnist_small, progress=False, resume=True)
     assert read_checkpoint(tmp_path / "run").progress["epoch"] == 1
-    assert load(tmp_path / "run") is not None
+    kept = load(tmp_path / "run").state_dict()  # the epoch-1 weights, untouched by the diverged epoch 2
+    assert kept.keys() == epoch_1.keys()
+    for key in kept:
+        assert torch.equal(kept[key], epoch_1[key]), key
 
 
 def test_early_stopping_and_the_best_weights(tmp_path, mnist_small):
@@ -112,3 +121,77 @@ def test_cli_trains_and_refuses_bad_arguments(tmp_path, capsys):
     assert main(["--latent-dim", "0", "--out", str(tmp_path / "bad")]) == 2
     assert "latent_dim must be a positive integer" in capsys.readouterr().err
     assert main(["--resume", "--out", str(tmp_path / "nothing")]) == 2
+
+
+def test_epoch_records_carry_what_a_live_page_needs(tmp_path, tiny_vae_config, mnist_small):
+    received = []
+    record = fit(
+        tiny_vae_config,
+        TrainConfig(epochs=2, batch_size=64, warmup_epochs=2),
+        tmp_path / "run",
+        data=mnist_small,
+        progress=False,
+        on_epoch=received.append,
+    )
+    assert received == record.history == read_checkpoint(tmp_path / "run").history
+    assert json.loads(json.dumps(received)) == received  # plain values: a child process can send them as they are
+    for entry in received:
+        assert entry.keys() >= REQUIRED_KEYS, REQUIRED_KEYS - entry.keys()
+        assert entry["train_neg_elbo"] == pytest.approx(entry["train_reconstruction"] + entry["train_kl"])
+        assert entry["valid_neg_elbo"] == entry["valid_loss"]
+        assert len(entry["valid_kl_per_dim"]) == tiny_vae_config.latent_dim
+        assert sum(entry["valid_kl_per_dim"]) == pytest.approx(entry["valid_kl"], abs=1e-3)
+        assert entry["elapsed_seconds"] >= entry["seconds"] > 0
+    assert received[0]["beta"] == 0.5 and received[1]["beta"] == 1.0  # the warm-up: train_loss is beta-weighted
+    assert received[0]["train_loss"] < received[0]["train_neg_elbo"]
+    assert received[1]["elapsed_seconds"] > received[0]["elapsed_seconds"]
+
+
+REQUIRED_KEYS = {
+    "epoch",
+    "beta",
+    "train_loss",
+    "train_neg_elbo",
+    "train_reconstruction",
+    "train_kl",
+    "valid_loss",
+    "valid_neg_elbo",
+    "valid_reconstruction",
+    "valid_kl",
+    "valid_kl_per_dim",
+    "seconds",
+    "images_per_second",
+    "elapsed_seconds",
+}
+
+
+def test_a_stop_from_another_thread_ends_the_run_after_the_batch_in_flight(
+    tmp_path, tiny_vae_config, mnist_small, monkeypatch
+):
+    import vae.training as training
+
+    stop, steps, real = StopFlag(), [], training._batch_terms
+    stop_at = 1024 // 64 + 3  # the third batch of epoch 2
+
+    def batch_terms(model, x, y, beta):
+        if model.training:
+            steps.append(len(x))
+            if len(steps) == stop_at:  # as a page's stop button would: from another thread, mid-epoch
+                setter = threading.Thread(target=stop.set, args=("the stop button",))
+                setter.start()
+                setter.join()
+        return real(model, x, y, beta)
+
+    monkeypatch.setattr(training, "_batch_terms", batch_terms)
+    with pytest.raises(TrainingInterrupted, match=r"stopped by the stop button during epoch 2; .* holds epoch 1"):
+        fit(
+            tiny_vae_config,
+            TrainConfig(epochs=3, batch_size=64),
+            tmp_path / "run",
+            data=mnist_small,
+            progress=False,
+            stop=stop,
+        )
+    assert len(steps) == stop_at  # the batch in flight finished; no further batch started
+    saved = read_checkpoint(tmp_path / "run")
+    assert saved.progress["epoch"] == 1 and [e["epoch"] for e in saved.history] == [1]

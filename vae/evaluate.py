@@ -21,14 +21,10 @@ import torch.nn.functional as F
 from vae.checkpoint import CheckpointError, load, update_metrics
 from vae.data import DatasetError, load_dataset
 from vae.latent import embed_batched, encode_batched
-from vae.losses import autoencoder_loss, kl_divergence, kl_per_dimension, reconstruction_nll
+from vae.losses import autoencoder_loss, reconstruction_nll
+from vae.posterior import prior_log_prob
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: a unit is active if Var_x E_q[z_j|x] exceeds this
-_LOG_2PI = math.log(2 * math.pi)
-
-
-def _log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    return -0.5 * (_LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)
 
 
 @torch.inference_mode()
@@ -53,19 +49,16 @@ def iwae_nll(
     results = []
     for xb in x.split(batch_size):
         b = len(xb)
-        mu, logvar = model.encode(xb)  # (b, D)
+        posterior = model.encode(xb)  # (b, D)
         chunk = max(1, min(k, max_elements // (b * xb[0].numel())))
         log_weights = []
         for start in range(0, k, chunk):
             c = min(chunk, k - start)
-            eps = torch.randn((c, *mu.shape), generator=generator, device=mu.device)
-            z = mu + (0.5 * logvar).exp() * eps  # (c, b, D)
+            z = posterior.sample(generator, sample_shape=(c,))  # (c, b, D)
             logits = model.decode_logits(z.reshape(c * b, -1))  # (c*b, 1, 28, 28)
             targets = xb.unsqueeze(0).expand(c, *xb.shape).reshape(c * b, *xb.shape[1:])
             log_px_z = -reconstruction_nll(logits, targets, model.config).view(c, b)
-            log_pz = -0.5 * (_LOG_2PI + z.pow(2)).sum(-1)
-            log_qz = _log_normal(z, mu, logvar)
-            log_weights.append(log_px_z + log_pz - log_qz)
+            log_weights.append(log_px_z + prior_log_prob(z) - posterior.log_prob(z))
         log_w = torch.cat(log_weights)  # (k, b)
         results.append(-(torch.logsumexp(log_w, 0) - math.log(k)))
     return torch.cat(results)
@@ -78,14 +71,13 @@ def per_image_scores(
     """Per-image terms: for a VAE the single-sample negative ELBO, reconstruction and KL; for an AE its loss."""
     out: dict[str, list[torch.Tensor]] = {"neg_elbo": [], "reconstruction": [], "kl": []}
     for xb in x.split(batch_size):
+        posterior = model.encode(xb)
         if model.config.kind == "vae":
-            mu, logvar = model.encode(xb)
-            eps = torch.randn(mu.shape, generator=generator, device=mu.device)
-            logits = model.decode_logits(mu + (0.5 * logvar).exp() * eps)
-            rec, kl = reconstruction_nll(logits, xb, model.config), kl_divergence(mu, logvar)
+            logits = model.decode_logits(posterior.sample(generator))
+            rec = reconstruction_nll(logits, xb, model.config)
         else:
-            rec = autoencoder_loss(model.decode_logits(model.encode(xb)), xb, model.config)
-            kl = torch.zeros_like(rec)
+            rec = autoencoder_loss(model.decode_logits(posterior.mode()), xb, model.config)
+        kl = posterior.kl()  # zero for the autoencoder's point mass
         out["neg_elbo"].append(rec + kl)
         out["reconstruction"].append(rec)
         out["kl"].append(kl)
@@ -106,8 +98,8 @@ def latent_statistics(model: torch.nn.Module, x: torch.Tensor) -> dict[str, Any]
         ],
     }
     if model.config.kind == "vae":
-        mu, logvar = encode_batched(model, x)
-        stats["kl_per_dim"] = [round(float(v), 4) for v in kl_per_dimension(mu, logvar).mean(0)]
+        kl_per_dim = encode_batched(model, x).kl(per_dimension=True).mean(0)  # (D,)
+        stats["kl_per_dim"] = [round(float(v), 4) for v in kl_per_dim]
     return stats
 
 

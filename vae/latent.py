@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from vae.posterior import DiagonalGaussian, PointMass
+
 INTERPOLATION_METHODS = ("linear", "slerp")
 PROJECTION_METHODS = ("pca", "tsne")
 
@@ -82,10 +84,13 @@ def embed_batched(model: torch.nn.Module, images: torch.Tensor, batch_size: int 
 @torch.inference_mode()
 def encode_batched(
     model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """A VAE's (mu, logvar) over many images in chunks: (N, 1, 28, 28) -> two (N, latent_dim)."""
-    pairs = [model.encode(chunk) for chunk in images.split(batch_size)]
-    return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+) -> DiagonalGaussian | PointMass:
+    """model.encode over many images in chunks: (N, 1, 28, 28) -> one posterior over (N, latent_dim).
+
+    A VAE's result still unpacks as ``mu, logvar = encode_batched(vae, images)``.
+    """
+    parts = [model.encode(chunk) for chunk in images.split(batch_size)]
+    return type(parts[0]).cat(parts)
 
 
 @torch.inference_mode()

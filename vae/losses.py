@@ -57,6 +57,7 @@ class LossTerms:
     reconstruction: torch.Tensor
     kl: torch.Tensor  # zero for the autoencoder
     elbo_loss: torch.Tensor  # reconstruction + kl: the negative ELBO at beta = 1 (the AE: its loss)
+    kl_per_dimension: torch.Tensor | None = None  # (D,) batch mean of each latent dimension's KL; VAE only
 
 
 def negative_elbo(
@@ -69,8 +70,9 @@ def negative_elbo(
 ) -> LossTerms:
     """The beta-weighted negative ELBO of a VAE batch, from its forward pass (logits, mu, logvar)."""
     reconstruction = reconstruction_nll(logits, x, config).mean()
-    kl = kl_divergence(mu, logvar).mean()
-    return LossTerms(reconstruction + beta * kl, reconstruction, kl, reconstruction + kl)
+    per_dimension = kl_per_dimension(mu, logvar)  # (B, D)
+    kl = per_dimension.sum(dim=1).mean()  # as kl_divergence(mu, logvar).mean(), without computing it twice
+    return LossTerms(reconstruction + beta * kl, reconstruction, kl, reconstruction + kl, per_dimension.mean(0))
 
 
 def model_loss(model: torch.nn.Module, x: torch.Tensor, beta: float = 1.0) -> LossTerms:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from vae.config import ModelConfig
+from vae.posterior import DiagonalGaussian, PointMass
 
 IMAGE_SHAPE = (1, 28, 28)
 PIXELS = 28 * 28
@@ -67,8 +68,12 @@ class _LatentModel(nn.Module):
         """(B, latent_dim) -> pixel probabilities (Bernoulli) or means (Gaussian) in [0, 1], (B, 1, 28, 28)."""
         return torch.sigmoid(self.decoder(z))
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor) -> DiagonalGaussian | PointMass:
         raise NotImplementedError
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """encode(x).mode(): the single best code for each image, (B, 1, 28, 28) -> (B, latent_dim)."""
+        return self.encode(x).mode()
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """decode(embed(x)): the deterministic reconstruction shown in the app."""
@@ -87,14 +92,12 @@ class Autoencoder(_LatentModel):
         self.encoder = nn.Sequential(body, nn.Linear(features, config.latent_dim))
         self.decoder = decoder_body(config)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 1, 28, 28) -> code z (B, latent_dim)."""
-        return self.encoder(x)
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
+    def encode(self, x: torch.Tensor) -> PointMass:
+        """(B, 1, 28, 28) -> the code z (B, latent_dim), as a point mass (its mode and every sample)."""
+        return PointMass(self.encoder(x))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 1, 28, 28) -> (pixel logits, code)."""
         z = self.encoder(x)
         return self.decode_logits(z), z
 
@@ -113,27 +116,15 @@ class VAE(_LatentModel):
         self.to_logvar = nn.Linear(features, config.latent_dim)
         self.decoder = decoder_body(config)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, 1, 28, 28) -> (mu, logvar), each (B, latent_dim)."""
+    def encode(self, x: torch.Tensor) -> DiagonalGaussian:
+        """(B, 1, 28, 28) -> q(z|x) with mean and logvar (B, latent_dim); ``embed`` is its mean."""
         h = self.encoder(x)
-        return self.to_mu(h), self.to_logvar(h)
-
-    @staticmethod
-    def reparameterize(
-        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """z = mu + sigma * eps with eps ~ N(0, I): a sample whose gradient flows to mu and logvar."""
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return mu + torch.exp(0.5 * logvar) * eps
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """The posterior mean: the VAE's single best guess of z for x."""
-        return self.encode(x)[0]
+        return DiagonalGaussian(self.to_mu(h), self.to_logvar(h))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
-        return self.decode_logits(z), mu, logvar
+        """(B, 1, 28, 28) -> (logits of one posterior sample, mu, logvar); tensors only, as DDP expects."""
+        posterior = self.encode(x)
+        return self.decode_logits(posterior.sample()), posterior.mean, posterior.logvar
 
 
 class Classifier(nn.Module):

@@ -1,0 +1,495 @@
+"""Training as a library call: :func:`fit` trains (or resumes) a model into a checkpoint folder.
+
+Data sits in memory as one tensor and is batched by index, so an epoch costs only the model's own work.
+Every epoch ends with an atomic checkpoint: ``model.safetensors`` holds the weights with the best validation
+loss so far, ``training_state.safetensors`` the latest weights and optimizer moments for resuming. Each
+epoch's randomness (shuffle, reparameterisation noise, binarisation, dropout) is seeded from (seed, epoch),
+so a resumed run repeats an uninterrupted one exactly on the same device.
+
+One epoch is four steps, each a function below: :func:`_train_epoch` (one optimiser step per batch,
+:func:`_train_step`), :func:`_validate_and_record` (validation, best weights, the history record),
+:func:`_stop_reason` (all epochs done, early stopping, time budget) and :func:`_save`.
+
+Reporting and stopping (the hooks a CLI or an app page uses):
+
+- ``on_epoch(record)`` is called on every rank after each epoch's checkpoint is on disk, with the history
+  record just saved. Its keys: ``epoch``, ``beta``; ``train_loss`` (the beta-weighted objective that was
+  minimised), ``train_reconstruction``, ``train_kl``; ``valid_loss``, ``valid_reconstruction``,
+  ``valid_kl`` (validation is at beta = 1); for the AE and the VAE also ``train_neg_elbo`` and
+  ``valid_neg_elbo`` (reconstruction + KL: the negative ELBO, for the AE its loss); for the VAE
+  ``valid_kl_per_dim`` (a list, one mean KL per latent dimension); for the classifier ``valid_error_rate``;
+  ``seconds`` (this epoch's training passes), ``images_per_second`` and ``elapsed_seconds`` (wall time of the
+  whole run so far, resumed parts included). All values are plain floats/ints/lists, so a child process can
+  send them through a pipe or a queue as they are. Losses are nats per image.
+- ``stop`` (a :class:`StopFlag`) may be set from a signal handler or another thread; the run stops at the
+  next batch, discards the unfinished epoch (the checkpoint keeps the last complete one, resumable) and
+  raises :class:`TrainingInterrupted`.
+
+Under ``torchrun`` (see vae/train.py, vae/distributed.py and docs/scaling.md) every rank calls ``fit``:
+each takes a strided share of every global batch, metrics are summed over the ranks, only rank 0 writes, and
+one small all-reduce per batch shares "any rank diverged" and "any rank was asked to stop", so all ranks stop
+together at the same step.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from vae import distributed
+from vae.checkpoint import Checkpoint, load_training_state, read_checkpoint, save_checkpoint
+from vae.config import ModelConfig, TrainConfig
+from vae.data import load_dataset
+from vae.distributed import World
+from vae.losses import LossTerms, model_loss
+from vae.models import build_model
+
+EpochCallback = Callable[[dict[str, Any]], None]
+Data = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train_x, train_y, valid_x, valid_y
+
+_TRAIN_TERMS = ("loss", "reconstruction", "kl")
+
+
+class TrainingError(RuntimeError):
+    """Training stopped on a problem the user has to fix (diverged loss, bad data); the checkpoint is kept."""
+
+
+class TrainingInterrupted(RuntimeError):
+    """Training was stopped by a signal; the last complete checkpoint is intact and resumable."""
+
+
+@dataclass
+class StopFlag:
+    """Set from a signal handler (or another thread); the loop stops cleanly at the next batch."""
+
+    reason: str = ""
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def set(self, reason: str) -> None:
+        self.reason = reason
+        self.event.set()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """ "auto" picks CUDA, then Apple's MPS, then the CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return seed * 1_000_003 + epoch
+
+
+def _rank_seed(epoch_seed: int, world: World) -> int:
+    """The seed of a rank's own noise (reparameterisation, binarisation); rank 0 of one process keeps the
+    epoch's seed, so a single-process run is unchanged. The shuffle always uses the epoch's seed."""
+    return epoch_seed + (world.rank << 40) if world.distributed else epoch_seed
+
+
+def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
+    return torch.bernoulli(images, generator=torch.Generator().manual_seed(seed))
+
+
+def _batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
+    if model.config.kind == "classifier":
+        loss = F.cross_entropy(model(x), y)
+        zero = torch.zeros((), device=x.device)
+        return LossTerms(loss, loss, zero, loss)
+    return model_loss(model, x, beta)
+
+
+# ----------------------------------------------------------------------------------------------- validation
+
+_VALIDATION_TOTALS = ("loss", "reconstruction", "kl", "errors")
+
+
+@torch.inference_mode()
+def _validation_totals(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int) -> dict:
+    was_training = model.training
+    model.eval()
+    totals: dict[str, Any] = {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0, "errors": 0, "kl_per_dim": None}
+    for x, y in zip(images.split(batch_size), labels.split(batch_size), strict=True):
+        terms = _batch_terms(model, x, y, 1.0)
+        totals["loss"] += float(terms.elbo_loss) * len(x)
+        totals["reconstruction"] += float(terms.reconstruction) * len(x)
+        totals["kl"] += float(terms.kl) * len(x)
+        if terms.kl_per_dimension is not None:  # (D,) summed over images, as the other totals
+            per_dim = terms.kl_per_dimension.double() * len(x)
+            totals["kl_per_dim"] = per_dim if totals["kl_per_dim"] is None else totals["kl_per_dim"] + per_dim
+        if model.config.kind == "classifier":
+            totals["errors"] += int((model(x).argmax(1) != y).sum())
+    model.train(was_training)
+    return totals
+
+
+def _validation_means(totals: dict, n: int, kind: str) -> dict:
+    result = {k: totals[k] / n for k in ("loss", "reconstruction", "kl")}
+    if kind == "classifier":
+        result["error_rate"] = totals["errors"] / n
+    if totals.get("kl_per_dim") is not None:
+        result["kl_per_dim"] = [round(float(v) / n, 4) for v in totals["kl_per_dim"]]
+    return result
+
+
+def validate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> dict:
+    """Mean validation terms at beta = 1 (the true negative ELBO); the classifier also gets its error rate,
+    the VAE its mean KL per latent dimension (``kl_per_dim``)."""
+    return _validation_means(_validation_totals(model, images, labels, batch_size), len(images), model.config.kind)
+
+
+def _validate_sharded(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, world: World) -> dict:
+    """:func:`validate` with each rank taking a strided share of the images and the sums added over ranks."""
+    for buffer in model.buffers():  # BatchNorm statistics: every rank validates (and saves) rank 0's
+        torch.distributed.broadcast(buffer, src=0)
+    totals = _validation_totals(model, distributed.shard(images, world), distributed.shard(labels, world), 1000)
+    per_dim: list[float] = []
+    if model.config.kind == "vae":  # a rank without validation images still adds its zeros
+        kl_dims = totals["kl_per_dim"]
+        per_dim = kl_dims.tolist() if kl_dims is not None else [0.0] * model.config.latent_dim
+    summed = distributed.sum_all([float(totals[k]) for k in _VALIDATION_TOTALS] + per_dim, images.device)
+    shared: dict[str, Any] = dict(zip(_VALIDATION_TOTALS, summed, strict=False))
+    shared["kl_per_dim"] = summed[len(_VALIDATION_TOTALS) :] or None
+    return _validation_means(shared, len(images), model.config.kind)
+
+
+# ------------------------------------------------------------------------------------ optimizer state I/O
+
+
+def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    out = {}
+    for index, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            out[f"optim.{index}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    return out
+
+
+def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
+    state_dict = optimizer.state_dict()
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        if name.startswith("optim."):
+            _, index, key = name.split(".", 2)
+            state.setdefault(int(index), {})[key] = value
+    state_dict["state"] = state
+    optimizer.load_state_dict(state_dict)
+
+
+def _load_data(config: TrainConfig, kind: str) -> Data:
+    train_x, train_y = load_dataset(config.dataset, "train")
+    valid_x, valid_y = load_dataset(config.dataset, "valid")
+    if config.train_limit:
+        train_x, train_y = train_x[: config.train_limit], train_y[: config.train_limit]
+        valid_x, valid_y = valid_x[: max(100, config.train_limit // 5)], valid_y[: max(100, config.train_limit // 5)]
+    if config.binarize == "dynamic" and kind != "classifier":
+        valid_x = _binarize_fixed(valid_x, seed=12345)  # fixed once, so validation losses stay comparable
+    return train_x, train_y, valid_x, valid_y
+
+
+# ------------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Run:
+    """What the steps of one training run share: configs, model, optimiser, data and the record being kept."""
+
+    out: Path
+    world: World
+    device: torch.device
+    model_config: ModelConfig
+    train_config: TrainConfig
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    record: Checkpoint
+    stop: StopFlag
+    show_progress: bool
+    net: torch.nn.Module | None = None  # what a step calls: the model itself, or its DDP wrapper
+    data: Data | None = None
+    best_weights: dict[str, torch.Tensor] | None = None
+    progress: dict[str, Any] = field(default_factory=dict)  # becomes record.progress after each epoch
+    seconds_before: float = 0.0  # training time of the run's earlier (resumed) parts
+    started: float = field(default_factory=time.perf_counter)
+
+
+def fit(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    device: str = "auto",
+    on_epoch: EpochCallback | None = None,
+    stop: StopFlag | None = None,
+    progress: bool = True,
+    command: str | None = None,
+    data: Data | None = None,
+) -> Checkpoint:
+    """Train (or, with ``resume``, continue training) a model and checkpoint it into the folder ``out``.
+
+    ``on_epoch`` receives each epoch's history record (keys in the module docstring). ``stop`` (set from a
+    signal handler or another thread) ends the run at the next batch, discarding the unfinished epoch, and
+    raises :class:`TrainingInterrupted`. ``progress`` shows a per-batch progress bar on rank 0. ``data`` may
+    pass (train_x, train_y, valid_x, valid_y) tensors instead of loading ``train_config.dataset``.
+
+    Inside an initialised ``torch.distributed`` process group every rank calls ``fit`` with the same
+    arguments; ``train_config.batch_size`` stays the global batch, split over the ranks (see the module doc).
+    """
+    run = _new_run(model_config, train_config, Path(out), device, stop or StopFlag(), progress)
+    if resume and _resume(run, command):
+        return run.record  # the saved run already finished every epoch asked for
+    if not (resume and run.record.info.get("command")):
+        run.record.info["command"] = command or ""
+    _attach_data(run, data)
+    for epoch in range(int(run.progress["epoch"]) + 1, train_config.epochs + 1):
+        sums, seen, seconds = _train_epoch(run, epoch)
+        entry = _validate_and_record(run, epoch, sums, seen, seconds)
+        stop_reason = _stop_reason(train_config, run.progress)
+        _save(run, stop_reason)
+        if on_epoch is not None:
+            on_epoch(entry)
+        if stop_reason:
+            break
+    return run.record
+
+
+def _new_run(
+    model_config: ModelConfig, train_config: TrainConfig, out: Path, device: str, stop: StopFlag, progress: bool
+) -> _Run:
+    world = distributed.current()
+    dev = distributed.device_for(world, pick_device(device))
+    torch.manual_seed(train_config.seed)  # the initial weights depend on the seed alone
+    model = build_model(model_config).to(dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    record = Checkpoint(path=out, model=model_config, training=train_config)
+    return _Run(out, world, dev, model_config, train_config, model, optimizer, record, stop, progress)
+
+
+def _resume(run: _Run, command: str | None) -> bool:
+    """Load the saved run's weights, optimiser and record into ``run``; True if it has nothing left to do."""
+    with distributed.main_rank_first(run.world):  # reading may finish a half-done folder swap: once, on rank 0
+        run.record = read_checkpoint(run.out)
+    if run.record.progress.get("finished") and run.record.progress.get("epoch", 0) >= run.train_config.epochs:
+        return True
+    state = load_training_state(run.out)
+    run.model.load_state_dict({k[len("model.") :]: v for k, v in state.items() if k.startswith("model.")})
+    _restore_optimizer(run.optimizer, state)
+    from safetensors.torch import load_file
+
+    run.best_weights = load_file(run.out / "model.safetensors")
+    run.record.training = run.train_config
+    if run.record.info.get("command") and command:
+        # The command that started the run stays the recipe; resumptions are noted beside it.
+        run.record.info["resumed_with"] = [*run.record.info.get("resumed_with", []), command]
+    return False
+
+
+def _attach_data(run: _Run, data: Data | None) -> None:
+    """Load (or take) the data, move it to the device, refuse non-finite pixels, and set up the progress."""
+    if data is None:
+        data = _load_data(run.train_config, run.model_config.kind)
+    train_x, train_y, valid_x, valid_y = data
+    run.record.dataset = {"name": run.train_config.dataset, "train_size": len(train_x), "valid_size": len(valid_x)}
+    run.data = tuple(t.to(run.device) for t in (train_x, train_y, valid_x, valid_y))  # type: ignore[assignment]
+    train_x = run.data[0]
+    if not torch.isfinite(train_x).all():
+        bad = int((~torch.isfinite(train_x)).flatten(1).any(1).nonzero()[0])
+        raise TrainingError(f"the training data holds NaN or infinite pixels (first at image {bad}); fix the data")
+    run.net = run.model
+    if run.world.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        dev = run.device
+        run.net = DistributedDataParallel(run.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        run.net.config = run.model_config  # model_loss reads the config from the module it calls
+    run.progress = dict(run.record.progress) or {"epoch": 0, "best_epoch": 0, "best_valid_loss": math.inf}
+    run.progress["finished"] = False
+    run.seconds_before = float(run.progress.get("train_seconds", 0.0))
+    run.started = time.perf_counter()
+
+
+# ------------------------------------------------------------------------------------ the steps of an epoch
+
+
+def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int, float]:
+    """One pass over the training data: the loss terms summed over its images, the image count, the seconds."""
+    train_x = run.data[0]
+    epoch_seed = _epoch_seed(run.train_config.seed, epoch)
+    torch.manual_seed(_rank_seed(epoch_seed, run.world))
+    order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(epoch_seed))
+    order = order.to(run.device)
+    beta = run.train_config.beta_at(epoch)
+    run.model.train()
+    sums = dict.fromkeys(_TRAIN_TERMS, 0.0)
+    seen = 0
+    started = time.perf_counter()
+    bar = _progress_bar(len(train_x), epoch, run.train_config.epochs, run.show_progress and run.world.is_main)
+    try:
+        for step, index in enumerate(order.split(run.train_config.batch_size)):
+            step_sums = _train_step(run, index, beta, epoch, step)
+            seen += len(index)
+            for key in sums:
+                sums[key] += step_sums[key]
+            bar.update(len(index))
+            bar.set_postfix(
+                loss=f"{sums['loss'] / seen:.2f}",
+                rec=f"{sums['reconstruction'] / seen:.2f}",
+                kl=f"{sums['kl'] / seen:.2f}",
+            )
+    finally:
+        bar.close()
+    return sums, seen, time.perf_counter() - started
+
+
+def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: int) -> dict[str, float]:
+    """One optimiser step on the global batch ``index``; returns its loss terms summed over its images."""
+    world = run.world
+    if not world.distributed and run.stop.is_set():
+        raise _interrupted(run.stop.reason, epoch, run.out)
+    mine, weight = _my_share(index, world)
+    x, y = run.data[0][mine], run.data[1][mine]
+    if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
+        x = torch.bernoulli(x)
+    terms = _batch_terms(run.net, x, y, beta)
+    finite = bool(torch.isfinite(terms.loss))
+    if world.distributed:
+        # One small all-reduce per batch: the step's loss sums, "any rank diverged", "any rank was asked to
+        # stop". All ranks then take the same branch, so none is left waiting in DDP's backward.
+        local = [float(getattr(terms, k).detach()) * len(mine) if weight else 0.0 for k in _TRAIN_TERMS]
+        shared = distributed.sum_all([*local, float(not finite), float(run.stop.is_set())], run.device)
+        step_sums, finite = dict(zip(_TRAIN_TERMS, shared[:3], strict=True)), shared[3] == 0
+        if shared[4]:
+            raise _interrupted(run.stop.reason or "a stop request on another rank", epoch, run.out)
+    if not finite:
+        raise _diverged(terms, x, mine, epoch, step, run.out, world)
+    run.optimizer.zero_grad(set_to_none=True)
+    (terms.loss * weight if world.distributed else terms.loss).backward()
+    run.optimizer.step()
+    if world.distributed:
+        return step_sums
+    return {k: float(getattr(terms, k).detach()) * len(index) for k in _TRAIN_TERMS}
+
+
+def _validate_and_record(run: _Run, epoch: int, sums: dict[str, float], seen: int, seconds: float) -> dict:
+    """Validate, keep the best weights, and append (and return) the epoch's history record."""
+    world, model, (_, _, valid_x, valid_y) = run.world, run.model, run.data
+    if world.distributed:
+        valid = _validate_sharded(model, valid_x, valid_y, world)
+        seconds = distributed.from_main([seconds], run.device)[0]  # rank 0's clock everywhere
+    else:
+        valid = validate(model, valid_x, valid_y)
+    if valid["loss"] < run.progress["best_valid_loss"] or run.best_weights is None:
+        run.progress.update(best_epoch=epoch, best_valid_loss=valid["loss"])
+        run.best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    run.progress["epoch"] = epoch
+    total_seconds = run.seconds_before + time.perf_counter() - run.started
+    if world.distributed:  # the time budget must stop every rank after the same epoch
+        total_seconds = distributed.from_main([total_seconds], run.device)[0]
+    run.progress["train_seconds"] = round(total_seconds, 2)
+    train = {f"train_{k}": v / seen for k, v in sums.items()}
+    if run.model_config.kind != "classifier":
+        train["train_neg_elbo"] = train["train_reconstruction"] + train["train_kl"]
+        valid["neg_elbo"] = valid["loss"]
+    entry = {
+        "epoch": epoch,
+        "beta": run.train_config.beta_at(epoch),
+        **train,
+        **{f"valid_{k}": v for k, v in valid.items()},
+        "seconds": round(seconds, 3),
+        "images_per_second": round(seen / seconds, 1),
+        "elapsed_seconds": run.progress["train_seconds"],
+    }
+    run.record.history = [*run.record.history, entry]
+    return entry
+
+
+def _stop_reason(config: TrainConfig, progress: dict[str, Any]) -> str:
+    """Why the run ends after this epoch ("" to go on): all epochs done, early stopping or the time budget."""
+    epoch = progress["epoch"]
+    if epoch == config.epochs:
+        return "completed all epochs"
+    if config.patience and epoch - progress["best_epoch"] >= config.patience:
+        return f"early stopping: no validation improvement for {config.patience} epochs"
+    if config.max_minutes and progress["train_seconds"] >= 60 * config.max_minutes:
+        return f"time budget of {config.max_minutes} minutes reached"
+    return ""
+
+
+def _save(run: _Run, stop_reason: str) -> None:
+    """Write the epoch's checkpoint (rank 0 only) and wait until it is on disk everywhere."""
+    run.progress["finished"] = bool(stop_reason)
+    run.progress["stop_reason"] = stop_reason
+    run.record.progress = dict(run.progress)
+    run.record.metrics = {
+        **run.record.metrics,
+        "best_epoch": run.progress["best_epoch"],
+        "valid_loss": run.progress["best_valid_loss"],
+    }
+    state = {f"model.{k}": v for k, v in run.model.state_dict().items()} | _optimizer_tensors(run.optimizer)
+    if run.world.is_main:
+        run.record = save_checkpoint(run.out, run.model, run.record, training_state=state, weights=run.best_weights)
+    distributed.barrier()  # no rank runs ahead (or stops) while rank 0 is still writing
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _my_share(index: torch.Tensor, world: World) -> tuple[torch.Tensor, float]:
+    """This rank's images of a global batch and the weight that makes DDP's gradient average exact.
+
+    DDP averages the ranks' gradients; scaling each rank's mean loss by (its images x ranks / batch images)
+    turns that average into the gradient of the whole batch's mean loss, even when the shares differ by one.
+    A rank left without images (a last batch smaller than the world) still runs one image at weight 0,
+    because every rank has to join every gradient all-reduce.
+    """
+    if not world.distributed:
+        return index, 1.0
+    mine = distributed.shard(index, world)
+    if len(mine) == 0:
+        return index[:1], 0.0
+    return mine, len(mine) * world.size / len(index)
+
+
+def _interrupted(reason: str, epoch: int, out: Path) -> TrainingInterrupted:
+    return TrainingInterrupted(
+        f"stopped by {reason or 'request'} during epoch {epoch}; the checkpoint in {out} holds "
+        f"epoch {epoch - 1} and continues with --resume"
+        if epoch > 1
+        else f"stopped by {reason or 'request'} during the first epoch; nothing was saved"
+    )
+
+
+def _diverged(
+    terms: LossTerms, x: torch.Tensor, mine: torch.Tensor, epoch: int, step: int, out: Path, world: World
+) -> TrainingError:
+    """The error for a NaN/infinite loss, blaming the data when this rank's batch holds bad pixels."""
+    last = f"epoch {epoch - 1} is kept in {out}" if epoch > 1 else "no checkpoint was written"
+    loss = float(terms.loss.detach())
+    where = f"the loss became {loss} at epoch {epoch}, batch {step + 1}; stopped, {last}."
+    if world.distributed and math.isfinite(loss):
+        where = f"the loss became non-finite on another rank at epoch {epoch}, batch {step + 1}; stopped, {last}."
+    bad_images = (~torch.isfinite(x)).flatten(1).any(1)
+    if bool(bad_images.any()):
+        first = int(mine[bad_images.nonzero()[0, 0]])
+        return TrainingError(f"{where} The batch holds NaN or infinite pixels (training image {first}); fix the data.")
+    return TrainingError(f"{where} Try a lower --lr or a KL warm-up (--warmup-epochs).")
+
+
+def _progress_bar(total: int, epoch: int, epochs: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="img", leave=False, disable=not enabled)
