@@ -18,7 +18,8 @@ import streamlit as st
 import torch
 
 from explorer import core, figures, resources, state
-from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES, png_bytes
+from vae.export import png_bytes
+from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES
 
 log = logging.getLogger("explorer")
 F = TypeVar("F", bound=Callable[..., Any])
