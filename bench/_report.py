@@ -25,3 +25,11 @@ def write_section(name: str, body: str, path: Path = BENCHMARKS) -> None:
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def publish(name: str, body: str, write: bool = True) -> None:
+    """Print a benchmark's report and, when `write`, put it into BENCHMARKS.md as section `name`."""
+    print(body)
+    if write:
+        write_section(name, body)
+        print(f"\nwritten to BENCHMARKS.md (section {name})")

@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,10 +38,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop_process_group  # noqa: E402
-from bench._report import command_line, write_section  # noqa: E402
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
+from bench._report import command_line, publish  # noqa: E402
 
-HOST = "127.0.0.1"  # loopback only
 VIEWPORT = {"width": 1400, "height": 1000}
 OUTPUT = REPO / "test-output" / "browser-latency"
 MOVE_TIMEOUT_MS = 20_000
@@ -128,70 +124,15 @@ i => {
 }
 """
 
-IDLE_JS = """([quiet]) => new Promise(resolve => {
-  let calm = performance.now();
-  const tick = () => {
-    if (document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')) calm = performance.now();
-    if (performance.now() - calm >= quiet) resolve(true); else requestAnimationFrame(tick);
-  };
-  tick();
-})"""
-
-
 # --------------------------------------------------------------------------------------------------------
 # Servers
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used so far (load-independent cost)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size
-
-    def log_since(self, offset: int) -> str:
-        with open(self.log_path, "rb") as f:
-            f.seek(offset)
-            return f.read().decode(errors="replace")
-
-
-@contextlib.contextmanager
 def server(script: str, name: str, timing: bool = False, extra: tuple[str, ...] = ()):
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    port = free_port(HOST)
-    log_path = OUTPUT / f"{name}.log"
-    command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", HOST, "--browser.gatherUsageStats", "false"]
-    command += list(extra)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if timing:
-        env["EXPLORER_TIMING"] = "1"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    running = Server(f"http://{HOST}:{port}", process, log_path)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{script} exited early; see {log_path}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{running.url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{script} did not answer /_stcore/health in 60 s; see {log_path}")
-            time.sleep(0.2)
-        yield running
-    finally:
-        stop_process_group(process)
+    """A Streamlit server for `script`, its log in test-output/browser-latency/<name>.log; with `timing` the app
+    logs each fragment's own run time (EXPLORER_TIMING=1)."""
+    env = {"EXPLORER_TIMING": "1"} if timing else None
+    return streamlit_server(script, OUTPUT / f"{name}.log", extra_args=extra, env=env)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -208,7 +149,7 @@ async def new_page(browser, url: str):
 
 
 async def idle(page, quiet_ms: int = 150) -> None:
-    await page.wait_for_function(IDLE_JS, arg=[quiet_ms], timeout=MOVE_TIMEOUT_MS)
+    await wait_idle(page, quiet_ms, MOVE_TIMEOUT_MS)
 
 
 async def open_sliders(browser, url: str):
@@ -386,43 +327,15 @@ async def slider_runs(browser, report: Report, moves: int, rounds: int) -> None:
 # --------------------------------------------------------------------------------------------------------
 # Report
 
-# What earlier runs of this benchmark (and py-spy on the server during slider moves) showed, and what was done
-# about it. Kept with the numbers because the tables alone do not say why they look the way they do.
-FINDINGS = """
-What the split showed, and what changed because of it (A/B runs of this harness, rounds interleaved so both
-sides saw the same load):
-
-- **Post-run garbage collection.** Streamlit runs a full `gc.collect()` after every script and fragment run
-  by default. With torch loaded that cost ~190 ms of server CPU per slider move, ten times the fragment's
-  own work, and it holds the GIL, so the picture's /media request queued behind it (p50 1.3 s against
-  0.23 s on the loaded machine). `.streamlit/config.toml` now sets `runner.postScriptGC = false`: server CPU
-  per move 210 -> 23 ms, resident memory after 60 moves unchanged (435 MB both ways). The floor runs with
-  the same config; the `floor-gc` row is the floor with Streamlit's default, for reference.
-- **Images through /media.** Given PNG bytes, `st.image` re-encoded each digit as a JPEG /media file (ten per
-  move on this page), the largest remaining server cost (28% of its CPU samples) and a race: after quick
-  key presses the browser asked for files of a superseded run that were already gone (HTTP 404, a broken
-  image for a moment). Digits are now inline PNG data URLs (`explorer.figures.inline_png`): ~15% less
-  server CPU per move, no second round trip, crisp pixels.
-- **What is left** (py-spy, after both): Streamlit's element work for the 16 sliders, 10 images, selectbox
-  and text that the fragment re-sends on every move (~45% of server CPU), websocket sends (~20%), the models
-  (decode, classify, 9-step traversal: ~6%). The floor re-sends 2 sliders and 1 image, which is most of the
-  remaining gap to it (1.9x at p50). Closing it means re-sending less per move, e.g. taking the traversal
-  strip out of the slider fragment or showing fewer sliders at once: product choices, not done here.
-- **Page loads.** Warm, most of the time is the page booting (Streamlit's scripts from the browser cache,
-  websocket) and the browser drawing; the server's part is a few hundred ms. The latent map's two
-  10,000-point WebGL charts take ~1.7 s to draw in headless Chromium, which has no GPU here (software
-  WebGL); the cold visits add model loading and the cached test-set computations.
-"""
-
 
 def stats(values: list[float]) -> dict[str, float]:
     a = np.asarray(values, dtype=float)
     return {"p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)), "max": float(a.max())}
 
 
-def summarise(report: Report, args: argparse.Namespace) -> tuple[str, bool]:
+def machine_lines(report: Report) -> list[str]:
+    """The command and what else the machine was doing while it ran."""
     lines: list[str] = []
-    ok = True
     ps = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout
     busy = [ln.split(None, 1) for ln in ps.splitlines()[1:6]]
     lines.append(f"Command: `{command_line()}`  ")
@@ -435,104 +348,135 @@ def summarise(report: Report, args: argparse.Namespace) -> tuple[str, bool]:
         + "."
     )
     lines.append("")
+    return lines
 
-    if report.runs:
-        lines.append("Slider change -> new decoded image painted (ms, in the page's clock):")
-        lines.append("")
-        lines.append("| run | moves | p50 | p95 | max | lost | server CPU per move |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        summary = {}
-        for name, label in [
-            ("floor", "floor (bench/floor_app.py, the repository's config), 1 session"),
-            ("floor-gc", "floor with Streamlit's default post-run GC, 1 session"),
-            ("app", "Latent sliders, 1 session"),
-            ("floor+4", "floor, while 4 other sessions move sliders"),
-            ("app+4", "Latent sliders, while 4 other sessions move sliders"),
-        ]:
-            runs = report.runs.get(name)
-            if not runs:
-                continue
-            good = [r["total"] for r in runs if r]
-            summary[name] = stats(good)
-            s = summary[name]
-            cpu = f"{report.cpu_ms[name]:.0f} ms" if name in report.cpu_ms else ""
-            lines.append(
-                f"| {label} | {len(good)} | {s['p50']:.0f} | {s['p95']:.0f} | {s['max']:.0f} "
-                f"| {len(runs) - len(good)} | {cpu} |"
-            )
-        lines.append("")
-        if "floor" in summary and "app" in summary:
-            f, a = summary["floor"], summary["app"]
-            checks = [
-                ("p50 within 1.3x the floor", a["p50"] / f["p50"], TARGETS["p50"]),
-                ("p95 within 1.5x the floor", a["p95"] / f["p95"], TARGETS["p95"]),
-            ]
-            if "app+4" in summary:
-                checks.append(
-                    ("p95 with 4 other sessions under 2.5x the floor's p95", summary["app+4"]["p95"] / f["p95"], 2.5)
-                )
-            lines.append("| target | ratio | met |")
-            lines.append("| --- | ---: | --- |")
-            for label, ratio, limit in checks:
-                met = ratio <= limit
-                ok &= met
-                lines.append(f"| {label} | {ratio:.2f}x | {'yes' if met else '**no**'} |")
-            lines.append("")
 
-        lines.append("Where a move's time goes (medians, ms):")
-        lines.append("")
+def slider_lines(report: Report) -> tuple[list[str], bool]:
+    """The slider tables and whether the targets against the floor were met."""
+    lines: list[str] = []
+    ok = True
+    if not report.runs:
+        return lines, ok
+    lines.append("Slider change -> new decoded image painted (ms, in the page's clock):")
+    lines.append("")
+    lines.append("| run | moves | p50 | p95 | max | lost | server CPU per move |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    summary = {}
+    for name, label in [
+        ("floor", "floor (bench/floor_app.py, the repository's config), 1 session"),
+        ("floor-gc", "floor with Streamlit's default post-run GC, 1 session"),
+        ("app", "Latent sliders, 1 session"),
+        ("floor+4", "floor, while 4 other sessions move sliders"),
+        ("app+4", "Latent sliders, while 4 other sessions move sliders"),
+    ]:
+        runs = report.runs.get(name)
+        if not runs:
+            continue
+        good = [r["total"] for r in runs if r]
+        summary[name] = stats(good)
+        s = summary[name]
+        cpu = f"{report.cpu_ms[name]:.0f} ms" if name in report.cpu_ms else ""
         lines.append(
-            "| run | key -> send | server + websocket | React | image fetch | decode + paint | decoded image |"
+            f"| {label} | {len(good)} | {s['p50']:.0f} | {s['p95']:.0f} | {s['max']:.0f} "
+            f"| {len(runs) - len(good)} | {cpu} |"
         )
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-        for name, runs in report.runs.items():
-            good = [r for r in runs if r]
-            if not good:
-                continue
-
-            def med(key: str, rows: list[dict] = good) -> float:
-                return float(np.median([r[key] for r in rows]))
-
-            how = "inline PNG" if med("inline") else "/media file"
-            lines.append(
-                f"| {name} | {med('frontend'):.0f} | {med('server'):.0f} | {med('react'):.0f} | {med('fetch'):.0f} "
-                f"| {med('paint'):.0f} | {med('image_bytes') / 1024:.1f} KB, {how} |"
+    lines.append("")
+    if "floor" in summary and "app" in summary:
+        f, a = summary["floor"], summary["app"]
+        checks = [
+            ("p50 within 1.3x the floor", a["p50"] / f["p50"], TARGETS["p50"]),
+            ("p95 within 1.5x the floor", a["p95"] / f["p95"], TARGETS["p95"]),
+        ]
+        if "app+4" in summary:
+            checks.append(
+                ("p95 with 4 other sessions under 2.5x the floor's p95", summary["app+4"]["p95"] / f["p95"], 2.5)
             )
-        lines.append("")
-        if report.panel_ms:
-            p = stats(report.panel_ms)
-            c = stats(report.panel_cpu_ms)
-            lines.append(
-                f"The sliders fragment itself (server log, EXPLORER_TIMING=1, single-session rounds): "
-                f"{p['p50']:.0f} ms wall p50, {p['p95']:.0f} ms p95; {c['p50']:.0f} ms CPU p50."
-            )
-        if report.background_moves:
-            lines.append(
-                "Background sessions completed "
-                + ", ".join(f"{n} moves on {k}" for k, n in report.background_moves.items())
-                + " while the measured session made its moves."
-            )
-        lines.append("")
-
-    if report.pages:
-        lines.append("Navigation -> first image painted (or chart, on pages without images), seconds:")
-        lines.append("")
-        lines.append(
-            "| page | cold (first visit after server start) | warm (second visit) "
-            "| warm: page boot | warm: server | warm: render | first content |"
-        )
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-        for name, result in report.pages.items():
-            warm = result["warm"]["s"]
-            met = warm <= TARGETS["warm_first_s"]
+        lines.append("| target | ratio | met |")
+        lines.append("| --- | ---: | --- |")
+        for label, ratio, limit in checks:
+            met = ratio <= limit
             ok &= met
-            flag = "" if met else " **(over 2 s)**"
-            w = result["warm"]
-            lines.append(
-                f"| {name} | {result['cold']['s']:.2f} | {warm:.2f}{flag} | {w['boot']:.2f} | {w['server']:.2f} "
-                f"| {w['render']:.2f} | {w['what']} |"
-            )
+            lines.append(f"| {label} | {ratio:.2f}x | {'yes' if met else '**no**'} |")
         lines.append("")
+
+    return lines, ok
+
+
+def split_lines(report: Report) -> tuple[list[str], bool]:
+    """Where each run's moves spent their time (no targets here)."""
+    lines: list[str] = []
+    if not report.runs:
+        return lines, True
+    lines.append("Where a move's time goes (medians, ms):")
+    lines.append("")
+    lines.append("| run | key -> send | server + websocket | React | image fetch | decode + paint | decoded image |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for name, runs in report.runs.items():
+        good = [r for r in runs if r]
+        if not good:
+            continue
+
+        def med(key: str, rows: list[dict] = good) -> float:
+            return float(np.median([r[key] for r in rows]))
+
+        how = "inline PNG" if med("inline") else "/media file"
+        lines.append(
+            f"| {name} | {med('frontend'):.0f} | {med('server'):.0f} | {med('react'):.0f} | {med('fetch'):.0f} "
+            f"| {med('paint'):.0f} | {med('image_bytes') / 1024:.1f} KB, {how} |"
+        )
+    lines.append("")
+    if report.panel_ms:
+        p = stats(report.panel_ms)
+        c = stats(report.panel_cpu_ms)
+        lines.append(
+            f"The sliders fragment itself (server log, EXPLORER_TIMING=1, single-session rounds): "
+            f"{p['p50']:.0f} ms wall p50, {p['p95']:.0f} ms p95; {c['p50']:.0f} ms CPU p50."
+        )
+    if report.background_moves:
+        lines.append(
+            "Background sessions completed "
+            + ", ".join(f"{n} moves on {k}" for k, n in report.background_moves.items())
+            + " while the measured session made its moves."
+        )
+    lines.append("")
+    return lines, True
+
+
+def page_lines(report: Report) -> tuple[list[str], bool]:
+    """The page-load table and whether every warm visit met its target."""
+    lines: list[str] = []
+    ok = True
+    if not report.pages:
+        return lines, ok
+    lines.append("Navigation -> first image painted (or chart, on pages without images), seconds:")
+    lines.append("")
+    lines.append(
+        "| page | cold (first visit after server start) | warm (second visit) "
+        "| warm: page boot | warm: server | warm: render | first content |"
+    )
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for name, result in report.pages.items():
+        warm = result["warm"]["s"]
+        met = warm <= TARGETS["warm_first_s"]
+        ok &= met
+        flag = "" if met else " **(over 2 s)**"
+        w = result["warm"]
+        lines.append(
+            f"| {name} | {result['cold']['s']:.2f} | {warm:.2f}{flag} | {w['boot']:.2f} | {w['server']:.2f} "
+            f"| {w['render']:.2f} | {w['what']} |"
+        )
+    lines.append("")
+    return lines, ok
+
+
+def summarise(report: Report, args: argparse.Namespace) -> tuple[str, bool]:
+    """The report in Markdown, one part per measurement, and whether every target was met."""
+    lines = machine_lines(report)
+    ok = True
+    for part in (slider_lines, split_lines, page_lines):
+        more, met = part(report)
+        lines += more
+        ok &= met
     return "\n".join(lines), ok
 
 
@@ -567,10 +511,7 @@ def main() -> None:
     report = asyncio.run(main_async(args))
     body, ok = summarise(report, args)
     print()
-    print(body)
-    if not args.no_write:
-        write_section("browser-latency", "## Browser latency (headless Chromium)\n\n" + body + "\n" + FINDINGS)
-        print("\nwritten to BENCHMARKS.md (section browser-latency)")
+    publish("browser-latency", body, write=not args.no_write)
     sys.exit(0 if ok else 1)
 
 

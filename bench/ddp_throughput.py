@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 
 from bench._browser import free_port  # noqa: E402
-from bench._report import command_line, write_section  # noqa: E402
+from bench._report import command_line, publish  # noqa: E402
 from vae.checkpoint import read_checkpoint  # noqa: E402
 from vae.config import ModelConfig  # noqa: E402
 from vae.models import build_model  # noqa: E402
@@ -166,10 +166,7 @@ def main() -> None:
         "this small becomes communication-bound; bigger models (the conv VAE) and bigger global batches amortise "
         "it. For in-memory MNIST on one CPU machine, one process is the right choice.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section("ddp", text)
+    publish("ddp", "\n".join(lines), write=not args.no_write)
 
 
 if __name__ == "__main__":

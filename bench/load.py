@@ -17,7 +17,7 @@ The run: one session warms every cache up (its cold latencies are left out); the
 page loads at a time; then all N loop for --duration seconds, the measured window.
 
 Errors counted: Streamlit exception boxes, the app's error boxes, console errors and uncaught page errors
-(minus the benign ones listed in BENIGN_CONSOLE, each with its reason), HTTP responses >= 400, pictures
+(minus the benign ones listed in bench/_browser.py, each with its reason), HTTP responses >= 400, pictures
 shown broken, timeouts, failed uploads, and tracebacks in the server log. Memory is the resident set
 (VmRSS) of the server process and its children, sampled every second: after the warm-up, with all
 sessions open, at the end of the window, and after the sessions have closed.
@@ -43,7 +43,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +50,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop_process_group  # noqa: E402
-from bench._report import command_line, write_section  # noqa: E402
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, HOST, is_benign, streamlit_server, wait_idle  # noqa: E402
+from bench._report import command_line, publish  # noqa: E402
 
-HOST = "127.0.0.1"  # loopback only; nothing here ever talks to another address
 OUTPUT = REPO / "test-output" / "load"
 MEDIA_PATH = re.compile(r"/media/[0-9a-f]+\.\w+")
 HEALTH_TIMEOUT_S = 90.0
@@ -64,46 +62,8 @@ MAX_SCREENSHOTS = 6
 SLIDER_MOVES_PER_CYCLE = 6
 SLIDERS_USED = 3  # the most important dimensions: moving them always changes the decoded digit
 
-# Console errors that say nothing about the app, matched against the failing resource's URL, with reasons:
-BENIGN_CONSOLE = [
-    # The page icon is a Material Symbol that Streamlit fetches as a favicon from Google's font CDN; this
-    # machine has no internet, so that one request fails. Nothing on the page depends on it.
-    re.compile(r"^https://fonts\.gstatic\.com/"),
-]
-
-
 # --------------------------------------------------------------------------------------------------------
-# The server and its memory
-
-
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.address", HOST, "--server.port", str(port)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}; see {log_path}")
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2) as response,
-        ):
-            if response.read().strip() == b"ok":
-                return process
-        if time.monotonic() > deadline:
-            stop_server(process)
-            raise RuntimeError(f"streamlit did not answer /_stcore/health in {HEALTH_TIMEOUT_S:.0f} s; see {log_path}")
-        time.sleep(0.25)
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    """Stop the server we started (its own process group, created by start_new_session)."""
-    stop_process_group(process, timeout=15)
+# The server's memory and CPU
 
 
 def process_tree(pid: int) -> list[int]:
@@ -241,10 +201,6 @@ SLIDER_DONE = """([old]) => {
   return clock.src !== old && clock.loadedAt > clock.keyAt ? Math.max(0.001, clock.loadedAt - clock.keyAt) : false;
 }"""
 
-# The page is done: no script running, nothing greyed out as stale, every picture loaded (or failed).
-SETTLED = """() => !document.querySelector('[data-testid="stStatusWidgetRunningIcon"], [data-stale="true"]')
-  && [...document.images].every(i => i.complete)"""
-
 PROBLEMS = """() => {
   const texts = sel => [...document.querySelectorAll(sel)].map(e => e.innerText.slice(0, 300));
   const broken = [...document.images].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src);
@@ -280,7 +236,7 @@ class Session:
         if message.type != "error":
             return
         url = (message.location or {}).get("url", "")
-        if any(p.search(url) for p in BENIGN_CONSOLE):
+        if is_benign(url):
             return
         media = MEDIA_PATH.search(f"{message.text} {url}")
         if media and ("404" in message.text or "Image source error" in message.text):
@@ -318,7 +274,7 @@ class Session:
 
     async def settle(self, page) -> None:
         """Wait until the page has finished drawing, as a person waits to see the result before going on."""
-        await page.wait_for_function(SETTLED, timeout=self.timeout_ms, polling=100)
+        await wait_idle(page, 0, self.timeout_ms, settled=True)
 
     async def open_page(self, page, title: str, record: bool = True) -> None:
         started = time.perf_counter()
@@ -450,89 +406,95 @@ def server_log_errors(log_path: Path) -> list[str]:
     return [line for line in lines if "Traceback" in line or " ERROR " in line or "page failed" in line]
 
 
+async def warm_up(browser, base: str, results: Results, digits: Digits, args, info: dict) -> None:
+    """One session fills every cache the measured sessions use (cold loads are slow). Its errors count like any
+    other; its latencies (cold caches) are left out."""
+    session = Session(-1, browser, base, results, digits, args, timeout_s=FIRST_LOAD_TIMEOUT_MS / 1000)
+    try:
+        await session.open()
+        await session.loop(time.monotonic() + args.warmup, max_cycles=args.warmup_cycles)
+    finally:
+        await session.close()
+    info["warmup_first_load"] = results.first_load_ms[0] if results.first_load_ms else float("nan")
+    for series in (results.slider_ms, results.upload_ms, results.switch_ms, results.first_load_ms):
+        series.clear()
+
+
+async def open_sessions(sessions: list[Session], results: Results, concurrency: int) -> None:
+    """Open the sessions a few page loads at a time (sixteen Streamlit front ends starting at once on two
+    cores take minutes), until every one shows Latent sliders."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def start(session: Session) -> None:
+        async with gate:
+            try:
+                await session.open()
+            except Exception as error:
+                results.error("session failure", f"session {session.number}, opening: {error}")
+
+    await asyncio.gather(*(start(s) for s in sessions))  # each open() is bounded by its timeouts
+
+
+async def measured_window(sessions: list[Session], results: Results, args, info: dict, server_pid: int) -> None:
+    """Every open session loops until the deadline; CPU of the server and of this side is taken around it."""
+    info["cpu_start"] = cpu_seconds(server_pid)
+    info["client_cpu_start"] = cpu_seconds(os.getpid(), without=server_pid)
+    started = time.monotonic()
+    deadline = started + args.duration
+    ready = [s for s in sessions if s.page is not None]
+    grace = 4 * args.action_timeout + FIRST_LOAD_TIMEOUT_MS / 1000  # an action, settling, a reload
+    try:
+        await asyncio.wait_for(asyncio.gather(*(s.loop(deadline) for s in ready)), timeout=args.duration + grace)
+    except asyncio.TimeoutError:
+        results.error("timeout", f"sessions still busy {grace:.0f} s after the end of the window")
+    info["elapsed"] = time.monotonic() - started
+    info["cpu_used"] = cpu_seconds(server_pid) - info["cpu_start"]
+    info["client_cpu"] = cpu_seconds(os.getpid(), without=server_pid) - info["client_cpu_start"]
+
+
+async def drive(browser, base: str, memory: MemoryLog, results: Results, args, info: dict) -> None:
+    """Warm-up, ramp-up and the measured window, with the server's memory sampled throughout."""
+    digits = Digits()
+    await warm_up(browser, base, results, digits, args, info)
+    await asyncio.sleep(2)
+    info["rss_start"] = memory.sample()
+    stop_sampling = asyncio.Event()
+    sampler = asyncio.create_task(memory.run(stop_sampling))
+    sessions = [Session(i, browser, base, results, digits, args) for i in range(args.sessions)]
+    try:
+        ramp_started = time.monotonic()
+        await open_sessions(sessions, results, args.ramp_concurrency)
+        info["ramp"] = time.monotonic() - ramp_started
+        info["rss_open"] = memory.sample()
+        await measured_window(sessions, results, args, info, memory.pid)
+        info["rss_end"] = memory.sample()
+    except BaseException:
+        stop_sampling.set()
+        raise
+    finally:
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                await session.close()
+        await browser.close()
+    await asyncio.sleep(args.settle)
+    info["rss_after_close"] = memory.sample()
+    stop_sampling.set()
+    await sampler
+    measured = [v for t, v in memory.samples[1:]]
+    info["rss_peak"] = max(measured) if measured else info["rss_start"]
+
+
 async def run(args) -> tuple[Results, dict]:
     from playwright.async_api import async_playwright
 
-    port = free_port(HOST)
-    base = f"http://{HOST}:{port}"
     log_path = OUTPUT / "server.log"
     results = Results()
-    digits = Digits()
-    info: dict = {"loadavg_start": os.getloadavg()}
-    process = start_server(port, log_path)
-    memory = MemoryLog(process.pid)
-    stop_sampling = asyncio.Event()
-    sampler = None
-    try:
+    # What else ran on the machine, measured rather than assumed: load averages around the run, core count.
+    info: dict = {"loadavg_start": os.getloadavg(), "cores": os.cpu_count()}
+    with streamlit_server("app.py", log_path, health_timeout=HEALTH_TIMEOUT_S, stop_timeout=15) as server:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                # Warm-up: one session fills every cache the measured sessions use (cold loads are slow).
-                # Its errors count like any other; its latencies (cold caches) are reported apart.
-                warm_up = Session(-1, browser, base, results, digits, args, timeout_s=FIRST_LOAD_TIMEOUT_MS / 1000)
-                try:
-                    await warm_up.open()
-                    await warm_up.loop(time.monotonic() + args.warmup, max_cycles=args.warmup_cycles)
-                finally:
-                    await warm_up.close()
-                info["warmup_first_load"] = results.first_load_ms[0] if results.first_load_ms else float("nan")
-                for series in (results.slider_ms, results.upload_ms, results.switch_ms, results.first_load_ms):
-                    series.clear()
-                await asyncio.sleep(2)
-                info["rss_start"] = memory.sample()
-                sampler = asyncio.create_task(memory.run(stop_sampling))
-
-                # Ramp-up: open the sessions, a few page loads at a time (sixteen Streamlit front ends
-                # starting at once on two cores take minutes), until every one shows Latent sliders.
-                sessions = [Session(i, browser, base, results, digits, args) for i in range(args.sessions)]
-                gate = asyncio.Semaphore(args.ramp_concurrency)
-                ramp_started = time.monotonic()
-
-                async def start(session: Session) -> None:
-                    async with gate:
-                        try:
-                            await session.open()
-                        except Exception as error:
-                            results.error("session failure", f"session {session.number}, opening: {error}")
-
-                try:
-                    await asyncio.gather(*(start(s) for s in sessions))  # each open() is bounded by its timeouts
-                    info["ramp"] = time.monotonic() - ramp_started
-                    info["rss_open"] = memory.sample()
-
-                    # The measured window: every session busy at once.
-                    info["cpu_start"] = cpu_seconds(process.pid)
-                    info["client_cpu_start"] = cpu_seconds(os.getpid(), without=process.pid)
-                    started = time.monotonic()
-                    deadline = started + args.duration
-                    ready = [s for s in sessions if s.page is not None]
-                    grace = 4 * args.action_timeout + FIRST_LOAD_TIMEOUT_MS / 1000  # an action, settling, a reload
-                    try:
-                        await asyncio.wait_for(
-                            asyncio.gather(*(s.loop(deadline) for s in ready)), timeout=args.duration + grace
-                        )
-                    except asyncio.TimeoutError:
-                        results.error("timeout", f"sessions still busy {grace:.0f} s after the end of the window")
-                    info["elapsed"] = time.monotonic() - started
-                    info["cpu_used"] = cpu_seconds(process.pid) - info["cpu_start"]
-                    info["client_cpu"] = cpu_seconds(os.getpid(), without=process.pid) - info["client_cpu_start"]
-                    info["rss_end"] = memory.sample()
-                finally:
-                    for session in sessions:
-                        with contextlib.suppress(Exception):
-                            await session.close()
-            finally:
-                await browser.close()
-        await asyncio.sleep(args.settle)
-        info["rss_after_close"] = memory.sample()
-        stop_sampling.set()
-        if sampler is not None:
-            await sampler
-        measured = [v for t, v in memory.samples[1:]]
-        info["rss_peak"] = max(measured) if measured else info["rss_start"]
-    finally:
-        stop_sampling.set()
-        stop_server(process)
+            await drive(browser, server.url, MemoryLog(server.process.pid), results, args, info)
     info["loadavg_end"] = os.getloadavg()
     for line in server_log_errors(log_path):
         results.error("server log", line)
@@ -552,7 +514,9 @@ def report(args, results: Results, info: dict) -> tuple[str, bool]:
         chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         chromium = ""
-    la0, la1 = info["loadavg_start"], info["loadavg_end"]
+    la0, la1, cores = info["loadavg_start"], info["loadavg_end"], info["cores"]
+    capacity = cores * info["elapsed"]  # CPU-seconds the machine had in the window
+    spare = max(0.0, capacity - info["cpu_used"] - info["client_cpu"])
     root = os.environ.get("VAE_CHECKPOINTS") or "checkpoints/"
     lines = [
         f"Command: `{command_line()}` · {dt.date.today().isoformat()} · Streamlit {streamlit.__version__}, "
@@ -560,17 +524,17 @@ def report(args, results: Results, info: dict) -> tuple[str, bool]:
         f"checkpoints from `{root}`.",
         "",
         f"{args.sessions} browser sessions (one Chromium, one context each) against `streamlit run app.py` on "
-        f"127.0.0.1. One session first warms every cache up ({args.warmup_cycles} cycles; its first page load "
+        f"{HOST}. One session first warms every cache up ({args.warmup_cycles} cycles; its first page load "
         f"took {info['warmup_first_load'] / 1000:.0f} s); then the {args.sessions} sessions open, "
         f"{args.ramp_concurrency} page loads at a time ({info['ramp']:.0f} s), and for {info['elapsed']:.0f} s "
         f"all of them loop: on Latent sliders (the default model pair and VAE; {results.sliders_seen} sliders shown) "
         f"{SLIDER_MOVES_PER_CYCLE} moves of one of the {min(SLIDERS_USED, results.sliders_seen)} most important "
         "sliders to the end of its range, then on Reconstruct an upload of a fresh 200x200 digit scan. After "
         f"each action a session waits for the page to finish drawing, then pauses {args.think:g} s ± 50 %. "
-        "Browser and server share the machine's 2 cores.",
+        f"Browser and server share the machine's {cores} cores.",
         "",
-        f"Load average (1/5/15 min): {la0[0]:.1f} / {la0[1]:.1f} / {la0[2]:.1f} at the start, "
-        f"{la1[0]:.1f} / {la1[1]:.1f} / {la1[2]:.1f} at the end (other jobs shared the machine).",
+        f"Load average (1/5/15 min) on {cores} cores: {la0[0]:.1f} / {la0[1]:.1f} / {la0[2]:.1f} before the run, "
+        f"{la1[0]:.1f} / {la1[1]:.1f} / {la1[2]:.1f} after it.",
         "",
         "| latency (ms) | p50 | p90 | p99 | max | count |",
         "|---|---:|---:|---:|---:|---:|",
@@ -585,12 +549,13 @@ def report(args, results: Results, info: dict) -> tuple[str, bool]:
         f"< {args.max_growth_mb:.0f} MB), {info['rss_after_close']:.0f} MB {args.settle:.0f} s after the sessions "
         f"closed.",
         "",
-        f"CPU in the window ({info['elapsed']:.0f} s, so {2 * info['elapsed']:.0f} CPU-seconds on 2 cores): the server "
-        f"used {info['cpu_used']:.0f}, the browser and this script {info['client_cpu']:.0f}; other jobs the rest."
+        f"CPU in the window ({info['elapsed']:.0f} s, so {capacity:.0f} CPU-seconds on {cores} cores): the server "
+        f"used {info['cpu_used']:.0f}, the browser and this script {info['client_cpu']:.0f}; the remaining "
+        f"{spare:.0f} were idle or used by other processes."
         + (
             " The server was busy for a small share of the window, so the latencies above mostly measure "
-            "sixteen browser tabs (and whatever else ran) queueing for two cores, not the app."
-            if info["cpu_used"] < 0.25 * 2 * info["elapsed"]
+            f"{args.sessions} browser tabs (and whatever else ran) queueing for {cores} cores, not the app."
+            if info["cpu_used"] < 0.25 * capacity
             else ""
         ),
         "",
@@ -630,9 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     raw |= {k: getattr(results, k) for k in ("slider_ms", "upload_ms", "switch_ms", "first_load_ms")}
     (OUTPUT / "last-run.json").write_text(json.dumps(raw, indent=1))
     body, ok = report(args, results, info)
-    print(body)
-    if not args.no_write:
-        write_section("load", body)
+    publish("load", body, write=not args.no_write)
     return 0 if ok else 1
 
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from bench._report import command_line, write_section
+from bench._report import command_line, publish
 from vae.config import ModelConfig, TrainConfig
 from vae.data import data_dir, load_mnist
 from vae.evaluate import per_image_scores
@@ -104,10 +104,7 @@ def main() -> None:
         " is highest when the cores are free for the matrix multiplies. Load average at the end of this run:"
         f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section("train-throughput", text)
+    publish("train-throughput", "\n".join(lines), write=not args.no_write)
 
 
 if __name__ == "__main__":

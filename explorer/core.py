@@ -519,6 +519,6 @@ def format_value(label: str, value: float) -> str:
 
 def error_map(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
     """Reconstruction minus original, (28, 28): positive where the model added ink."""
-    from vae.images import error_heatmap
+    from vae.export import error_heatmap
 
     return error_heatmap(np.asarray(original).reshape(28, 28), np.asarray(reconstruction).reshape(28, 28))

@@ -16,7 +16,7 @@ from PIL import Image
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from vae.images import gif_bytes, image_grid, image_strip, png_bytes
+from vae.export import gif_bytes, image_grid, image_strip, png_bytes
 
 DIGIT_COLORS: tuple[str, ...] = tuple(qualitative.D3[:10])  # ten distinct hues, one per digit
 PRIOR_RADII = (1, 2, 3)

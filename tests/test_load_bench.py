@@ -48,6 +48,7 @@ def fake_run(errors: Counter, growth: float, server_cpu: float = 100.0) -> tuple
     info = {
         "loadavg_start": (1.0, 2.0, 3.0),
         "loadavg_end": (4.0, 5.0, 6.0),
+        "cores": 2,
         "warmup_first_load": 5000.0,
         "ramp": 40.0,
         "elapsed": 120.0,
@@ -67,6 +68,10 @@ def test_report_passes_only_without_errors_and_with_little_growth():
     assert ok and "Verdict: PASS" in body and "Errors: none" in body
     assert "| slider change → new decoded image loaded | 100 | 200 | 200 | 200 | 2 |" in body
     assert "growth +50 MB" in body and "1.0 / 2.0 / 3.0" in body
+    # What the machine was doing is measured, not assumed: load averages on the core count, CPU-seconds left.
+    assert "on 2 cores: 1.0 / 2.0 / 3.0 before the run, 4.0 / 5.0 / 6.0 after it" in body
+    assert "the remaining 50 were idle or used by other processes" in body  # 240 - 100 - 90
+    assert "other jobs shared the machine" not in body
 
     body, ok = fake_run(Counter({"timeout": 2}), growth=50)
     assert not ok and "**Errors: 2**" in body and "`timeout number 1`" in body

@@ -1,12 +1,10 @@
-"""Uploaded pictures in, MNIST-style 28x28 digits out; and the small encoders the app uses for downloads.
+"""Uploaded pictures in, MNIST-style 28x28 digits out: decoding, checks and the preparation pipeline.
 
-``prepare_image`` turns the bytes of an uploaded file into what the models were trained on: white ink on
-black, the ink scaled into a 20x20 box and placed in a 28x28 frame by its centre of mass. Anything it cannot
-use raises ``ImageError`` with a sentence meant for the person who uploaded the file. The export helpers
-(``png_bytes``, ``gif_bytes``, ``image_grid``, ...) are pure numpy-in, bytes-or-numpy-out functions.
-
-Nothing here touches PIL's global settings: ``Image.MAX_IMAGE_PIXELS`` and ``ImageFile.LOAD_TRUNCATED_IMAGES``
-keep their defaults, so truncated files fail instead of loading half grey.
+``prepare_image`` turns the bytes of an uploaded file into what the models were trained on; anything it
+cannot use raises ``ImageError`` with a sentence meant for the person who uploaded the file.
+``prepare_array`` is the same preparation for a grey array that is already decoded (see its docstring for
+the steps, in order). Nothing here touches PIL's global settings: ``Image.MAX_IMAGE_PIXELS`` and
+``ImageFile.LOAD_TRUNCATED_IMAGES`` keep their defaults, so truncated files fail instead of loading half grey.
 """
 
 from __future__ import annotations
@@ -16,12 +14,12 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import BmpImagePlugin, GifImagePlugin, Image, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+from scipy import ndimage
 
 if TYPE_CHECKING:
     import torch
@@ -175,22 +173,30 @@ def _refuse_non_image(data: bytes, name: str) -> None:
         raise ImageError(name, "this is not an image (it looks like text)")
 
 
+# The documented plugin classes read a header without Image.open's bomb check (see _header_size).
+_HEADER_READERS = {
+    "PNG": PngImagePlugin.PngImageFile,
+    "JPEG": JpegImagePlugin.JpegImageFile,
+    "GIF": GifImagePlugin.GifImageFile,
+    "WEBP": WebPImagePlugin.WebPImageFile,
+    "BMP": BmpImagePlugin.BmpImageFile,
+}
+
+
 def _header_size(data: bytes) -> tuple[int, int] | None:
     """Width and height from the header alone, for files so large that PIL's bomb guard refuses to open them.
 
-    Image.open runs the format plugins and then its bomb check; calling a plugin directly reads the same
-    header without that check. Only used to word the refusal, so any failure just means "size unknown".
+    Image.open runs the format plugin and then its bomb check; constructing the plugin's class directly reads
+    the same header without that check. Only used to word the refusal, so any failure means "size unknown".
     """
-    for fmt in SUPPORTED_FORMATS:
-        factory, accept = Image.OPEN.get(fmt, (None, None))
-        if factory is None or (accept is not None and not accept(data[:16])):
-            continue
-        try:
-            with factory(io.BytesIO(data), "") as img:
-                return img.size
-        except Exception:  # e.g. GIF runs the bomb check inside its own header parsing
-            continue
-    return None
+    fmt = _supported_signature(data) or ("BMP" if data.startswith(b"BM") else None)
+    if fmt is None:
+        return None
+    try:
+        with _HEADER_READERS[fmt](io.BytesIO(data)) as img:
+            return img.size
+    except Exception:  # a damaged header: the caller falls back to PIL's pixel count
+        return None
 
 
 def _dimensions_reason(width: int, height: int) -> str:
@@ -261,16 +267,18 @@ def _open_first_frame(data: bytes, name: str) -> tuple[Image.Image, tuple[int, i
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Pixels
+# Decoded pixels
 
 
 def _shrink(img: Image.Image, max_side: int) -> Image.Image:
+    """At most max_side pixels a side. BOX averages whole source areas: no ringing, and thin strokes keep their
+    share of the ink. Not Image.thumbnail: its rounding of the short side differs for ~0.1 % of sizes, which
+    moved some digits by a whole pixel."""
     width, height = img.size
     if max(width, height) <= max_side:
         return img
     scale = max_side / max(width, height)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    # BOX averages whole source areas: no ringing, and thin strokes keep their share of the ink.
     return img.resize(size, Image.Resampling.BOX)
 
 
@@ -318,9 +326,45 @@ def _flatten_alpha(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return grey * alpha + background * (1.0 - alpha)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The preparation pipeline, one function per step (prepare_array lists them in order)
+
+_Steps = list[tuple[str, np.ndarray]]
+
+
+def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a float image to (width, height) in PIL's float mode, which keeps full precision."""
+    shrinking = size[0] < a.shape[1] or size[1] < a.shape[0]
+    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BICUBIC
+    out = np.asarray(Image.fromarray(np.ascontiguousarray(a, dtype=np.float32)).resize(size, resample))
+    return np.clip(out, 0.0, None).astype(np.float32)
+
+
+def _note(steps: _Steps | None, caption: str, picture: np.ndarray) -> None:
+    """Keep a preview of a step (at most 280 pixels a side, read-only) when previews are wanted."""
+    if steps is None:
+        return
+    a = np.clip(np.asarray(picture, dtype=np.float32), 0.0, 1.0)
+    height, width = a.shape
+    if max(height, width) > _PREVIEW_MAX_SIDE:
+        scale = _PREVIEW_MAX_SIDE / max(height, width)
+        a = np.clip(_resize(a, (max(1, round(width * scale)), max(1, round(height * scale)))), 0.0, 1.0)
+    a = np.array(a, dtype=np.float32)  # own the buffer, then freeze it: PreparedImage is immutable
+    a.setflags(write=False)
+    steps.append((caption, a))
+
+
 def _border(a: np.ndarray) -> np.ndarray:
     k = max(1, min(a.shape) * 3 // 100)
     return np.concatenate([a[:k].ravel(), a[-k:].ravel(), a[:, :k].ravel(), a[:, -k:].ravel()])
+
+
+def _is_dark_on_light(grey: np.ndarray) -> bool:
+    """The border is mostly background even when the ink touches it, so a border closer to the brightest than
+    to the darkest value means dark ink on light paper."""
+    lo, hi = float(grey.min()), float(grey.max())
+    border = float(np.median(_border(grey)))
+    return border > 0.5 if hi - lo < 1e-6 else border > (lo + hi) / 2
 
 
 def _trimmed_span(mass: np.ndarray, trim: float) -> tuple[int, int]:
@@ -335,122 +379,143 @@ def _trimmed_span(mass: np.ndarray, trim: float) -> tuple[int, int]:
 def _stroke_width(mask: np.ndarray) -> float:
     """Rough stroke width of a binary drawing: a stroke of width w and length L has area wL and ~2L edge."""
     area = int(mask.sum())
-    padded = np.pad(mask, 1)
-    interior = mask & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    edge = area - int(interior.sum())
+    # Edge pixels: ink with a 4-neighbour that is not ink (outside the crop counts as not ink).
+    edge = area - int(ndimage.binary_erosion(mask, border_value=0).sum())
     return 2.0 * area / edge if edge else float(max(mask.shape))
 
 
-def _max_filter_rows(a: np.ndarray, size: int) -> np.ndarray:
-    """Running maximum over `size` consecutive rows, centred, with zeros beyond the edges."""
-    radius = size // 2
-    out = np.pad(a, ((radius, radius), (0, 0)))
-    covered = 1
-    # Doubling: after each pass out[i] is the max of rows i..i+covered-1, so log2(size) passes suffice.
-    while covered < size:
-        step = min(covered, size - covered)
-        out[:-step] = np.maximum(out[:-step], out[step:])
-        covered += step
-    return out[: a.shape[0]]
-
-
 def _dilate(a: np.ndarray, radius: int) -> np.ndarray:
-    grown = np.pad(a, radius)
-    size = 2 * radius + 1
-    return _max_filter_rows(_max_filter_rows(grown, size).T, size).T
-
-
-def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize a float image to (width, height) in PIL's float mode, which keeps full precision."""
-    shrinking = size[0] < a.shape[1] or size[1] < a.shape[0]
-    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BICUBIC
-    out = np.asarray(Image.fromarray(np.ascontiguousarray(a, dtype=np.float32)).resize(size, resample))
-    return np.clip(out, 0.0, None).astype(np.float32)
-
-
-def _preview(a: np.ndarray) -> np.ndarray:
-    a = np.clip(np.asarray(a, dtype=np.float32), 0.0, 1.0)
-    height, width = a.shape
-    if max(height, width) > _PREVIEW_MAX_SIDE:
-        scale = _PREVIEW_MAX_SIDE / max(height, width)
-        a = np.clip(_resize(a, (max(1, round(width * scale)), max(1, round(height * scale)))), 0.0, 1.0)
-    a = np.array(a, dtype=np.float32)  # own the buffer, then freeze it: PreparedImage is immutable
-    a.setflags(write=False)
-    return a
+    """Grow the picture by `radius` on each side and take the maximum over (2r+1)x(2r+1) squares."""
+    return ndimage.maximum_filter(np.pad(a, radius), size=2 * radius + 1, mode="constant", cval=0.0)
 
 
 def _centre_of_mass(a: np.ndarray) -> tuple[float, float]:
-    total = float(a.sum())
-    rows = float((a.sum(axis=1) * np.arange(a.shape[0])).sum()) / total
-    cols = float((a.sum(axis=0) * np.arange(a.shape[1])).sum()) / total
-    return rows, cols
+    row, col = ndimage.center_of_mass(a)
+    return float(row), float(col)
 
 
-def _mnist_digit(grey: np.ndarray) -> tuple[np.ndarray, bool, list[tuple[str, np.ndarray]]]:
-    """(28x28 digit, inverted?, preview steps) from a grey float image in [0, 1]."""
-    steps: list[tuple[str, np.ndarray]] = [("original (grey)", _preview(grey))]
-    blank = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-
-    # MNIST is light ink on dark. The border is mostly background even when the ink touches it, so a border
-    # closer to the brightest than to the darkest value means dark-on-light input.
-    lo, hi = float(grey.min()), float(grey.max())
-    border = float(np.median(_border(grey)))
-    inverted = border > 0.5 if hi - lo < 1e-6 else border > (lo + hi) / 2
+def _ink(grey: np.ndarray, inverted: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ink scaled so its peak is 1 and faint noise is 0, mask of the confident ink), or None when blank."""
     ink = 1.0 - grey if inverted else grey
-    if inverted:
-        steps.append(("inverted", _preview(ink)))
-
     # Measure ink above the background level, so grey paper and faint scan noise do not count as ink.
     ink = np.clip(ink - float(np.median(_border(ink))), 0.0, 1.0)
     peak = float(ink.max())
     if peak < _MIN_CONTRAST:
-        steps.append(("no ink found", _preview(blank)))
-        return blank, inverted, steps
+        return None
     mask = ink >= _INK_THRESHOLD * peak
     ink = np.clip((ink - _NOISE_FLOOR * peak) / ((1.0 - _NOISE_FLOOR) * peak), 0.0, 1.0)
+    return ink, mask
 
+
+def _crop_and_thicken(ink: np.ndarray, mask: np.ndarray, steps: _Steps | None) -> np.ndarray:
+    """Crop to the ink (dust trimmed off), then thicken strokes that 20x20 would turn into faint hairlines."""
     weights = np.where(mask, ink, 0.0)
     top, bottom = _trimmed_span(weights.sum(axis=1), _INK_TRIM)
     left, right = _trimmed_span(weights.sum(axis=0), _INK_TRIM)
     crop = ink[top : bottom + 1, left : right + 1]
-    steps.append(("cropped to the ink", _preview(crop)))
+    _note(steps, "cropped to the ink", crop)
 
-    # A pen line in a large photo would shrink to a faint hairline in 20x20; thicken it first so it ends up
-    # at least _MIN_STROKE pixels wide. Growing by r on each side also grows the box, hence the (1 - t).
+    # Growing by r on each side also grows the box, hence the (1 - t) in the radius.
     longest = max(crop.shape)
     target = _MIN_STROKE / BOX_SIZE
     width = _stroke_width(mask[top : bottom + 1, left : right + 1])
     radius = math.ceil((target * longest - width) / (2.0 * (1.0 - target)))
     if radius > 0:
         crop = _dilate(crop, radius)
-        steps.append(("strokes thickened", _preview(crop)))
+        _note(steps, "strokes thickened", crop)
+    return crop
 
-    height, width_px = crop.shape
-    scale = BOX_SIZE / max(height, width_px)
-    fit_w = min(BOX_SIZE, max(1, round(width_px * scale)))
+
+def _fit_and_centre(crop: np.ndarray, steps: _Steps | None) -> np.ndarray | None:
+    """Scale into the 20x20 box, then place it in 28x28 by its centre of mass; None if the ink vanished."""
+    height, width = crop.shape
+    scale = BOX_SIZE / max(height, width)
+    fit_w = min(BOX_SIZE, max(1, round(width * scale)))
     fit_h = min(BOX_SIZE, max(1, round(height * scale)))
     fitted = _resize(crop, (fit_w, fit_h))
     if float(fitted.sum()) <= 0.0:
-        steps.append(("no ink found", _preview(blank)))
-        return blank, inverted, steps
-    box = np.zeros((BOX_SIZE, BOX_SIZE), dtype=np.float32)
-    box_top, box_left = (BOX_SIZE - fit_h) // 2, (BOX_SIZE - fit_w) // 2
-    box[box_top : box_top + fit_h, box_left : box_left + fit_w] = fitted
-    steps.append(("fitted into 20x20", _preview(np.clip(box / box.max(), 0.0, 1.0))))
+        return None
+    if steps is not None:
+        box = np.zeros((BOX_SIZE, BOX_SIZE), dtype=np.float32)
+        box_top, box_left = (BOX_SIZE - fit_h) // 2, (BOX_SIZE - fit_w) // 2
+        box[box_top : box_top + fit_h, box_left : box_left + fit_w] = fitted
+        _note(steps, "fitted into 20x20", np.clip(box / box.max(), 0.0, 1.0))
 
     # Whole-pixel shift putting the centre of mass on (14, 14), as MNIST did, but never pushing ink out.
     centre_row, centre_col = _centre_of_mass(fitted)
     row = min(max(round(MNIST_SIZE / 2 - centre_row), 0), MNIST_SIZE - fit_h)
     col = min(max(round(MNIST_SIZE / 2 - centre_col), 0), MNIST_SIZE - fit_w)
-    digit = blank.copy()
+    digit = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
     digit[row : row + fit_h, col : col + fit_w] = fitted
     digit = np.clip(digit / digit.max(), 0.0, 1.0).astype(np.float32)
-    steps.append(("centred by mass in 28x28", _preview(digit)))
-    return digit, inverted, steps
+    _note(steps, "centred by mass in 28x28", digit)
+    return digit
+
+
+def _mnist_digit(grey: np.ndarray, inverted: bool | None, steps: _Steps | None) -> tuple[np.ndarray, bool]:
+    """(28x28 digit, inverted?) from a grey float32 image in [0, 1]; `inverted` None means decide from the
+    border. Appends a preview per step to `steps` unless it is None."""
+    _note(steps, "original (grey)", grey)
+    if inverted is None:
+        inverted = _is_dark_on_light(grey)
+    if inverted:
+        _note(steps, "inverted", 1.0 - grey)
+    blank = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    found = _ink(grey, inverted)
+    digit = None if found is None else _fit_and_centre(_crop_and_thicken(*found, steps), steps)
+    if digit is None:
+        _note(steps, "no ink found", blank)
+        return blank, inverted
+    return digit, inverted
+
+
+def _as_grey(grey: np.ndarray) -> np.ndarray:
+    """Float32 [0, 1] at the working size; uint8 is shrunk as uint8, exactly as a decoded upload is."""
+    a = np.asarray(grey)
+    if a.ndim != 2 or min(a.shape) < 1:
+        raise ValueError(f"expected a grey image shaped (H, W), got shape {a.shape}")
+    if a.dtype == np.uint8:
+        return np.asarray(_shrink(Image.fromarray(a), _WORK_MAX_SIDE), dtype=np.float32) / 255.0
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all():
+        raise ValueError("the grey image contains NaN or infinite values")
+    a = np.clip(a, 0.0, 1.0)
+    return np.clip(np.asarray(_shrink(Image.fromarray(a), _WORK_MAX_SIDE), dtype=np.float32), 0.0, 1.0)
+
+
+def prepare_array(grey: np.ndarray, *, dark_on_light: bool | None = None) -> np.ndarray:
+    """A grey picture of one digit, (H, W) uint8 or float in [0, 1], as a float32 (28, 28) MNIST-style digit.
+
+    White ink on black, brightest pixel 1.0; all zeros when no ink is found. `dark_on_light` says the ink is
+    darker than the paper (True) or lighter (False); None decides it from the border as ``prepare_image``
+    does. The steps, in order (fractions of the [0, 1] range or of the ink's peak):
+
+    1. Over 1024 pixels a side, resized with PIL's BOX filter by s = 1024 / longest side to
+       (max(1, round(W * s)), max(1, round(H * s))): uint8 in mode "L" (so rounded to uint8, as decoded uploads
+       are), floats in mode "F". Then uint8 is divided by 255 in float32; floats are clipped to [0, 1].
+    2. Polarity when not given: border = the outer k = max(1, min(H, W) * 3 // 100) rows and columns on all
+       four sides (corners twice); dark on light if median(border) > (min + max) / 2 (> 0.5 for a flat image).
+       Dark on light: ink = 1 - grey; else ink = grey.
+    3. Background: ink = clip(ink - median(border of ink), 0, 1); peak = max(ink). peak < 0.1: blank.
+    4. mask = ink >= 0.25 * peak; ink = clip((ink - 0.1 * peak) / (0.9 * peak), 0, 1).
+    5. Crop: the row and column sums of ink-inside-mask, each trimmed by up to 0.5 % of the mass per end
+       (first index whose cumulative sum exceeds 0.005 * total, last where it reaches 0.995 * total).
+    6. Thicken: stroke width w = 2 * area / edge of the cropped mask (edge = mask pixels with a 4-neighbour
+       off the mask or outside the crop); r = ceil((0.1 * longest side - w) / 1.8); if r > 0, pad by r zeros
+       and take the maximum over (2r + 1)^2 squares.
+    7. Fit: scale = 20 / longest side; size = min(20, max(1, round(side * scale))) with Python's round (half
+       to even); PIL resize in float mode ("F"): BOX when either side shrinks, else BICUBIC; clip below 0.
+       All zeros after it: blank.
+    8. Centre: centre of mass (row, col) of the fitted patch, pixel centres at 0, 1, ...; offset =
+       clamp(round(14 - centre), 0, 28 - size) (round half to even); the patch is placed at that offset.
+    9. Divide by the maximum, clip to [0, 1], float32.
+    """
+    digit, _ = _mnist_digit(_as_grey(grey), None if dark_on_light is None else bool(dark_on_light), None)
+    return digit
 
 
 def prepare_image(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 2**20) -> PreparedImage:
-    """Turn an uploaded file's bytes into an MNIST-style digit.
+    """Turn an uploaded file's bytes into an MNIST-style digit (``prepare_array``, with previews).
 
     Raises ImageError (and nothing else for bad input) when the file is empty, over `max_bytes`, not a
     PNG/JPEG/BMP/GIF/WebP image, over MAX_PIXELS, or damaged. Animations use their first frame; EXIF rotation
@@ -479,7 +544,8 @@ def prepare_image(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 2*
     finally:
         img.close()
 
-    digit, inverted, steps = _mnist_digit(_flatten_alpha(grey, alpha))
+    steps: _Steps = []
+    digit, inverted = _mnist_digit(_flatten_alpha(grey, alpha), None, steps)
     digit.setflags(write=False)
     return PreparedImage(
         name=name,
@@ -489,139 +555,3 @@ def prepare_image(data: bytes, name: str, *, max_bytes: int = MAX_UPLOAD_MB * 2*
         source_format=source_format,
         source_size=(width, height),
     )
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Export helpers
-
-
-def _as_array(image: Any) -> np.ndarray:
-    if hasattr(image, "detach"):  # torch tensors, possibly requiring grad or living on a GPU
-        image = image.detach().cpu().numpy()
-    return np.asarray(image)
-
-
-def _as_2d(image: Any) -> np.ndarray:
-    a = _as_array(image)
-    while a.ndim > 2 and a.shape[0] == 1:  # (1, 28, 28) and (1, 1, 28, 28) are single images too
-        a = a[0]
-    if a.ndim != 2:
-        raise ValueError(f"expected a 2-D image, got shape {a.shape}")
-    return a
-
-
-def _as_stack(images: Any) -> np.ndarray:
-    """(N, H, W) float32 from an (N, H, W) / (N, 1, H, W) array or tensor, or a sequence of 2-D images."""
-    if isinstance(images, (list, tuple)):
-        if not images:
-            raise ValueError("no images given")
-        frames = [_as_2d(image) for image in images]
-        if len({frame.shape for frame in frames}) != 1:
-            raise ValueError(f"images differ in shape: {sorted({frame.shape for frame in frames})}")
-        return np.stack(frames).astype(np.float32)
-    a = _as_array(images).astype(np.float32)
-    if a.ndim == 4 and a.shape[1] == 1:
-        a = a[:, 0]
-    elif a.ndim == 2:
-        a = a[None]
-    if a.ndim != 3:
-        raise ValueError(f"expected images shaped (N, H, W) or (N, 1, H, W), got {a.shape}")
-    if len(a) == 0:
-        raise ValueError("no images given")
-    return a
-
-
-def upscale_nearest(image: np.ndarray, factor: int) -> np.ndarray:
-    """Enlarge a 2-D image by an integer factor, each pixel becoming a crisp factor x factor block."""
-    if int(factor) != factor or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
-    a = _as_2d(image)
-    return np.repeat(np.repeat(a, int(factor), axis=0), int(factor), axis=1)
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """[0, 1] floats to 0..255 bytes; values outside are clipped and NaN becomes 0."""
-    a = np.nan_to_num(_as_array(image).astype(np.float32), nan=0.0)
-    return np.round(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    """A greyscale PNG of a [0, 1] image, enlarged `scale` times without blurring."""
-    pixels = upscale_nearest(to_uint8(_as_2d(image)), scale)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def image_grid(images: np.ndarray, columns: int, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
-    """Tile N equally sized images row by row into one float32 picture.
-
-    `pad` pixels of `pad_value` separate the tiles and frame the whole grid; empty cells of the last row stay
-    `pad_value`. `columns` larger than N is reduced to N.
-    """
-    stack = _as_stack(images)
-    if columns < 1:
-        raise ValueError(f"columns must be at least 1, got {columns}")
-    if pad < 0:
-        raise ValueError(f"pad must not be negative, got {pad}")
-    count, height, width = stack.shape
-    columns = min(columns, count)
-    rows = math.ceil(count / columns)
-    grid = np.full((rows * (height + pad) + pad, columns * (width + pad) + pad), pad_value, dtype=np.float32)
-    for index, tile in enumerate(stack):
-        row, col = divmod(index, columns)
-        top, left = pad + row * (height + pad), pad + col * (width + pad)
-        grid[top : top + height, left : left + width] = tile
-    return grid
-
-
-def image_strip(images: Sequence[np.ndarray] | np.ndarray, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
-    """All images side by side in one row, framed and separated like ``image_grid``."""
-    stack = _as_stack(images)
-    return image_grid(stack, columns=len(stack), pad=pad, pad_value=pad_value)
-
-
-def gif_bytes(
-    frames: Sequence[np.ndarray], scale: int = 4, duration_ms: int = 80, loop: bool = True, bounce: bool = False
-) -> bytes:
-    """An animated greyscale GIF with exactly one GIF frame per requested frame.
-
-    `bounce` plays the path forward then back without showing either end twice (a, b, c -> a, b, c, b), so
-    a looping bounce never stalls. `duration_ms` is per frame; GIF counts in 10 ms steps and browsers slow
-    anything under 20 ms down to ~100 ms, so shorter values are raised to 20.
-    """
-    stack = to_uint8(_as_stack(frames))
-    sequence = list(stack)
-    if bounce:
-        sequence += sequence[-2:0:-1]
-    pictures: list[Image.Image] = []
-    previous: np.ndarray | None = None
-    for frame in sequence:
-        pixels = upscale_nearest(frame, scale)
-        if previous is not None and np.array_equal(pixels, previous):
-            # PIL folds a frame identical to the one before into it (whatever `optimize` says), which would
-            # change the frame count and the timing. One grey level on one corner pixel keeps them apart.
-            pixels = pixels.copy()
-            pixels[0, 0] = pixels[0, 0] + 1 if pixels[0, 0] < 255 else 254
-        pictures.append(Image.fromarray(pixels))
-        previous = pixels
-    options: dict[str, Any] = {
-        "save_all": True,
-        "append_images": pictures[1:],
-        "duration": max(20, int(duration_ms)),
-        "optimize": False,
-        "disposal": 1,  # keep each frame on screen under the next, which only redraws what changed
-    }
-    if loop:
-        options["loop"] = 0  # 0 = forever; without the key the GIF plays once
-    buffer = io.BytesIO()
-    pictures[0].save(buffer, format="GIF", **options)
-    return buffer.getvalue()
-
-
-def error_heatmap(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
-    """Signed per-pixel error, reconstruction minus original, as float32 (positive = ink the model added)."""
-    before, after = _as_2d(original).astype(np.float32), _as_2d(reconstruction).astype(np.float32)
-    if before.shape != after.shape:
-        raise ValueError(f"shapes differ: original {before.shape}, reconstruction {after.shape}")
-    return after - before

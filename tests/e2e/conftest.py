@@ -12,10 +12,6 @@ import base64
 import contextlib
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,66 +29,22 @@ MAX_SCREENSHOT_HEIGHT = 8000
 HEALTH_TIMEOUT = 60.0
 LOAD_TIMEOUT_MS = 90_000  # first visit of a page loads models and encodes the test set on two shared cores
 
-# Console errors that say nothing about the app, each with the reason it is safe to ignore:
-BENIGN_CONSOLE = [
-    # The page icon is a Material Symbol, which Streamlit fetches as a favicon from Google's font CDN; the
-    # test machines (and CI) have no internet, so that one request fails. Nothing on the page depends on it.
-    re.compile(r"^https://fonts\.gstatic\.com/"),
-    # Opened at /<page>, Streamlit's frontend first probes /<page>/_stcore/{health,host-config} to find the
-    # app's base path, gets 404 and then uses /. Only deep links (never sidebar navigation) trigger it.
-    re.compile(r"^http://127\.0\.0\.1:\d+/[^_][^/]*/_stcore/(health|host-config)$"),
-]
+Server = _browser.StreamlitServer
 
 
 # --------------------------------------------------------------------------------------------------------
 # The server
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self, tail: int = 80) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no server log)"
-        return "\n".join(lines[-tail:])
-
-
 @contextlib.contextmanager
 def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> Iterator[Server]:
-    """`streamlit run <script>` on a free loopback port; waits for /_stcore/health, kills its group at exit."""
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    port = _browser.free_port()
-    log_path = OUTPUT / log_name
-    command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    """`streamlit run <script>` on a free loopback port (bench/_browser.py); a server that never answers fails
+    the test with its log."""
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode} before answering:\n{server.log()}")
-            try:
-                with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
-                    if response.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer /_stcore/health within {HEALTH_TIMEOUT:.0f} s:\n{server.log()}")
-            time.sleep(0.25)
-        yield server
-    finally:
-        _browser.stop_process_group(process)
+        with _browser.streamlit_server(script, OUTPUT / log_name, health_timeout=HEALTH_TIMEOUT) as running:
+            yield running
+    except _browser.ServerError as error:
+        pytest.fail(str(error))
 
 
 def _has_models() -> tuple[bool, str]:
@@ -148,19 +100,6 @@ def browser(chromium: Path):
 # One browser session
 
 
-# Streamlit marks elements of a run in progress data-stale="true" and shows skeletons before the first run
-# paints; "idle" means neither has been seen for `quiet` ms in a row.
-_IDLE_JS = """([quiet]) => new Promise(resolve => {
-  let calm = performance.now();
-  const tick = () => {
-    const busy = document.querySelector('[data-stale="true"], [data-testid="stSkeleton"], [data-testid="stSpinner"]');
-    if (busy) calm = performance.now();
-    if (performance.now() - calm >= quiet) resolve(true); else requestAnimationFrame(tick);
-  };
-  tick();
-})"""
-
-
 @dataclass
 class UI:
     """A page in its own browser context, plus what its console said."""
@@ -190,7 +129,7 @@ class UI:
         self.idle()
 
     def idle(self, quiet_ms: int = 600, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
-        self.page.wait_for_function(_IDLE_JS, arg=[quiet_ms], timeout=timeout_ms)
+        _browser.wait_idle(self.page, quiet_ms, timeout_ms)
 
     def screenshot(self, name: str) -> Path:
         """The whole page. Streamlit scrolls inside its main container, not the document, so a "full page"
@@ -238,7 +177,7 @@ def _console_listener(errors: list[str]):
         if message.type != "error":
             return
         url = (message.location or {}).get("url", "")
-        if any(p.search(url) for p in BENIGN_CONSOLE):
+        if _browser.is_benign(url):
             return
         errors.append(f"console: {message.text} ({url})")
 
