@@ -5,6 +5,7 @@ in the page, so pictures follow the hand. On release the code comes back here fo
 the link in the address bar and the code file.
 """
 
+import functools
 import time
 
 import streamlit as st
@@ -59,7 +60,8 @@ def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec], size: int) -> No
     link, save, load = st.columns([2, 1, 2], vertical_alignment="center")
     link.caption("The address bar holds this view (model, latent size and code): copy it to share the picture.")
     save.download_button(
-        "Download code (JSON)", share.code_json(code, checkpoint.model.kind, name), f"{name}-code.json",
+        # Made on click: a file stored on every release would race the next release (HTTP 404 in the page).
+        "Download code (JSON)", functools.partial(share.code_json, code, checkpoint.model.kind, name), f"{name}-code.json",
         mime="application/json", on_click="ignore",
     )  # fmt: skip
     uploader = f"sliders.code_file.{name}"
