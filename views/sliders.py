@@ -59,11 +59,11 @@ def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec], size: int) -> No
     state.write_link(share.link_params(size, checkpoint.model.kind, code))
     link, save, load = st.columns([2, 1, 2], vertical_alignment="center")
     link.caption("The address bar holds this view (model, latent size and code): copy it to share the picture.")
+    # Made on click: a file stored on every release would race the next release (HTTP 404 in the page).
+    code_file = functools.partial(share.code_json, code, checkpoint.model.kind, name)
     save.download_button(
-        # Made on click: a file stored on every release would race the next release (HTTP 404 in the page).
-        "Download code (JSON)", functools.partial(share.code_json, code, checkpoint.model.kind, name), f"{name}-code.json",
-        mime="application/json", on_click="ignore",
-    )  # fmt: skip
+        "Download code (JSON)", code_file, f"{name}-code.json", mime="application/json", on_click="ignore"
+    )
     uploader = f"sliders.code_file.{name}"
     load.file_uploader(
         "Load a code file", type=["json"], key=uploader, on_change=state.load_code_file, args=(uploader, name, specs)
