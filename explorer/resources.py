@@ -21,6 +21,7 @@ from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, Checkpoint
 
 CHECKPOINTS_ENV = "VAE_CHECKPOINTS"
 REPO = Path(__file__).resolve().parent.parent
+STATIC = REPO / "static"  # served by Streamlit at <base>/app/static/ (server.enableStaticServing)
 TSNE_POINTS = 2000  # t-SNE of all 10k codes takes minutes on two cores; a 2k subset takes ~20 s
 REFERENCE_KEYS = ("kl_per_dim", "code_variance", "code_range")
 FRECHET_REFERENCE = 2000  # test images behind the live Frechet distance; all 10k take ~10 s on a busy CPU
@@ -75,6 +76,26 @@ def _model(path: str, stamp: str) -> torch.nn.Module:
 def model(checkpoint: Checkpoint | None) -> torch.nn.Module | None:
     """The shared, eval-mode model of a checkpoint (None for None). Read it; never train or modify it."""
     return None if checkpoint is None else _model(str(checkpoint.path), version(checkpoint))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _browser_model(path: str, stamp: str) -> Any:
+    from explorer import weights
+
+    return weights.export(_model(path, stamp))
+
+
+def browser_model(checkpoint: Checkpoint) -> dict[str, Any]:
+    """What the browser runner loads for a checkpoint: {"hash", "url", "spec"} (explorer/web/runner.js).
+
+    Exported on first use, so models from $VAE_CHECKPOINTS or a fresh training run work too. The weights
+    file is (re)written under static/models/ whenever it is missing, e.g. after someone cleaned the folder.
+    """
+    from explorer import weights
+
+    exported = _browser_model(str(checkpoint.path), version(checkpoint))
+    weights.write_blob(exported, STATIC)
+    return {"hash": exported.hash, "url": exported.url, "spec": exported.spec}
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
