@@ -13,7 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from explorer import resources
+import streamlit as st
+
+from explorer import core, resources, ui
 from vae.checkpoint import Checkpoint
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -34,3 +36,33 @@ def component_js(libraries: Sequence[str], script: str) -> str:
 def model_entry(checkpoint: Checkpoint) -> dict[str, Any]:
     """The data LatentRunner.load() takes for a checkpoint: {"hash", "url", "spec"}; weights go to static/."""
     return resources.browser_model(checkpoint)
+
+
+def _noop() -> None:
+    """Streamlit reports a component's value only to a registered on_<name>_change callback."""
+
+
+def _kind_labels(pair: core.Pair) -> dict[str, str]:
+    return {kind: ui.KIND_NAMES[kind] for kind in pair.kinds}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Draw a digit
+
+
+@cache
+def _draw_component() -> Any:
+    return st.components.v2.component(
+        "explorer.draw_digit", css=web_file("draw.css"), js=component_js(("runner.js", "prepare.js"), "draw.js")
+    )
+
+
+def draw_digit(pair: core.Pair, key: str) -> Any:
+    """The drawing canvas with both models' live reconstructions; returns what "Use this drawing" sent on the
+    run it was clicked (validate it with explorer.drawing), else None."""
+    data = {
+        "models": {kind: model_entry(pair.get(kind)) for kind in pair.kinds},
+        "labels": _kind_labels(pair),
+    }
+    result = _draw_component()(data=data, key=key, on_use_change=_noop)
+    return getattr(result, "use", None)

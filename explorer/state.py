@@ -27,6 +27,7 @@ _UPLOADS = "explorer.uploads"  # OrderedDict[upload id, PreparedImage]
 _SEEN = "explorer.seen_files"  # OrderedDict[uploader file id, upload id or the refusal message]
 _CHOSEN = "explorer.chosen_image"
 _CODES = "explorer.codes"  # dict[checkpoint name, slider values]
+_LAST_DRAWING = "explorer.last_drawing"  # upload id of the drawing last kept from the Draw page
 
 
 class UploadedFileLike(Protocol):
@@ -127,6 +128,19 @@ def store_uploads(files: Iterable[UploadedFileLike] | None) -> tuple[list[str], 
         elif outcome in uploads():
             ids.append(outcome)
     return ids, errors
+
+
+def add_drawing(prepared: PreparedImage) -> str:
+    """Keep a drawing from the Draw page among the uploads, so every page that offers uploads offers it."""
+    upload_id = add_upload(prepared, b"drawing:" + np.ascontiguousarray(prepared.image).tobytes())
+    st.session_state[_LAST_DRAWING] = upload_id
+    return upload_id
+
+
+def last_drawing() -> str | None:
+    """The id of the drawing kept last, while it is still among the uploads."""
+    upload_id = st.session_state.get(_LAST_DRAWING)
+    return upload_id if upload_id in uploads() else None
 
 
 def clear_uploads() -> None:

@@ -5,7 +5,7 @@
  *
  * Needs runner.js and prepare.js in front of it (explorer/live.py concatenates them). data: {models: {ae,
  * vae}: {hash, url, spec} entries as explorer/weights.py builds them, labels: {ae, vae}: captions}.
- * Reconstructions are also written to each canvas's data-pixels (784 comma-separated values, 4 decimals),
+ * The prepared digit and the reconstructions are also written to each canvas's data-pixels (784 comma-separated values, 4 decimals),
  * which the e2e test reads.
  */
 const SIDE = 280;
@@ -171,6 +171,7 @@ class Drawing {
     this.result = MnistPrepare.prepare(MnistPrepare.greyFromRGBA(data), SIDE, SIDE);
     const { image, hasInk, reason } = this.result;
     LatentRunner.paint(this.view.prepared.canvas, image);
+    this.view.prepared.canvas.dataset.pixels = Array.from(image, (v) => v.toFixed(4)).join(",");
     this.view.use.disabled = !hasInk;
     this.view.status.textContent = hasInk
       ? "Reconstructions follow your pen. Happy with it? Use this drawing on the other pages."
