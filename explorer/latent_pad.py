@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-PAD_UNITS = 4.0  # the pad spans +-4 units from its centre: the VAE's 3-sigma circle fits with a margin
+PAD_UNITS = 3.5  # the pad spans +-3.5 units from its centre: the VAE's 3-sigma circle fits with a margin
 PLANE_METHODS = ("pca", "dims")
 
 
@@ -87,10 +87,24 @@ def linear_plane(codes: np.ndarray, method: str = "pca", dims: tuple[int, int] =
     return pca.mean_.astype(np.float64), pca.components_.astype(np.float64), ("PC 1", "PC 2")
 
 
-def pad_plane(codes: np.ndarray, kind: str, method: str = "pca", dims: tuple[int, int] = (0, 1)) -> PadPlane:
+def pad_plane(
+    codes: np.ndarray,
+    kind: str,
+    method: str = "pca",
+    dims: tuple[int, int] = (0, 1),
+    fitted: tuple[np.ndarray, np.ndarray] | None = None,
+) -> PadPlane:
     """The pad for one model's codes (N, D): the VAE's in prior units around the prior's centre, the AE's in
-    its codes' standard deviation around their mean (see the module docstring)."""
-    mean, components, titles = linear_plane(codes, method, dims)
+    its codes' standard deviation around their mean (see the module docstring).
+
+    ``fitted`` is an already fitted PCA plane (mean (D,), components (2, D)) to use instead of fitting one,
+    e.g. the latent map's cached projection.
+    """
+    if fitted is not None and method == "pca" and np.asarray(codes).shape[1] > 2:
+        mean, components = (np.asarray(a, dtype=np.float64) for a in fitted)
+        titles = ("PC 1", "PC 2")
+    else:
+        mean, components, titles = linear_plane(codes, method, dims)
     plane = PadPlane(mean, components, (0.0, 0.0), 1.0, titles)
     points = plane.project(codes).astype(np.float64)
     if kind == "vae":

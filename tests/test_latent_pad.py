@@ -29,6 +29,13 @@ def test_pca_pad_points_map_back_like_sklearns_inverse_transform(codes: np.ndarr
         np.testing.assert_allclose(plane.project(codes), pca.transform(codes), atol=1e-4, rtol=0)
 
 
+def test_a_fitted_plane_is_used_as_given(codes: np.ndarray) -> None:
+    pca = PCA(n_components=2, random_state=0).fit(codes)
+    plane = latent_pad.pad_plane(codes, "ae", fitted=(pca.mean_, pca.components_))
+    points = np.array([[0.5, -2.0]])
+    np.testing.assert_allclose(plane.to_latent(points), pca.inverse_transform(points), atol=1e-5, rtol=0)
+
+
 def test_pad_round_trip_and_units(codes: np.ndarray) -> None:
     plane = latent_pad.pad_plane(codes, "ae")
     uv = np.array([[0.25, -0.5], [1.0, 1.0]])
