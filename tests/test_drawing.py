@@ -38,3 +38,15 @@ def test_a_good_drawing_becomes_a_read_only_prepared_image() -> None:
 def test_bad_drawings_get_a_clear_message(value, message: str) -> None:
     with pytest.raises(drawing.DrawingError, match=message):
         drawing.prepared_drawing(value)
+
+
+@pytest.mark.parametrize("size", [2, 16])
+def test_draw_page_renders_without_a_browser(size: int) -> None:
+    from conftest import assert_clean
+    from test_app import CATALOG, app
+
+    if size not in CATALOG.pairs or CATALOG.classifier is None:
+        pytest.skip(f"no z={size} model pair under the checkpoints folder")
+    at = app(size, "views/draw.py")
+    assert_clean(at)
+    assert at.title[0].value == "Draw a digit"
