@@ -110,8 +110,9 @@ def sidebar() -> None:
             st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
         else:
             key = "sidebar.latent_size"
-            if st.session_state.get(key) not in sizes:  # first run, or that size's checkpoints vanished
-                st.session_state[key] = state.latent_size(sizes)
+            linked = state.linked_latent_size(sizes)  # a shared link (the sliders page's URL) names one
+            if linked is not None or st.session_state.get(key) not in sizes:  # or first run, or it vanished
+                st.session_state[key] = linked or state.latent_size(sizes)
             size = st.radio(
                 "Latent size",
                 sizes,

@@ -44,3 +44,12 @@ def assert_clean(at) -> None:
     """No exception element and no error box (the page guard turns exceptions into st.error)."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def live_sliders(at) -> dict:
+    """The data the Latent sliders page gives its live component (AppTest cannot run the component's JS):
+    ``sliders`` by importance (dim, label, lo, hi, step, active), ``code`` by dimension, ``revision``."""
+    import json
+
+    (component,) = [e for e in at.get("bidi_component") if e.proto.component_name == "explorer.live_sliders"]
+    return json.loads(component.proto.json)

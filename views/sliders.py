@@ -1,10 +1,16 @@
-"""Latent sliders: set each latent dimension by hand and watch what the decoder makes of the code."""
+"""Latent sliders: set each latent dimension by hand and watch what the decoder makes of the code.
 
+The sliders, the digit and the traversal strip are one live component (explorer/live.py): the decoder runs
+in the page, so pictures follow the hand. On release the code comes back here for the classifier's guess,
+the link in the address bar and the code file.
+"""
+
+import functools
 import time
 
 import streamlit as st
 
-from explorer import core, figures, resources, state, ui
+from explorer import core, figures, live, resources, share, state, ui
 from vae.checkpoint import Checkpoint
 
 
@@ -12,10 +18,8 @@ def slider(container, name: str, spec: core.SliderSpec) -> None:
     container.slider(spec.label, spec.lo, spec.hi, step=spec.step, key=state.slider_key(name, spec.dim))
 
 
-@st.fragment
-@ui.guarded
-def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
-    # Only this function reruns when a slider moves: decode one code, classify it, draw a 9-image strip.
+def server_panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
+    # The fallback when the in-page decoder cannot start: Streamlit sliders, decoded here on release.
     started, cpu = time.perf_counter(), time.thread_time()
     model, name = resources.model(checkpoint), checkpoint.name
     left, right = st.columns([3, 2], gap="large")
@@ -30,32 +34,61 @@ def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
                 for spec in inactive:
                     slider(st, name, spec)
     code = state.read_sliders(name, len(specs))
-    image = core.decode(model, code)[0]
     with right:
-        ui.digit(image, caption="decoded code")
-        st.markdown(ui.guess_text(core.guesses(ui.classifier(), image)[0]))
-    labels = {s.dim: s.label for s in specs}
-    dim = st.selectbox("Traverse dimension", [s.dim for s in specs], format_func=labels.get, key="sliders.traverse")
-    spec = next(s for s in specs if s.dim == dim)
-    values, strip = core.traversal(model, code, spec)
-    pictures = [figures.inline_png(figures.digit_png(picture, 3)) for picture in strip]
-    st.image(pictures, caption=[f"{v:+.2f}" for v in values])
+        ui.digit(core.decode(model, code)[0], caption="decoded code")
+    values, strip = core.traversal(model, code, specs[0])
+    st.image([figures.inline_png(figures.digit_png(p, 3)) for p in strip], caption=[f"{v:+.2f}" for v in values])
     wall, cpu = 1000 * (time.perf_counter() - started), 1000 * (time.thread_time() - cpu)
-    ui.log.debug("sliders panel %.1f ms wall, %.1f ms CPU", wall, cpu)
+    ui.log.debug("sliders server panel %.1f ms wall, %.1f ms CPU", wall, cpu)
+
+
+@st.fragment
+@ui.guarded
+def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec], size: int) -> None:
+    # Reruns alone when a slider is released: store the code, guess the digit, update the link.
+    name = checkpoint.name
+    result = live.live_sliders(checkpoint, specs)
+    if result.failed:
+        st.warning(
+            f"The in-page decoder did not start ({result.reason}); these sliders decode on the server, on release."
+        )
+        server_panel(checkpoint, specs)
+    code = state.current_code(name, specs)
+    guess = core.guesses(ui.classifier(), core.decode(resources.model(checkpoint), code)[0])[0]
+    st.markdown("On release: " + ui.guess_text(guess))
+    state.write_link(share.link_params(size, checkpoint.model.kind, code))
+    link, save, load = st.columns([2, 1, 2], vertical_alignment="center")
+    link.caption("The address bar holds this view (model, latent size and code): copy it to share the picture.")
+    save.download_button(
+        # Made on click: a file stored on every release would race the next release (HTTP 404 in the page).
+        "Download code (JSON)", functools.partial(share.code_json, code, checkpoint.model.kind, name), f"{name}-code.json",
+        mime="application/json", on_click="ignore",
+    )  # fmt: skip
+    uploader = f"sliders.code_file.{name}"
+    load.file_uploader(
+        "Load a code file", type=["json"], key=uploader, on_change=state.load_code_file, args=(uploader, name, specs)
+    )
+    if state.code_message():
+        load.warning(state.code_message())
 
 
 def main() -> None:
     st.title("Latent sliders")
     pair = ui.require_pair()
-    kind = ui.kind_picker(pair, key="sliders.kind")
+    link = live.take_link(pair)
+    kind = ui.kind_picker(pair, key=state.SLIDERS_KIND)
     checkpoint = pair.get(kind)
     specs = core.slider_specs(kind, pair.latent_dim, resources.latent_stats(checkpoint))
     name = checkpoint.name
+    problems = live.apply_link_code(link, name, specs)
+    if problems:
+        st.warning("This link could not be used in full: " + "; ".join(problems) + ".")
     state.restore_sliders(name, specs)
 
     st.caption(
         "Sliders are ordered by how much the model uses each dimension (VAE: KL per dimension; AE: variance "
-        + "of the codes). VAE ranges are the prior's ±3; AE ranges are the encoded test set's, widened a bit."
+        + "of the codes). VAE ranges are the prior's ±3; AE ranges are the encoded test set's, widened a bit. "
+        + "The digit and the traversal strip of the slider you move follow your hand."
     )
     zero, draw, encode = st.columns([1, 1, 3], border=True)
     zero.markdown("**Zero**")
@@ -71,7 +104,7 @@ def main() -> None:
         thumb, button = st.columns([1, 5], vertical_alignment="center")
         thumb.image(figures.digit_png(image, 2))
         button.button(f"Encode {caption}", on_click=state.set_sliders, args=(name, specs, code))
-    panel(checkpoint, specs)
+    panel(checkpoint, specs, pair.latent_dim)
 
 
 ui.guard(main)

@@ -1,0 +1,186 @@
+// Live latent sliders: one native range input per latent dimension; the decoded digit and the traversal
+// strip of the dimension being moved repaint on every `input` event, decoded in the page by LatentRunner
+// (runner.js, prepended by explorer/live.py). On `change` (release, key up) the code goes to Python as the
+// state value `code` = {z: [by dimension], at: a unique stamp}. Python moves the sliders by sending a new
+// `revision` with `code`; a rerun with an unchanged revision never moves them, so a rerun cannot snap a
+// slider back while the hand is on it.
+//
+// Everything from Python arrives as data and is written with textContent / properties, never as markup.
+// The root element carries data-paints (pictures painted so far) and data-state (loading, ready, error)
+// for tests and the latency benchmark.
+
+const STRIP_STEPS = 9;
+const controllers = new WeakMap(); // parentElement -> LiveSliders (the module runs once per page)
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+class LiveSliders {
+  constructor(parent, data) {
+    this.root = parent.querySelector(".live-sliders");
+    this.layout = LiveSliders.layoutKey(data);
+    this.sliders = data.sliders;
+    this.byDim = new Map(data.sliders.map((s) => [s.dim, s]));
+    this.code = Float32Array.from(data.code);
+    this.revision = data.revision;
+    this.traverseDim = data.sliders[0].dim;
+    this.inputs = new Map();
+    this.paints = 0;
+    this.pending = false;
+    this.model = null;
+    this.alive = true; // false once a new layout (another model) replaced this controller
+    this.buildControls();
+    this.buildStrip();
+    this.setState("loading", "Loading the decoder into the page…");
+    LatentRunner.load(data.model).then(
+      (model) => {
+        if (!this.alive) return;
+        this.model = model;
+        this.setState("ready", "");
+        this.schedulePaint();
+      },
+      (error) => {
+        if (!this.alive) return;
+        this.setState("error", `The in-page decoder could not start: ${error.message}`);
+        this.send("status", "error: " + error.message);
+      },
+    );
+  }
+
+  static layoutKey(data) {
+    return JSON.stringify([data.model.hash, data.sliders]);
+  }
+
+  setState(state, message) {
+    this.root.dataset.state = state;
+    this.root.querySelector(".ls-status").textContent = message;
+  }
+
+  buildControls() {
+    const controls = this.root.querySelector(".ls-controls");
+    controls.replaceChildren();
+    const active = this.sliders.filter((s) => s.active);
+    const inactive = this.sliders.filter((s) => !s.active);
+    const grid = element("div", active.length > 4 ? "ls-grid ls-two" : "ls-grid");
+    active.forEach((spec) => grid.append(this.row(spec)));
+    controls.append(grid);
+    if (inactive.length) {
+      const details = element("details", "ls-inactive");
+      details.append(element("summary", "", `${inactive.length} inactive dimension(s): the decoder barely uses them`));
+      const rest = element("div", "ls-grid");
+      inactive.forEach((spec) => rest.append(this.row(spec)));
+      details.append(rest);
+      controls.append(details);
+    }
+  }
+
+  row(spec) {
+    const row = element("div", "ls-row");
+    const id = `ls-z${spec.dim}`;
+    const label = element("label", "ls-label", spec.label);
+    label.htmlFor = id;
+    const input = element("input", "ls-range");
+    Object.assign(input, { type: "range", id, min: spec.lo, max: spec.hi, step: spec.step });
+    input.value = this.code[spec.dim];
+    input.dataset.dim = spec.dim;
+    const output = element("output", "ls-value");
+    output.htmlFor = id;
+    const show = () => (output.textContent = Number(input.value).toFixed(2));
+    show();
+    input.addEventListener("input", () => {
+      this.code[spec.dim] = Number(input.value);
+      this.traverseDim = spec.dim;
+      show();
+      this.schedulePaint();
+    });
+    input.addEventListener("focus", () => {
+      if (this.traverseDim !== spec.dim) {
+        this.traverseDim = spec.dim;
+        this.schedulePaint();
+      }
+    });
+    input.addEventListener("change", () => this.send("code", { z: Array.from(this.code), at: Date.now() }));
+    this.inputs.set(spec.dim, { input, show });
+    row.append(label, input, output);
+    return row;
+  }
+
+  buildStrip() {
+    const strip = this.root.querySelector(".ls-strip");
+    strip.replaceChildren();
+    this.stripCells = [];
+    for (let i = 0; i < STRIP_STEPS; i++) {
+      const cell = element("figure", "ls-cell");
+      const canvas = element("canvas", "ls-thumb");
+      canvas.width = canvas.height = 28;
+      const caption = element("figcaption", "ls-caption");
+      cell.append(canvas, caption);
+      strip.append(cell);
+      this.stripCells.push({ canvas, caption });
+    }
+  }
+
+  update(data, send) {
+    this.sendState = send;
+    if (data.revision === this.revision) return;
+    this.revision = data.revision;
+    this.code = Float32Array.from(data.code);
+    for (const { input, show } of this.inputs.values()) {
+      input.value = this.code[Number(input.dataset.dim)];
+      show();
+    }
+    this.schedulePaint();
+  }
+
+  send(name, value) {
+    if (this.sendState) this.sendState(name, value);
+  }
+
+  schedulePaint() {
+    // One paint per frame however many input events arrive in it.
+    if (this.pending || !this.model || !this.alive) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.paint();
+    });
+  }
+
+  paint() {
+    const model = this.model;
+    LatentRunner.paint(this.root.querySelector(".ls-digit"), model.decode(this.code, 1));
+    const spec = this.byDim.get(this.traverseDim);
+    const dim = model.latentDim;
+    const codes = new Float32Array(STRIP_STEPS * dim);
+    const values = [];
+    for (let i = 0; i < STRIP_STEPS; i++) {
+      const value = spec.lo + ((spec.hi - spec.lo) * i) / (STRIP_STEPS - 1);
+      values.push(value);
+      codes.set(this.code, i * dim);
+      codes[i * dim + spec.dim] = value;
+    }
+    const pictures = model.decode(codes, STRIP_STEPS);
+    this.stripCells.forEach(({ canvas, caption }, i) => {
+      LatentRunner.paint(canvas, pictures, i * 784);
+      caption.textContent = (values[i] >= 0 ? "+" : "") + values[i].toFixed(2);
+    });
+    this.root.querySelector(".ls-strip-title").textContent = `Traversal of ${spec.label}, the others held`;
+    this.paints += 1;
+    this.root.dataset.paints = String(this.paints);
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  let controller = controllers.get(parentElement);
+  if (!controller || controller.layout !== LiveSliders.layoutKey(data)) {
+    if (controller) controller.alive = false;
+    controller = new LiveSliders(parentElement, data);
+    controllers.set(parentElement, controller);
+  }
+  controller.update(data, setStateValue);
+}
