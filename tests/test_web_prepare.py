@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,8 @@ CASES = {
 @pytest.fixture(scope="module")
 def page():
     if not Path(_browser.CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{_browser.CHROMIUM} is missing in CI; scripts/test.sh installs Debian's chromium package")
         pytest.skip(f"{_browser.CHROMIUM} is missing (apt-get install chromium, or run ./scripts/test.sh)")
     from playwright.sync_api import sync_playwright
 
