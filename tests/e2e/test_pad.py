@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from .conftest import UI
 
@@ -41,5 +44,13 @@ def test_moving_over_the_pad_decodes_both_models_live_and_a_click_pins(ui: UI) -
     ui.page.get_by_text("Pinned").first.wait_for()
     ui.idle()
     assert ui.page.get_by_text("decoded on the server").count() == 2
+    # The server maps the pinned pad position to a code on its own (explorer.latent_pad) and decodes it with
+    # torch; the page's live picture at that position must be the same digit, up to the PNG's 8 bits.
+    for kind, title in (("ae", "Autoencoder"), ("vae", "VAE")):
+        image = ui.page.locator('[data-testid="stImage"]', has_text=f"{title}, decoded on the server").locator("img")
+        server = np.asarray(Image.open(io.BytesIO(ui.image_bytes(image.first))).convert("L"), dtype=np.float32)
+        server = server[::5, ::5] / 255.0  # shown at 5x5 screen pixels per digit pixel
+        gap = np.abs(server - decoded(ui, kind)).max()
+        assert gap <= 1.0 / 255.0, f"{kind}: page and server decode the pinned point differently (max {gap:.4f})"
     ui.screenshot("latent-pad")
     ui.assert_clean()
