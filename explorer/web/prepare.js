@@ -32,27 +32,43 @@ const MnistPrepare = (() => {
     return floor % 2 === 0 ? floor : floor + 1;
   }
 
-  // numpy's pairwise summation of `n` values read by `get(i)`; `round` is f32 for float32 arrays.
-  function pairwiseSum(get, start, n, round) {
+  // numpy's pairwise summation of a[start .. start+n): eight running sums in blocks of up to 128 values,
+  // larger runs split in two. `round` is Math.fround for float32 arrays (numpy accumulates in the array's
+  // dtype) and the identity for float64. Indexing the array directly, not through a callback, keeps it fast.
+  function pairwiseSum(a, start, n, round) {
     if (n < 8) {
       let total = 0;
-      for (let i = 0; i < n; i++) total = round(total + get(start + i));
+      for (let i = 0; i < n; i++) total = round(total + a[start + i]);
       return total;
     }
     if (n <= 128) {
-      const r = new Array(8);
-      for (let j = 0; j < 8; j++) r[j] = get(start + j);
+      let r0 = a[start];
+      let r1 = a[start + 1];
+      let r2 = a[start + 2];
+      let r3 = a[start + 3];
+      let r4 = a[start + 4];
+      let r5 = a[start + 5];
+      let r6 = a[start + 6];
+      let r7 = a[start + 7];
       let i = 8;
       for (; i < n - (n % 8); i += 8) {
-        for (let j = 0; j < 8; j++) r[j] = round(r[j] + get(start + i + j));
+        const p = start + i;
+        r0 = round(r0 + a[p]);
+        r1 = round(r1 + a[p + 1]);
+        r2 = round(r2 + a[p + 2]);
+        r3 = round(r3 + a[p + 3]);
+        r4 = round(r4 + a[p + 4]);
+        r5 = round(r5 + a[p + 5]);
+        r6 = round(r6 + a[p + 6]);
+        r7 = round(r7 + a[p + 7]);
       }
-      let total = round(round(round(r[0] + r[1]) + round(r[2] + r[3])) + round(round(r[4] + r[5]) + round(r[6] + r[7])));
-      for (; i < n; i++) total = round(total + get(start + i));
+      let total = round(round(round(r0 + r1) + round(r2 + r3)) + round(round(r4 + r5) + round(r6 + r7)));
+      for (; i < n; i++) total = round(total + a[start + i]);
       return total;
     }
     let half = Math.floor(n / 2);
     half -= half % 8;
-    return round(pairwiseSum(get, start, half, round) + pairwiseSum(get, start + half, n - half, round));
+    return round(pairwiseSum(a, start, half, round) + pairwiseSum(a, start + half, n - half, round));
   }
 
   const identity = (x) => x;
@@ -60,7 +76,7 @@ const MnistPrepare = (() => {
   // Sums of each row (pairwise, float32) and each column (row after row, float32) of an h x w image.
   function rowSums(a, h, w) {
     const out = new Float32Array(h);
-    for (let y = 0; y < h; y++) out[y] = pairwiseSum((i) => a[i], y * w, w, f32);
+    for (let y = 0; y < h; y++) out[y] = pairwiseSum(a, y * w, w, f32);
     return out;
   }
 
@@ -202,15 +218,17 @@ const MnistPrepare = (() => {
       }
       current = next;
     }
-    return Float32Array.from(current, (v) => Math.max(v, 0));
+    const out = new Float32Array(current.length);
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(current[i], 0);
+    return out;
   }
 
   function centreOfMass(a, h, w) {
-    const total = pairwiseSum((i) => a[i], 0, h * w, f32);
-    const rows = rowSums(a, h, w);
-    const cols = columnSums(a, h, w);
-    const row = pairwiseSum((i) => rows[i] * i, 0, h, identity) / total;
-    const col = pairwiseSum((i) => cols[i] * i, 0, w, identity) / total;
+    const total = pairwiseSum(a, 0, h * w, f32);
+    const rows = Float64Array.from(rowSums(a, h, w), (v, i) => v * i); // float32 sums times int64 indices
+    const cols = Float64Array.from(columnSums(a, h, w), (v, i) => v * i);
+    const row = pairwiseSum(rows, 0, h, identity) / total;
+    const col = pairwiseSum(cols, 0, w, identity) / total;
     return [row, col];
   }
 
@@ -226,27 +244,35 @@ const MnistPrepare = (() => {
   }
 
   // Ink above the background, on a 0..1 scale where 1 is the peak; plus the mask of what counts as ink.
+  // Plain loops: TypedArray.from/map with a callback cost ~10x more, and this runs once per animation frame.
   function normalisedInk(grey) {
     const { data, h, w } = grey;
+    const n = data.length;
     let lo = Infinity;
     let hi = -Infinity;
-    for (const v of data) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
+    for (let i = 0; i < n; i++) {
+      if (data[i] < lo) lo = data[i];
+      if (data[i] > hi) hi = data[i];
     }
     const border = borderMedian(data, h, w);
     const inverted = hi - lo < 1e-6 ? border > 0.5 : border > (lo + hi) / 2;
-    let ink = inverted ? Float32Array.from(data, (v) => f32(1.0 - v)) : Float32Array.from(data);
+    const ink = new Float32Array(n);
+    for (let i = 0; i < n; i++) ink[i] = inverted ? 1.0 - data[i] : data[i];
     const background = borderMedian(ink, h, w);
-    ink = ink.map((v) => Math.min(Math.max(f32(v - background), 0.0), 1.0));
     let peak = 0;
-    for (const v of ink) peak = Math.max(peak, v);
+    for (let i = 0; i < n; i++) {
+      ink[i] = Math.min(Math.max(ink[i] - background, 0.0), 1.0); // stored as float32, like numpy's result
+      if (ink[i] > peak) peak = ink[i];
+    }
     if (peak < MIN_CONTRAST) return { inverted, peak };
     const threshold = f32(INK_THRESHOLD * peak);
-    const mask = Uint8Array.from(ink, (v) => (v >= threshold ? 1 : 0));
     const floor = f32(NOISE_FLOOR * peak);
     const span = f32((1.0 - NOISE_FLOOR) * peak);
-    ink = ink.map((v) => Math.min(Math.max(f32(f32(v - floor) / span), 0.0), 1.0));
+    const mask = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      mask[i] = ink[i] >= threshold ? 1 : 0;
+      ink[i] = Math.min(Math.max(f32(ink[i] - floor) / span, 0.0), 1.0);
+    }
     return { inverted, peak, ink, mask };
   }
 
@@ -257,7 +283,8 @@ const MnistPrepare = (() => {
     const { inverted, peak, ink, mask } = normalisedInk({ data, h, w });
     if (!ink) return blank(peak > 0 ? "the drawing is too faint" : "nothing drawn yet", inverted);
 
-    const weights = ink.map((v, i) => (mask[i] ? v : 0));
+    const weights = new Float32Array(ink.length);
+    for (let i = 0; i < ink.length; i++) if (mask[i]) weights[i] = ink[i];
     const [top, bottom] = trimmedSpan(rowSums(weights, h, w), INK_TRIM);
     const [left, right] = trimmedSpan(columnSums(weights, h, w), INK_TRIM);
     let ch = bottom - top + 1;
