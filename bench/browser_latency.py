@@ -282,6 +282,7 @@ class Report:
     panel_cpu_ms: list[float] = field(default_factory=list)
     load: list[tuple[str, float, float]] = field(default_factory=list)  # (when, load average, CPU pressure %)
     cpu_ms: dict[str, float] = field(default_factory=dict)  # server CPU time per measured move
+    live: dict = field(default_factory=dict)  # live_drag_runs: the in-page decoder's drag latency and load
 
 
 FIRST_SPLIT_JS = """() => {
@@ -415,6 +416,127 @@ sides saw the same load):
 """
 
 
+# --------------------------------------------------------------------------------------------------------
+# Live sliders: the decoder in the page (explorer/web/sliders.js)
+
+# Init script: the time the live component first painted its digit (navigation = 0), and, once armed on
+# the component's root, every pointer move and every repaint (data-paints) confirmed by the next frame.
+LIVE_JS = r"""
+(() => {
+  const D = window.__drag = {painted: null, moves: [], paints: [], armed: false};
+  const root = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const r = host.shadowRoot && host.shadowRoot.querySelector('[data-testid="live-sliders"]');
+      if (r) return r;
+    }
+    return null;
+  };
+  const watch = () => {
+    const r = root();
+    if (r && Number(r.dataset.paints) > 0) {
+      requestAnimationFrame(() => { D.painted = performance.now(); });
+      new MutationObserver(() => requestAnimationFrame(() => D.paints.push(performance.now())))
+        .observe(r, {attributes: true, attributeFilter: ['data-paints']});
+      return;
+    }
+    requestAnimationFrame(watch);
+  };
+  watch();
+  document.addEventListener('pointermove', e => { if (D.armed) D.moves.push(e.timeStamp); }, true);
+})();
+"""
+
+
+async def _live_page(context, url: str):
+    page = await context.new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    await page.goto(url)
+    await page.wait_for_function("() => window.__drag && window.__drag.painted !== null")
+    return page
+
+
+async def _drag_once(page, moves: int, direction: int, pause_ms: float) -> dict:
+    """Hold the first live slider and move it in ``moves`` small steps; per move, the time to the first
+    repaint after it (None if the next move came first)."""
+    thumb = page.locator('[data-testid="live-sliders"] input[type="range"]').first
+    box = await thumb.bounding_box()
+    value, lo, hi = [float(v) for v in await thumb.evaluate("e => [e.value, e.min, e.max]")]
+    x = box["x"] + box["width"] * (value - lo) / (hi - lo)
+    y = box["y"] + box["height"] / 2
+    step = direction * box["width"] / (2.5 * moves)
+    if not box["x"] + 5 < x + step * moves < box["x"] + box["width"] - 5:
+        step = -step
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    await page.evaluate("() => { __drag.armed = true; __drag.moves = []; __drag.paints = []; }")
+    for i in range(1, moves + 1):
+        await page.mouse.move(x + i * step, y)
+        await asyncio.sleep(pause_ms / 1000)
+    await asyncio.sleep(0.1)
+    timeline = await page.evaluate("() => { __drag.armed = false; return [__drag.moves, __drag.paints]; }")
+    await page.mouse.up()
+    await idle(page, 300)
+    moved, paints = timeline
+    latencies = []
+    for i, t in enumerate(moved):
+        end = moved[i + 1] if i + 1 < len(moved) else float("inf")
+        after = [p for p in paints if t <= p < end + 50]  # a repaint that answers this move (or one frame late)
+        latencies.append(after[0] - t if after else None)
+    seconds = (moved[-1] - moved[0]) / 1000 if len(moved) > 1 else float("nan")
+    return {"latencies": latencies, "paints": len(paints), "moves": len(moved), "seconds": seconds}
+
+
+async def live_drag_runs(browser, report: Report, moves: int = 30, rounds: int = 3, pause_ms: float = 60) -> None:
+    """Latent sliders with the decoder in the page: pointer move -> repainted digit while the button is held,
+    and navigation -> the live digit painted (cold, then warm visits from new sessions)."""
+    with server("app.py", "app-live") as app:
+        context = await browser.new_context(viewport=VIEWPORT)
+        await context.add_init_script(LIVE_JS)
+        url = app.url + "/sliders"
+        loads = []
+        for _ in range(1 + rounds):
+            page = await _live_page(context, url)
+            loads.append(await page.evaluate("() => __drag.painted") / 1000)
+            await page.close()
+        page = await _live_page(context, url)
+        await idle(page, 300)
+        drags = [await _drag_once(page, moves, 1 if r % 2 == 0 else -1, pause_ms) for r in range(rounds)]
+        await context.close()
+    latencies = [v for d in drags for v in d["latencies"] if v is not None]
+    answered = [sum(v is not None for v in d["latencies"]) for d in drags]
+    fps = [d["paints"] / d["seconds"] for d in drags if d["seconds"] > 0]
+    report.live = {
+        "cold_s": loads[0], "warm_s": loads[1:], "latency": stats(latencies) if latencies else {},
+        "answered": answered, "moves": moves, "fps": fps,
+    }  # fmt: skip
+    lat = report.live["latency"]
+    print(
+        f"  live drag: move -> repaint p50 {lat.get('p50', np.nan):.1f} ms, p95 {lat.get('p95', np.nan):.1f} ms;"
+        f" repainted {answered} of {moves} held moves; {np.median(fps):.0f} fps; sliders page load cold"
+        f" {loads[0]:.2f} s, warm {np.median(loads[1:]):.2f} s",
+        flush=True,
+    )
+
+
+def live_summary(report: Report) -> list[str]:
+    live = report.live
+    if not live or not live["latency"]:
+        return []
+    lat = live["latency"]
+    rounds = ", ".join(f"{a}/{live['moves']}" for a in live["answered"])
+    return [
+        "Live sliders (decoder in the page), mouse held on a slider, 30 small moves 60 ms apart per round:",
+        "",
+        "| pointer move -> repainted digit p50 | p95 | max | moves repainted, per round | repaints per second "
+        "| sliders page: navigation -> live digit, cold / warm (s) |",
+        "| ---: | ---: | ---: | --- | ---: | --- |",
+        f"| {lat['p50']:.1f} ms | {lat['p95']:.1f} ms | {lat['max']:.1f} ms "
+        f"| {rounds} | {np.median(live['fps']):.0f} "
+        f"| {live['cold_s']:.2f} / {np.median(live['warm_s']):.2f} |",
+        "",
+    ]
+
+
 def stats(values: list[float]) -> dict[str, float]:
     a = np.asarray(values, dtype=float)
     return {"p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)), "max": float(a.max())}
@@ -533,6 +655,7 @@ def summarise(report: Report, args: argparse.Namespace) -> tuple[str, bool]:
                 f"| {w['render']:.2f} | {w['what']} |"
             )
         lines.append("")
+    lines += live_summary(report)
     return "\n".join(lines), ok
 
 
@@ -546,6 +669,9 @@ async def main_async(args: argparse.Namespace) -> Report:
             if not args.skip_sliders:
                 print("slider latency", flush=True)
                 await slider_runs(browser, report, args.moves, args.rounds)
+            if not args.skip_live:
+                print("live sliders: drag latency and page load", flush=True)
+                await live_drag_runs(browser, report, rounds=args.rounds)
             if not args.skip_pages:
                 print("page loads (a fresh server per page)", flush=True)
                 await page_loads(browser, report)
@@ -560,6 +686,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="floor/app alternations in the single-session runs")
     parser.add_argument("--skip-pages", action="store_true", help="skip the page-load part")
     parser.add_argument("--skip-sliders", action="store_true", help="skip the slider part")
+    parser.add_argument("--skip-live", action="store_true", help="skip the live sliders' drag measurement")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():

@@ -6,8 +6,8 @@
 // slider back while the hand is on it.
 //
 // Everything from Python arrives as data and is written with textContent / properties, never as markup.
-// The root element carries data-paints (pictures painted so far) and data-state (loading, ready, error)
-// for tests and the latency benchmark.
+// The root element carries data-paints (pictures painted so far), data-paint-ms (the last paint's decode
+// and draw time) and data-state (loading, ready, error) for tests and the latency benchmark.
 
 const STRIP_STEPS = 9;
 const controllers = new WeakMap(); // parentElement -> LiveSliders (the module runs once per page)
@@ -151,10 +151,31 @@ class LiveSliders {
   }
 
   paint() {
+    const started = performance.now();
     const model = this.model;
     LatentRunner.paint(this.root.querySelector(".ls-digit"), model.decode(this.code, 1));
+    this.paintStrip();
+    this.markStrip();
+    this.paints += 1;
+    this.root.dataset.paints = String(this.paints);
+    this.root.dataset.paintMs = (performance.now() - started).toFixed(2);
+  }
+
+  markStrip() {
+    // Outline the strip's picture nearest the dragged slider's value: where the hand is along the strip.
     const spec = this.byDim.get(this.traverseDim);
-    const dim = model.latentDim;
+    const at = Math.round(((this.code[spec.dim] - spec.lo) / (spec.hi - spec.lo)) * (STRIP_STEPS - 1));
+    this.stripCells.forEach(({ canvas }, i) => canvas.classList.toggle("ls-here", i === at));
+  }
+
+  paintStrip() {
+    // Dragging the strip's own dimension leaves the strip as it is (the others are held), so it is
+    // decoded again only when another dimension, or which dimension, changed.
+    const spec = this.byDim.get(this.traverseDim);
+    const held = Array.from(this.code, (v, d) => (d === spec.dim ? "*" : v)).join(",");
+    if (held === this.stripKey) return;
+    this.stripKey = held;
+    const dim = this.model.latentDim;
     const codes = new Float32Array(STRIP_STEPS * dim);
     const values = [];
     for (let i = 0; i < STRIP_STEPS; i++) {
@@ -163,14 +184,12 @@ class LiveSliders {
       codes.set(this.code, i * dim);
       codes[i * dim + spec.dim] = value;
     }
-    const pictures = model.decode(codes, STRIP_STEPS);
+    const pictures = this.model.decode(codes, STRIP_STEPS);
     this.stripCells.forEach(({ canvas, caption }, i) => {
       LatentRunner.paint(canvas, pictures, i * 784);
       caption.textContent = (values[i] >= 0 ? "+" : "") + values[i].toFixed(2);
     });
     this.root.querySelector(".ls-strip-title").textContent = `Traversal of ${spec.label}, the others held`;
-    this.paints += 1;
-    this.root.dataset.paints = String(this.paints);
   }
 }
 

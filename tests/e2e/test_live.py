@@ -29,6 +29,10 @@ def _paints(root) -> int:
     return int(root.get_attribute("data-paints") or 0)
 
 
+def _href(page) -> str:
+    return page.evaluate("() => location.href")  # Streamlit rewrites the URL in place (history API)
+
+
 def _code_param(url: str) -> str | None:
     return urllib.parse.parse_qs(urllib.parse.urlparse(url).query).get("code", [None])[0]
 
@@ -58,7 +62,7 @@ def test_drag_repaints_before_release_and_server_gets_the_code(ui) -> None:
     ui.goto("/sliders")
     root = _ready(ui)
     ui.page.wait_for_function("() => location.search.includes('code=')")
-    before, url_before, paints_before = _digit(root), ui.page.url, _paints(root)
+    before, url_before, paints_before = _digit(root), _href(ui.page), _paints(root)
 
     held, after = _drag(ui, root)
 
@@ -68,7 +72,7 @@ def test_drag_repaints_before_release_and_server_gets_the_code(ui) -> None:
     assert _paints(root) - paints_before >= 10
     # Released: the code reaches Python, which writes it into the URL.
     ui.page.wait_for_function("(before) => location.href !== before", arg=url_before)
-    assert _code_param(ui.page.url) != _code_param(url_before)
+    assert _code_param(_href(ui.page)) != _code_param(url_before)
     ui.idle()
     assert _digit(root) == after, "a rerun after release moved the picture"
     ui.assert_clean()
@@ -77,11 +81,12 @@ def test_drag_repaints_before_release_and_server_gets_the_code(ui) -> None:
 def test_copied_link_reopens_the_same_picture(ui, context) -> None:
     ui.goto("/sliders")
     root = _ready(ui)
-    url_before = ui.page.url
+    ui.page.wait_for_function("() => location.search.includes('code=')")
+    url_before = _href(ui.page)
     _drag(ui, root)
     ui.page.wait_for_function("(before) => location.href !== before", arg=url_before)
     ui.idle()
-    link, picture = ui.page.url, _digit(root)
+    link, picture = _href(ui.page), _digit(root)
 
     other = context.new_page()
     try:
@@ -89,7 +94,7 @@ def test_copied_link_reopens_the_same_picture(ui, context) -> None:
         copy = other.locator(PAINTED)
         copy.wait_for(timeout=90_000)
         assert _digit(copy) == picture
-        assert _code_param(other.url) == _code_param(link)
+        assert _code_param(_href(other)) == _code_param(link)
     finally:
         other.close()
     ui.assert_clean()
@@ -114,3 +119,15 @@ def test_hostile_link_gets_a_message_and_a_working_page(ui, query: str) -> None:
     held, _ = _drag(ui, root)
     assert held[-1] != before, "the page does not work after a hostile link"
     ui.assert_clean()
+
+
+def test_without_the_in_page_decoder_the_server_sliders_take_over(ui) -> None:
+    # Routing a URL also turns off the browser cache for this tab, so the weights' request really fails.
+    ui.page.route("**/app/static/models/**", lambda route: route.abort())
+    ui.goto("/sliders")
+    ui.page.locator(f'{LIVE}[data-state="error"]').wait_for()
+    ui.page.locator('[data-testid="stAlertContentWarning"]', has_text="did not start").wait_for()
+    ui.idle()
+    assert ui.page.locator('[data-testid="stSlider"]').count() > 0
+    assert ui.page.locator('[data-testid="stImage"]', has_text="decoded code").count() == 1
+    assert ui.page.locator('[data-testid="stException"]').count() == 0
