@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import streamlit as st
 
-from explorer import resources, share, state
+from explorer import core, resources, share, state, ui
 from explorer.core import SliderSpec
 from vae.checkpoint import Checkpoint
 
@@ -124,3 +125,111 @@ def apply_link_code(link: share.Link | None, name: str, specs: Sequence[SliderSp
     if link.code is not None:
         state.set_sliders(name, specs, link.code)
     return list(link.problems)
+
+
+def _noop() -> None:
+    """Streamlit reports a component's value only to a registered on_<name>_change callback."""
+
+
+def _kind_labels(pair: core.Pair) -> dict[str, str]:
+    return {kind: ui.KIND_NAMES[kind] for kind in pair.kinds}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Draw a digit
+
+
+@cache
+def _draw_component() -> Any:
+    return st.components.v2.component(
+        "explorer.draw_digit", css=web_file("draw.css"), js=component_js(("runner.js", "prepare.js"), "draw.js")
+    )
+
+
+def draw_digit(pair: core.Pair, key: str) -> Any:
+    """The drawing canvas with both models' live reconstructions; returns what "Use this drawing" sent on the
+    run it was clicked (validate it with explorer.drawing), else None."""
+    data = {
+        "models": {kind: model_entry(pair.get(kind)) for kind in pair.kinds},
+        "labels": _kind_labels(pair),
+    }
+    result = _draw_component()(data=data, key=key, on_use_change=_noop)
+    return getattr(result, "use", None)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Latent pad
+
+_PLANES = {"pca": "PCA plane of each model's codes", "dims": "two chosen dimensions (the others at 0)"}
+
+
+@cache
+def _pad_component() -> Any:
+    return st.components.v2.component(
+        "explorer.latent_pad", css=web_file("pad.css"), js=component_js(("runner.js",), "pad.js")
+    )
+
+
+def _pad_plane_choice(latent_dim: int) -> tuple[str, tuple[int, int]]:
+    if latent_dim <= 2:
+        return "pca", (0, 1)
+    method = st.radio("Pad plane", list(_PLANES), format_func=_PLANES.get, horizontal=True, key="pad.plane")
+    if method == "pca":
+        return method, (0, 1)
+    first, second = st.columns(2)
+    x = first.selectbox("Horizontal: dimension", range(latent_dim), index=0, key="pad.dim_x")
+    options = [d for d in range(latent_dim) if d != x]
+    y = second.selectbox("Vertical: dimension", options, index=0, key="pad.dim_y")
+    return method, (int(x), int(y))
+
+
+def latent_pad_section(pair: core.Pair) -> None:
+    """The Latent map's pad: both models' digits decoded live under the pointer; a click pins a point."""
+    from explorer import figures, latent_pad
+
+    st.subheader("Latent pad: point anywhere")
+    method, dims = _pad_plane_choice(pair.latent_dim)
+    _, labels = resources.test_set()
+    planes, pads = {}, {}
+    for kind in pair.kinds:
+        checkpoint = pair.get(kind)
+        view = resources.projection(checkpoint)
+        codes = resources.codes(checkpoint)
+        planes[kind] = latent_pad.pad_plane(codes, kind, method, dims, fitted=(view.mean, view.components))
+        pads[kind] = latent_pad.scatter_payload(planes[kind], codes, labels)
+    data = {
+        "models": {kind: model_entry(pair.get(kind)) for kind in pair.kinds},
+        "labels": _kind_labels(pair),
+        "pads": pads,
+        "colors": list(figures.DIGIT_COLORS),
+    }
+    key = f"pad.{pair.latent_dim}.{method}.{dims[0]}.{dims[1]}"
+    result = _pad_component()(data=data, key=key, on_pinned_change=_noop)
+    st.caption(
+        "The same place on both pads, in each model's own units: the VAE's in the prior's standard deviations "
+        "(dashed: 1, 2, 3 sigma), the autoencoder's in its codes' spread. Where the autoencoder's pad is "
+        "empty its digits fall apart; the VAE's prior is filled, so its digits stay digits. Click to pin."
+    )
+    pin = latent_pad.parse_pin(getattr(result, "pinned", None))
+    if pin is not None:
+        _pinned_pair(pair, planes, pin)
+
+
+def _pinned_pair(pair: core.Pair, planes: dict[str, Any], pin: tuple[float, float]) -> None:
+    from explorer import latent_pad
+
+    codes = latent_pad.pinned_codes(planes, pin)
+    cells = st.columns(len(codes) + 1)
+    cells[0].markdown(f"**Pinned** at pad position ({pin[0]:+.2f}, {pin[1]:+.2f})")
+    for cell, (kind, code) in zip(cells[1:], codes.items(), strict=True):
+        picture = core.decode(resources.model(pair.get(kind)), code[None])[0]
+        with cell:
+            ui.digit(picture, caption=f"{ui.KIND_NAMES[kind]}, decoded on the server", scale=5)
+            point = planes[kind].project(code[None])[0]
+            titles = planes[kind].axis_titles
+            st.caption(f"{titles[0]} = {point[0]:.2f}, {titles[1]} = {point[1]:.2f}; z = {_short(code)}")
+
+
+def _short(code: Any, shown: int = 4) -> str:
+    values = ", ".join(f"{v:.2f}" for v in code[:shown])
+    return f"({values}{', …' if len(code) > shown else ''})"

@@ -31,13 +31,14 @@ _SEEN = "explorer.seen_files"  # OrderedDict[uploader file id, upload id or the 
 _CHOSEN = "explorer.chosen_image"
 _CODES = "explorer.codes"  # dict[checkpoint name, slider values]
 _MAP_SELECTED = "explorer.map_selected"  # (kind, chart key) of the latent-map chart selected most recently
+_LAST_DRAWING = "explorer.last_drawing"  # upload id of the drawing last kept from the Draw page
+_REVISIONS = "explorer.code_revisions"  # dict[checkpoint name, int]: bumped whenever Python moves the sliders
+_LINK_SEEN = "explorer.link_seen"  # the share parameters last applied from, or written to, the URL
+_CODE_MESSAGE = "explorer.code_message"  # why the last uploaded code file was refused
 
 # Widget keys that code outside the widget itself reads or seeds.
 SIDEBAR_LATENT_SIZE = "sidebar.latent_size"
 RECONSTRUCT_SEED = "rec.seed"
-_REVISIONS = "explorer.code_revisions"  # dict[checkpoint name, int]: bumped whenever Python moves the sliders
-_LINK_SEEN = "explorer.link_seen"  # the share parameters last applied from, or written to, the URL
-_CODE_MESSAGE = "explorer.code_message"  # why the last uploaded code file was refused
 SLIDERS_KIND = "sliders.kind"  # the sliders page's AE/VAE radio
 
 
@@ -152,6 +153,19 @@ def store_uploads(files: Iterable[UploadedFileLike] | None) -> tuple[list[str], 
         elif outcome in uploads():
             ids.append(outcome)
     return ids, errors
+
+
+def add_drawing(prepared: PreparedImage) -> str:
+    """Keep a drawing from the Draw page among the uploads, so every page that offers uploads offers it."""
+    upload_id = add_upload(prepared, b"drawing:" + np.ascontiguousarray(prepared.image).tobytes())
+    st.session_state[_LAST_DRAWING] = upload_id
+    return upload_id
+
+
+def last_drawing() -> str | None:
+    """The id of the drawing kept last, while it is still among the uploads."""
+    upload_id = st.session_state.get(_LAST_DRAWING)
+    return upload_id if upload_id in uploads() else None
 
 
 def clear_uploads() -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import figures, panels, resources, state, ui
+from explorer import figures, live, panels, resources, state, ui
 
 METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
 
@@ -39,6 +39,7 @@ def main() -> None:
     picked = panels.selected_point(charts)
     if picked is not None:
         panels.point_details(pair, *picked)
+    live.latent_pad_section(pair)
     if pair.latent_dim == 2:
         st.subheader("The decoded plane")
         panels.decoded_planes(pair)

@@ -1,0 +1,56 @@
+"""What the Draw page's canvas sends back, checked and turned into an upload-like prepared image.
+
+The browser prepares the drawing like MNIST (explorer/web/prepare.js) and sends 784 numbers; nothing it
+sends is trusted: wrong length, text, NaN or values outside [0, 1] get a clear message instead of an image.
+No streamlit here, so the tests call it directly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from vae.images import MNIST_SIZE, PreparedImage
+
+PIXELS = MNIST_SIZE * MNIST_SIZE
+DRAWING_NAME = "drawing"
+
+
+class DrawingError(ValueError):
+    """A drawing that cannot be used; ``str(err)`` is a sentence for the person who drew it."""
+
+
+def drawing_pixels(value: Any) -> np.ndarray:
+    """The (28, 28) float32 picture in a value sent by the canvas ({"pixels": [784 numbers]})."""
+    pixels = value.get("pixels") if isinstance(value, dict) else value
+    if not isinstance(pixels, (list, tuple)) or len(pixels) != PIXELS:
+        count = len(pixels) if isinstance(pixels, (list, tuple)) else type(pixels).__name__
+        raise DrawingError(f"The drawing did not arrive as {PIXELS} pixel values (got {count}); please try again.")
+    if not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in pixels):
+        raise DrawingError("The drawing arrived with values that are not numbers; please try again.")
+    if not all(math.isfinite(p) for p in pixels):
+        raise DrawingError("The drawing arrived with values that are not finite numbers; please try again.")
+    image = np.asarray(pixels, dtype=np.float64)
+    if image.min() < 0.0 or image.max() > 1.0:
+        raise DrawingError(
+            f"The drawing's pixel values must lie in [0, 1] (got {image.min():.3g} to {image.max():.3g})."
+        )
+    if not image.any():
+        raise DrawingError("The canvas is empty: draw a digit first.")
+    return image.astype(np.float32).reshape(MNIST_SIZE, MNIST_SIZE)
+
+
+def prepared_drawing(value: Any) -> PreparedImage:
+    """A drawing as the pages handle uploads: a read-only PreparedImage named "drawing"."""
+    image = drawing_pixels(value)
+    image.setflags(write=False)
+    return PreparedImage(
+        name=DRAWING_NAME,
+        image=image,
+        inverted=True,  # drawn dark on a white canvas, like most uploads
+        steps=(("drawn on the canvas, prepared like MNIST in the browser", image),),
+        source_format="canvas",
+        source_size=(280, 280),
+    )

@@ -1,0 +1,28 @@
+"""Draw a digit: the models reconstruct it while you draw; keep it to use on the other pages."""
+
+import streamlit as st
+
+from explorer import drawing, live, state, ui
+
+
+def main() -> None:
+    st.title("Draw a digit")
+    pair = ui.require_pair("ae", "vae")
+    st.caption(
+        "Draw one digit. It is prepared like MNIST as you draw (cropped to the ink, fitted into 20x20, centred "
+        "by mass in 28x28) and both models, running in your browser, reconstruct it at every stroke."
+    )
+    sent = live.draw_digit(pair, key="draw.canvas")
+    if sent is not None:
+        try:
+            upload_id = state.add_drawing(drawing.prepared_drawing(sent))
+        except drawing.DrawingError as error:
+            st.warning(str(error))
+            return
+        label = state.upload_labels()[upload_id]
+        st.success(f"Kept as “{label}”: pick it under “My uploads” on Reconstruct, or as an upload on Interpolate.")
+    elif state.last_drawing() is not None:
+        st.caption(f"Last drawing kept: “{state.upload_labels()[state.last_drawing()]}”.")
+
+
+ui.guard(main)
