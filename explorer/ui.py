@@ -139,12 +139,11 @@ def user_run_picker(size: int) -> None:
     if not runs:
         return
     names = [r.name for r in runs]
-    kinds = {r.name: KIND_NAMES[r.model.kind] for r in runs}
     state.seed_user_run_widget(size, names)
     chosen = st.selectbox(
         "Model",
         ["", *names],
-        format_func=lambda n: f"user run: {n} ({kinds[n]})" if n else "shipped models",
+        format_func=lambda n: f"user run: {n}" if n else "shipped models",
         key=state.user_run_widget_key(size),
         help="A run trained on the Train page takes the place of the shipped model of its kind on every page.",
     )

@@ -20,6 +20,7 @@ import torch
 from safetensors.torch import load_file
 
 from explorer import core, live, runs
+from explorer.state import user_run_widget_key
 from vae.checkpoint import Checkpoint, load, read_checkpoint
 from vae.config import ModelConfig
 
@@ -152,7 +153,9 @@ def test_run_names_and_settings():
 
 
 def _checkpoint(kind: str, dim: int, name: str, dataset: str = "mnist") -> Checkpoint:
-    return Checkpoint(Path("runs") / name, ModelConfig(kind=kind, latent_dim=dim, hidden=(8,)), dataset={"name": dataset})
+    return Checkpoint(
+        Path("runs") / name, ModelConfig(kind=kind, latent_dim=dim, hidden=(8,)), dataset={"name": dataset}
+    )
 
 
 def test_a_user_run_takes_the_slot_of_its_kind():
@@ -181,3 +184,25 @@ def test_collapse_warning_and_progress():
     shown = live.progress(status, record, now=140.0)  # 2 epochs in 40 s: 8 more take 160 s
     assert (shown.epoch, shown.epochs, shown.images_per_second, shown.seconds_left) == (2, 10, 4000.0, 160.0)
     assert shown.text() == "epoch 2/10 · 4,000 images/s · about 2 min 40 s left"
+
+
+def test_train_page_and_sidebar_offer_a_finished_run(tmp_path, monkeypatch):
+    from conftest import assert_clean
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
+    (name,) = runs.start([SPEC], tmp_path, evaluate=False)
+    assert runs.wait(tmp_path, 120)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["explorer.latent_size"] = 2
+    at.run()
+    at.switch_page("views/train.py").run()
+    assert_clean(at)
+    assert any("finished" in h.value for h in at.subheader), [h.value for h in at.subheader]
+    assert not at.button[0].disabled  # nothing runs: starting is allowed
+
+    picker = at.selectbox(key=user_run_widget_key(2))
+    assert picker.options[1].startswith(f"user run: {name}")
+    picker.select(name).run()
+    assert_clean(at)
+    assert any(f"VAE: `{name}`" in c.value for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 EPOCHS = 100  # never reached: the test stops the run once the curve has gained a point
 
 # Epochs drawn in the live loss curve: the first chart's first trace, as plotly holds it on its graph div.
-POINTS_JS = """() => document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot')?.data?.[0]?.x?.length ?? 0"""
+POINTS_JS = """() => document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    ?.data?.[0]?.x?.length ?? 0"""
 NEW_IMAGE_JS = """(before) => {
   const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
   return imgs.some(e => !before.includes(e.getAttribute('src'))) && imgs.every(e => e.complete && e.naturalWidth > 0);
@@ -108,7 +109,7 @@ def test_train_watch_stop_and_use_the_run(browser, train_server):
         sidebar = trainer.page.locator('[data-testid="stSidebar"]')
         sidebar.get_by_text("2 dimensions").click()
         trainer.idle()
-        _choose(trainer, "Model", f"user run: {name} (VAE)", scope=sidebar)
+        _choose(trainer, "Model", f"user run: {name}", scope=sidebar)
         trainer.idle()
         sidebar.get_by_text(f"VAE: {name}").wait_for()
         trainer.open("Latent sliders")
