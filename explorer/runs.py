@@ -340,9 +340,14 @@ def start(
     try:
         with open(root / STATUS / "worker.log", "ab") as log:
             worker = subprocess.Popen(
-                command, cwd=REPO, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                command,
+                cwd=REPO,
+                env=_child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
                 start_new_session=True,
-            )  # fmt: skip
+            )
     except OSError as error:
         for name in names:
             update_status(root, name, state="failed", reason=f"could not start the worker: {error}")
@@ -381,6 +386,4 @@ def usable_folders(root: Path | None = None) -> list[Path]:
     if not root.is_dir():
         return []
     busy = {s.name for s in statuses(root) if s.active}
-    return sorted(
-        p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in busy
-    )  # fmt: skip
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in busy)

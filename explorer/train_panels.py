@@ -122,7 +122,8 @@ def _run_header(status: runs.RunStatus, checkpoint: Checkpoint | None) -> None:
         with st.expander("The end of the training log"):
             st.code(runs.log_tail(runs.runs_root(), status.name, 20) or "(empty)")
     elif status.state in ("stopped", "cancelled"):
-        st.info(f"Stopped: {status.reason}. The last complete epoch is kept and can be used on every page.")
+        kept = "The last complete epoch is kept and can be used on every page." if checkpoint else ""
+        st.info(f"Stopped: {status.reason}. {kept}")
     elif status.state == "finished":
         st.success(f"Finished ({status.reason}). Pick it in the sidebar as a user run to use it on every page.")
 
