@@ -225,8 +225,8 @@ def user_runs() -> list[Checkpoint]:
 
 @st.cache_resource(show_spinner=False)
 def validation_slice() -> np.ndarray:
-    """The first explorer.live.SNAPSHOT_IMAGES validation images (N, 28, 28), read-only."""
-    from explorer.live import SNAPSHOT_IMAGES
+    """The first explorer.run_view.SNAPSHOT_IMAGES validation images (N, 28, 28), read-only."""
+    from explorer.run_view import SNAPSHOT_IMAGES
     from vae.data import load_mnist
 
     images = load_mnist("valid")[0][:SNAPSHOT_IMAGES, 0].numpy().copy()
@@ -236,8 +236,8 @@ def validation_slice() -> np.ndarray:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def run_snapshot(path: str, epoch: int, stamp: str) -> Any:
-    """explorer.live.snapshot of a run's checkpoint as saved after ``epoch`` (cached by path and epoch)."""
-    from explorer import live
+    """explorer.run_view.snapshot of a run's checkpoint as saved after ``epoch`` (cached by path and epoch)."""
+    from explorer import run_view
     from vae.checkpoint import load
 
-    return live.snapshot(load(path), validation_slice(), epoch)
+    return run_view.snapshot(load(path), validation_slice(), epoch)

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import core, figures, live, resources, runs, state, ui
+from explorer import core, figures, resources, run_view, runs, state, ui
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 ACTIVE_REFRESH_S = 2.0
@@ -110,7 +110,7 @@ def _run_header(status: runs.RunStatus, checkpoint: Checkpoint | None) -> None:
     st.subheader(f"{status.spec.label()} · {STATE_TEXT.get(status.state, status.state)}")
     st.caption(f"Run `{status.name}` · {runs.runs_root() / status.name}")
     if status.active:
-        shown = live.progress(status, checkpoint)
+        shown = run_view.progress(status, checkpoint)
         st.progress(min(1.0, shown.epoch / shown.epochs), text=shown.text() if shown.epoch else "first epoch…")
     if status.active or status.evaluation == "running":
         what = "Stop training" if status.active else "Stop evaluation"
@@ -135,7 +135,7 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
     except CheckpointError:  # the trainer is swapping the folder right now: next refresh
         return
     best = checkpoint.progress.get("best_epoch", shot.epoch)
-    warning = live.collapse_warning(status.spec.kind, shot)
+    warning = run_view.collapse_warning(status.spec.kind, shot)
     if warning:
         st.warning(warning, icon=":material/warning:")
     left, right = st.columns([2, 3])
@@ -151,7 +151,7 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
             st.image(figures.inline_png(figures.strip_png(images, scale=3)), caption=title)
 
 
-def _latent_bars(shot: live.Snapshot) -> go.Figure:
+def _latent_bars(shot: run_view.Snapshot) -> go.Figure:
     dims = [f"z{i}" for i in range(shot.latent_dim)]
     values = shot.kl_per_dim if shot.kl_per_dim is not None else shot.code_variance
     what = "KL per dimension (nats)" if shot.kl_per_dim is not None else "code variance per dimension"

@@ -19,7 +19,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from explorer import core, live, runs
+from explorer import core, run_view, runs
 from explorer.state import user_run_widget_key
 from vae.checkpoint import Checkpoint, load, read_checkpoint
 from vae.config import ModelConfig
@@ -172,16 +172,16 @@ def test_a_user_run_takes_the_slot_of_its_kind():
 
 
 def test_collapse_warning_and_progress():
-    images = np.zeros((live.SHOWN, 28, 28), dtype=np.float32)
-    shot = live.Snapshot(3, images, images, images, [2.1, 0.001, 0.002, 0.0], [0.9, 0.0, 0.001, 0.0], 1)
-    assert "only 1 of 4" in live.collapse_warning("vae", shot)
-    assert live.collapse_warning("ae", shot) is None
-    healthy = live.Snapshot(3, images, images, images, [2.1, 1.5, 0.002, 0.0], [0.9, 0.8, 0.001, 0.0], 2)
-    assert live.collapse_warning("vae", healthy) is None
+    images = np.zeros((run_view.SHOWN, 28, 28), dtype=np.float32)
+    shot = run_view.Snapshot(3, images, images, images, [2.1, 0.001, 0.002, 0.0], [0.9, 0.0, 0.001, 0.0], 1)
+    assert "only 1 of 4" in run_view.collapse_warning("vae", shot)
+    assert run_view.collapse_warning("ae", shot) is None
+    healthy = run_view.Snapshot(3, images, images, images, [2.1, 1.5, 0.002, 0.0], [0.9, 0.8, 0.001, 0.0], 2)
+    assert run_view.collapse_warning("vae", healthy) is None
 
     status = runs.RunStatus("r", runs.RunSpec(epochs=10, max_minutes=0), "running", started=100.0)
     record = Checkpoint(Path("r"), ModelConfig(), history=[{"images_per_second": 4000.0}] * 2)
-    shown = live.progress(status, record, now=140.0)  # 2 epochs in 40 s: 8 more take 160 s
+    shown = run_view.progress(status, record, now=140.0)  # 2 epochs in 40 s: 8 more take 160 s
     assert (shown.epoch, shown.epochs, shown.images_per_second, shown.seconds_left) == (2, 10, 4000.0, 160.0)
     assert shown.text() == "epoch 2/10 · 4,000 images/s · about 2 min 40 s left"
 
