@@ -29,6 +29,7 @@ PAGES = [
     st.Page("views/interpolate.py", title="Interpolate", icon=":material/timeline:"),
     st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
     st.Page("views/sampling.py", title="AE vs VAE sampling", icon=":material/casino:"),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
 ]
 
 page = st.navigation(PAGES)

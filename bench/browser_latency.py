@@ -325,6 +325,44 @@ async def slider_runs(browser, report: Report, moves: int, rounds: int) -> None:
             print(f"  {k} with 4 other sessions: {len(report.runs[f'{k}+4'])} moves", flush=True)
 
 
+async def slider_during_training(browser, report: Report, moves: int) -> None:
+    """One session's slider latency before and while a training run from the Train page trains, with a
+    second session watching the run there (so the server also draws the live view every 2 s)."""
+    import tempfile
+
+    from explorer import runs
+
+    with tempfile.TemporaryDirectory(prefix="bench-runs-") as folder:
+        root, previous = Path(folder), os.environ.get(runs.RUNS_ENV)
+        os.environ[runs.RUNS_ENV] = folder  # the server reads it at start-up
+        try:
+            with server("app.py", "app-training") as app:
+                page = await open_sliders(browser, app.url + "/sliders")
+                steps = walk()
+                await warm_up(page, steps)
+                report.runs["app-idle"] = await measure(page, moves, steps)
+                runs.start([runs.RunSpec("vae", "mlp", 16, epochs=500, max_minutes=30)], root, evaluate=False)
+                watcher = await new_page(browser, app.url + "/train")
+                try:
+                    await watcher.wait_for_function(
+                        "() => /epoch [1-9]/.test(document.querySelector('[data-testid=\"stProgress\"]')?.innerText)"
+                    )  # the first epoch is saved: the live view has curves and pictures to draw
+                    note_load(report, "app + training run, start")
+                    report.runs["app+training"] = await measure(page, moves, steps)
+                    note_load(report, "app + training run, end")
+                finally:
+                    runs.stop(root)
+                    runs.wait(root, 60)
+                    await watcher.context.close()
+                    await page.context.close()
+        finally:
+            if previous is None:
+                del os.environ[runs.RUNS_ENV]
+            else:
+                os.environ[runs.RUNS_ENV] = previous
+    print(f"  sliders before and during a training run: {moves} moves each", flush=True)
+
+
 # --------------------------------------------------------------------------------------------------------
 # Report
 
@@ -490,6 +528,8 @@ def slider_lines(report: Report) -> tuple[list[str], bool]:
         ("app", "Latent sliders, 1 session"),
         ("floor+4", "floor, while 4 other sessions move sliders"),
         ("app+4", "Latent sliders, while 4 other sessions move sliders"),
+        ("app-idle", "Latent sliders, 1 session, before a training run (its own server)"),
+        ("app+training", "the same, while a Train-page run trains and another session watches it"),
     ]:
         runs = report.runs.get(name)
         if not runs:
@@ -619,6 +659,9 @@ async def main_async(args: argparse.Namespace) -> Report:
             if not args.skip_pages:
                 print("page loads (a fresh server per page)", flush=True)
                 await page_loads(browser, report)
+            if args.training:
+                print("slider latency while a training run trains", flush=True)
+                await slider_during_training(browser, report, args.moves)
         finally:
             await browser.close()
     return report
@@ -631,6 +674,7 @@ def main() -> None:
     parser.add_argument("--skip-pages", action="store_true", help="skip the page-load part")
     parser.add_argument("--skip-sliders", action="store_true", help="skip the slider part")
     parser.add_argument("--skip-live", action="store_true", help="skip the live sliders' drag measurement")
+    parser.add_argument("--training", action="store_true", help="also measure sliders during a training run")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():

@@ -522,3 +522,28 @@ def error_map(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
     from vae.export import error_heatmap
 
     return error_heatmap(np.asarray(original).reshape(28, 28), np.asarray(reconstruction).reshape(28, 28))
+
+
+# --------------------------------------------------------------------------------------------------------
+# User runs beside the shipped pairs
+
+
+def usable_user_runs(checkpoints: Iterable[Checkpoint]) -> list[Checkpoint]:
+    """The AE and VAE runs trained on MNIST (what every page can show), newest name first."""
+    keep = [c for c in checkpoints if c.model.kind in ("ae", "vae") and _dataset_name(c) == "mnist"]
+    return sorted(keep, key=lambda c: c.name, reverse=True)
+
+
+def latent_sizes(catalog: Catalog, user_runs: Iterable[Checkpoint]) -> list[int]:
+    """Latent sizes the sidebar offers: the shipped pairs' and the user runs'."""
+    return sorted(set(catalog.pairs) | {c.model.latent_dim for c in user_runs})
+
+
+def pair_with_run(catalog: Catalog, latent_dim: int, run: Checkpoint | None) -> Pair:
+    """The shipped pair of this latent size with ``run`` in the slot of its kind (the AE's or the VAE's)."""
+    pair = catalog.pairs.get(latent_dim) or Pair(latent_dim)
+    if run is None or run.model.latent_dim != latent_dim:
+        return pair
+    return Pair(
+        latent_dim, ae=run if run.model.kind == "ae" else pair.ae, vae=run if run.model.kind == "vae" else pair.vae
+    )

@@ -214,3 +214,51 @@ def map_points(checkpoint: Checkpoint, method: str) -> tuple[np.ndarray, np.ndar
     points = view(codes(checkpoint))
     axes = ("z0", "z1") if view.name == "z" else ("PC 1", "PC 2")
     return points, np.arange(len(points)), view.origin, axes
+
+
+# --------------------------------------------------------------------------------------------------------
+# User runs (the Train page): checkpoints under explorer.runs.runs_root(), beside the shipped ones
+
+
+def _folders_stamp(folders: list[Path]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(p), _stamp(p)) for p in folders)
+
+
+@st.cache_resource(show_spinner="Checking your training runs…", max_entries=4)
+def _user_runs(stamp: tuple[tuple[str, str], ...]) -> list[Checkpoint]:
+    from vae.checkpoint import CheckpointError, load
+
+    found = []
+    for path, _ in stamp:
+        try:
+            found.append(load(path).checkpoint)
+        except CheckpointError:  # a run stopped before its first epoch ended, or damaged: not offered
+            continue
+    return core.usable_user_runs(found)
+
+
+def user_runs() -> list[Checkpoint]:
+    """The finished or stopped runs under the runs root that pages may use (AE/VAE on MNIST)."""
+    from explorer import runs
+
+    return _user_runs(_folders_stamp(runs.usable_folders()))
+
+
+@st.cache_resource(show_spinner=False)
+def validation_slice() -> np.ndarray:
+    """The first explorer.run_view.SNAPSHOT_IMAGES validation images (N, 28, 28), read-only."""
+    from explorer.run_view import SNAPSHOT_IMAGES
+    from vae.data import load_mnist
+
+    images = load_mnist("valid")[0][:SNAPSHOT_IMAGES, 0].numpy().copy()
+    images.setflags(write=False)
+    return images
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run_snapshot(path: str, epoch: int, stamp: str) -> Any:
+    """explorer.run_view.snapshot of a run's checkpoint as saved after ``epoch`` (cached by path and epoch)."""
+    from explorer import run_view
+    from vae.checkpoint import load
+
+    return run_view.snapshot(load(path), validation_slice(), epoch)

@@ -418,3 +418,41 @@ def load_code_file(uploader_key: str, name: str, specs: Sequence[SliderLike]) ->
 
 def code_message() -> str | None:
     return st.session_state.get(_CODE_MESSAGE)
+
+
+# --------------------------------------------------------------------------------------------------------
+# User runs (Train page)
+
+_USER_RUN = "explorer.user_run"  # dict[latent size, run name or None for the shipped pair]
+_TRAIN_VIEW = "train.view"  # the run the Train page shows when none is in progress
+
+
+def user_run_widget_key(size: int) -> str:
+    """The sidebar selectbox's key for one latent size."""
+    return f"sidebar.user_run.{size}"
+
+
+def user_run(size: int, available: Sequence[str]) -> str | None:
+    """The user run chosen for this latent size, if it is still available (else the shipped pair: None)."""
+    name = st.session_state.get(_USER_RUN, {}).get(size)
+    return name if name in available else None
+
+
+def set_user_run(size: int, name: str | None) -> None:
+    st.session_state.setdefault(_USER_RUN, {})[int(size)] = name
+
+
+def seed_user_run_widget(size: int, available: Sequence[str]) -> None:
+    """Start the sidebar's run picker at the session's choice (widget state is dropped between pages)."""
+    key = user_run_widget_key(size)
+    if st.session_state.get(key) not in ["", *available]:
+        st.session_state[key] = user_run(size, available) or ""
+
+
+def train_view(available: Sequence[str]) -> str | None:
+    name = st.session_state.get(_TRAIN_VIEW)
+    return name if name in available else None
+
+
+def set_train_view(name: str | None) -> None:
+    st.session_state[_TRAIN_VIEW] = name

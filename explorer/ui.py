@@ -82,9 +82,12 @@ def configure_threads() -> None:
 
 
 def current_pair() -> core.Pair | None:
-    catalog = resources.catalog()
-    size = state.latent_size(list(catalog.pairs))
-    return catalog.pairs.get(size) if size is not None else None
+    catalog, runs = resources.catalog(), resources.user_runs()
+    size = state.latent_size(core.latent_sizes(catalog, runs))
+    if size is None:
+        return None
+    chosen = state.user_run(size, [r.name for r in runs if r.model.latent_dim == size])
+    return core.pair_with_run(catalog, size, next((r for r in runs if r.name == chosen), None))
 
 
 def require_pair(*kinds: str) -> core.Pair:
@@ -104,7 +107,7 @@ def require_pair(*kinds: str) -> core.Pair:
 def sidebar() -> None:
     """The latent-size selector every page shares, and which checkpoints it resolves to."""
     catalog = resources.catalog()
-    sizes = sorted(catalog.pairs)
+    sizes = core.latent_sizes(catalog, resources.user_runs())
     with st.sidebar:
         if not sizes:
             st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
@@ -118,12 +121,30 @@ def sidebar() -> None:
                 help="Every page uses the autoencoder and the VAE of this latent size.",
             )
             state.set_latent_size(size)
-            pair = catalog.pairs[size]
+            user_run_picker(size)
+            pair = current_pair()
             st.caption(" · ".join(f"{KIND_NAMES[k]}: `{pair.get(k).name}`" for k in pair.kinds))
         if catalog.classifier is None:
             st.caption("No classifier checkpoint: digit guesses and sample scores are off.")
         if catalog.broken:
             st.caption(f"{len(catalog.broken)} checkpoint(s) could not be loaded; see Home.")
+
+
+def user_run_picker(size: int) -> None:
+    """Offer this latent size's user runs (Train page) in place of the shipped AE or VAE, on every page."""
+    runs = [r for r in resources.user_runs() if r.model.latent_dim == size]
+    if not runs:
+        return
+    names = [r.name for r in runs]
+    state.seed_user_run_widget(size, names)
+    chosen = st.selectbox(
+        "Model",
+        ["", *names],
+        format_func=lambda n: f"user run: {n}" if n else "shipped models",
+        key=state.user_run_widget_key(size),
+        help="A run trained on the Train page takes the place of the shipped model of its kind on every page.",
+    )
+    state.set_user_run(size, chosen or None)
 
 
 def classifier() -> Any:

@@ -1,0 +1,128 @@
+"""The child process behind a training job: ``python -m explorer.run_worker --root R NAME...``.
+
+Started by :func:`explorer.runs.start` in a new session (it leads its own process group), it lowers its CPU
+priority, then for each queued run: trains it with the CLI (``python -m vae.train``, the exact code a person
+would run), records how that ended, and evaluates the checkpoint (``python -m vae.evaluate`` and, given a
+classifier, ``python -m vae.metrics``). SIGTERM to the group stops the trainer at its next batch (it keeps
+the last complete epoch); the worker then evaluates what was kept, cancels the runs still queued, and
+releases the lock. Nothing here imports torch: the children do the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from explorer import runs
+
+NICE = 10  # below the server's sessions; training only gets what they leave
+EVAL_LIMIT = 2000  # test images for vae.evaluate (all 10k with k=100 took ~50 s on the busy machine)
+EVAL_K = 100
+METRIC_SAMPLES = 1000
+
+
+class Worker:
+    def __init__(self, root: Path, trainer: list[str], classifier: str | None, evaluate: bool) -> None:
+        self.root, self.trainer, self.classifier, self.evaluate = root, trainer, classifier, evaluate
+        self.stopping = False
+
+    def on_signal(self, signum: int, _frame: object) -> None:
+        # The whole group got the signal: the trainer (or evaluator) handles its own copy.
+        self.stopping = True
+
+    def child(self, name: str, command: list[str]) -> int:
+        with open(runs.log_path(self.root, name), "ab") as log:
+            log.write(f"$ {' '.join(command[1:])}\n".encode())
+            log.flush()
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            return process.wait()
+
+    def train(self, name: str, spec: runs.RunSpec) -> None:
+        runs.update_status(self.root, name, state="running", started=time.time())
+        code = self.child(name, [sys.executable, *self.trainer, *spec.argv(self.root / name)])
+        state, reason = outcome(code, runs.log_tail(self.root, name, 40), self.stopping)
+        runs.update_status(self.root, name, state=state, reason=reason, returncode=code, ended=time.time())
+
+    def evaluate_run(self, name: str) -> None:
+        folder = self.root / name
+        if not self.evaluate or not (folder / "config.json").is_file():
+            runs.update_status(self.root, name, evaluation="skipped")
+            return
+        runs.update_status(self.root, name, evaluation="running")
+        steps = [[sys.executable, "-m", "vae.evaluate", str(folder), "--k", str(EVAL_K), "--limit", str(EVAL_LIMIT)]]
+        if self.classifier:
+            steps.append([sys.executable, "-m", "vae.metrics", str(folder), "--classifier", self.classifier])
+            steps[-1] += ["--samples", str(METRIC_SAMPLES)]
+        for command in steps:
+            code = self.child(name, command)
+            if code != 0:
+                last = runs.log_tail(self.root, name, 1) or f"exit code {code}"
+                result = "stopped" if self.stopping else f"failed: {last}"
+                runs.update_status(self.root, name, evaluation=result)
+                return
+        runs.update_status(self.root, name, evaluation="done")
+
+    def run(self, names: list[str]) -> None:
+        for name in names:
+            status = runs.read_status(self.root, name)
+            if status is None:
+                continue
+            if self.stopping:
+                runs.update_status(self.root, name, state="cancelled", reason="stopped before it began")
+                continue
+            self.train(name, status.spec)
+            self.evaluate_run(name)
+
+
+def outcome(code: int, log: str, stopping: bool) -> tuple[str, str]:
+    """(state, reason) of a finished `python -m vae.train` from its exit code and the end of its output."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    said = next((line for line in reversed(lines) if line.startswith(("error:", "interrupted:", "saved "))), "")
+    if code == 0:
+        return "finished", said.rsplit("(", 1)[-1].split(")")[0] if "(" in said else "finished"
+    if code in (130, 143) or (stopping and code < 0):
+        return "stopped", said.removeprefix("interrupted: ") or "stopped on request"
+    if said.startswith("error:"):
+        return "failed", said.removeprefix("error: ")
+    if code < 0:
+        return "failed", f"the training process was killed by {signal.Signals(-code).name}"
+    last = lines[-1] if lines else "no output"
+    return "failed", f"the training process crashed (exit code {code}): {last}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.run_worker", description=__doc__)
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--trainer", default=json.dumps(list(runs.TRAINER)), help="JSON list after `python`")
+    parser.add_argument("--classifier", default=None)
+    parser.add_argument("--no-eval", action="store_true")
+    parser.add_argument("names", nargs="+")
+    args = parser.parse_args(argv)
+    os.nice(NICE)
+    worker = Worker(args.root, json.loads(args.trainer), args.classifier, not args.no_eval)
+    signal.signal(signal.SIGTERM, worker.on_signal)
+    signal.signal(signal.SIGINT, worker.on_signal)
+    try:
+        worker.run(args.names)
+    except Exception as error:  # reported on the page instead of leaving a run "running" forever
+        for name in args.names:
+            status = runs.read_status(args.root, name)
+            if status is not None and status.active:
+                reason = f"the training worker failed ({type(error).__name__}: {error})"
+                runs.update_status(args.root, name, state="failed", reason=reason, ended=time.time())
+        raise
+    finally:
+        lock = runs.read_lock(args.root)
+        if lock is not None and lock.pid == os.getpid():
+            (args.root / runs.LOCK).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

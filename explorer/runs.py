@@ -1,0 +1,389 @@
+"""Training runs started from the app: one job at a time per runs folder, each job in its own process group.
+
+A job is one run or a queue of runs (the beta sweep). The server only claims the lock and starts the worker
+(``python -m explorer.run_worker``), which trains each run with the CLI itself (``python -m vae.train``),
+then evaluates it. Everything the pages show is read back from files, so a reload, a second tab or a
+restarted server finds the same run:
+
+    <root>/<name>/             the checkpoint vae.train rewrites after every epoch (an atomic folder swap,
+                               so nothing else may live inside it)
+    <root>/.status/<name>.json the run's settings, state, exit code and reason
+    <root>/.status/<name>.log  the trainer's and the evaluators' output
+    <root>/.lock               {"pid": the worker, leader of the job's process group, "runs": [...]}
+
+The root is $VAE_RUNS, else runs/ in the repository (git-ignored); never the shipped checkpoints/.
+No Streamlit here: the tests drive these functions directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RUNS_ENV = "VAE_RUNS"
+REPO = Path(__file__).resolve().parent.parent
+LOCK = ".lock"
+STATUS = ".status"
+TRAINER = ("-m", "vae.train")  # what the worker runs after `python`; tests swap in a fault-injecting copy
+ACTIVE = ("queued", "running")  # the states of a run whose checkpoint is not ready to be used
+FINAL = ("finished", "stopped", "failed", "cancelled")
+SWEEP_BETAS = (0.5, 1.0, 4.0)
+_children: list[subprocess.Popen] = []  # workers this process started; polled so none stays a zombie
+
+
+class RunBusy(RuntimeError):
+    """Another job holds the lock; the message says which."""
+
+
+def runs_root() -> Path:
+    """$VAE_RUNS, else the repository's runs/ folder."""
+    return Path(os.environ.get(RUNS_ENV) or REPO / "runs")
+
+
+# --------------------------------------------------------------------------------------------------------
+# What to train
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """The settings the Train page offers; each maps onto one `python -m vae.train` flag."""
+
+    kind: str = "vae"
+    arch: str = "mlp"
+    latent_dim: int = 2
+    beta: float = 1.0
+    warmup_epochs: int = 0
+    epochs: int = 10
+    max_minutes: float = 5.0  # 0 = no time cap
+    train_limit: int = 0  # first N training images only (0 = all 50,000)
+    hidden: tuple[int, ...] = ()  # () = the CLI's default widths
+    batch_size: int = 128
+    seed: int = 0
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, in words (empty when they are fine)."""
+        out = []
+        if self.kind not in ("ae", "vae"):
+            out.append(f"kind must be ae or vae, not {self.kind!r}")
+        if self.arch not in ("mlp", "conv"):
+            out.append(f"architecture must be mlp or conv, not {self.arch!r}")
+        if not 1 <= self.latent_dim <= 64:
+            out.append("latent size must be between 1 and 64")
+        if not 0 <= self.beta <= 100:
+            out.append("beta must be between 0 and 100")
+        if not 1 <= self.epochs <= 500 or not 0 <= self.warmup_epochs <= 500:
+            out.append("epochs must be 1-500 and warm-up epochs 0-500")
+        if self.max_minutes < 0 or self.train_limit < 0 or self.batch_size < 1:
+            out.append("time cap and training slice cannot be negative; batch size must be positive")
+        return out
+
+    def argv(self, out: Path) -> list[str]:
+        """The CLI flags of this run, writing its checkpoint to ``out``."""
+        args = ["--kind", self.kind, "--arch", self.arch, "--latent-dim", str(self.latent_dim)]
+        args += ["--beta", repr(float(self.beta)), "--warmup-epochs", str(self.warmup_epochs)]
+        args += ["--epochs", str(self.epochs), "--max-minutes", repr(float(self.max_minutes))]
+        args += ["--train-limit", str(self.train_limit), "--batch-size", str(self.batch_size), "--seed", str(self.seed)]
+        if self.hidden:
+            args += ["--hidden", *map(str, self.hidden)]
+        return [*args, "--out", str(out), "--no-progress"]
+
+    def label(self) -> str:
+        beta = f", beta {self.beta:g}" + (f" (warm-up {self.warmup_epochs})" if self.warmup_epochs else "")
+        return f"{self.kind.upper()} {self.arch} z={self.latent_dim}{beta if self.kind == 'vae' else ''}"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSpec:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
+
+
+def sweep_specs(epochs: int = 30, max_minutes: float = 2.0, train_limit: int = 0) -> list[RunSpec]:
+    """The preset beta sweep: a 2-D VAE at each of SWEEP_BETAS, everything else equal."""
+    return [
+        RunSpec("vae", "mlp", 2, beta, epochs=epochs, max_minutes=max_minutes, train_limit=train_limit)
+        for beta in SWEEP_BETAS
+    ]
+
+
+def run_name(spec: RunSpec, when: float, taken: set[str]) -> str:
+    """``<timestamp>-<kind>-z<d>-b<beta>`` (conv runs say so; an AE has no beta), unique within ``taken``."""
+    stamp = _dt.datetime.fromtimestamp(when).strftime("%Y%m%d-%H%M%S")
+    arch = "-conv" if spec.arch == "conv" else ""
+    beta = f"-b{spec.beta:g}" if spec.kind == "vae" else ""
+    base = f"{stamp}-{spec.kind}{arch}-z{spec.latent_dim}{beta}"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+# --------------------------------------------------------------------------------------------------------
+# Status files
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """What .status/<name>.json says about one run."""
+
+    name: str
+    spec: RunSpec
+    state: str  # queued, running, finished, stopped, failed, cancelled
+    reason: str = ""
+    returncode: int | None = None
+    created: float = 0.0
+    started: float | None = None
+    ended: float | None = None
+    evaluation: str = ""  # "", running, done, failed: ..., stopped, skipped
+    sweep: str = ""  # the job's id when the run is part of a beta sweep
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+
+def _status_path(root: Path, name: str, suffix: str = ".json") -> Path:
+    return root / STATUS / f"{name}{suffix}"
+
+
+def log_path(root: Path, name: str) -> Path:
+    return _status_path(root, name, ".log")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=1))
+    os.replace(temporary, path)  # readers see the old or the new file, never half of one
+
+
+def update_status(root: Path, name: str, **changes: Any) -> None:
+    """Merge ``changes`` into a run's status file (written atomically)."""
+    path = _status_path(root, name)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {"name": name}
+    _write_json(path, {**data, **changes})
+
+
+def read_status(root: Path, name: str) -> RunStatus | None:
+    try:
+        data = json.loads(_status_path(root, name).read_text())
+        fields = {f.name for f in dataclasses.fields(RunStatus)} - {"name", "spec"}
+        extra = {k: v for k, v in data.items() if k in fields}
+        return RunStatus(name=name, spec=RunSpec.from_dict(data.get("spec") or {}), **extra)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def statuses(root: Path | None = None) -> list[RunStatus]:
+    """Every run the app started under ``root``, newest first (stale locks are cleared first)."""
+    root = root or runs_root()
+    read_lock(root)
+    found = [read_status(root, p.stem) for p in (root / STATUS).glob("*.json")] if (root / STATUS).is_dir() else []
+    return sorted((s for s in found if s is not None), key=lambda s: (s.created, s.name), reverse=True)
+
+
+def log_tail(root: Path, name: str, lines: int = 12) -> str:
+    try:
+        return "\n".join(log_path(root, name).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------------------------------------
+# The lock
+
+
+@dataclass(frozen=True)
+class Lock:
+    pid: int  # the worker: leader of the job's process group
+    runs: tuple[str, ...]
+    started: float
+
+
+def _alive(pid: int) -> bool:
+    for child in list(_children):  # reap our own finished workers, or they linger as zombies that look alive
+        if child.poll() is not None:
+            _children.remove(child)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):  # a zombie someone else has not reaped yet is dead too
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def read_lock(root: Path | None = None) -> Lock | None:
+    """The job holding the lock, or None. A lock whose process is gone is removed, and its unfinished
+    runs are marked failed, so a killed worker never blocks the server."""
+    root = root or runs_root()
+    path = root / LOCK
+    try:
+        text = path.read_text()
+        data = json.loads(text)
+        lock = Lock(int(data["pid"]), tuple(data.get("runs", ())), float(data.get("started", 0)))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        lock = Lock(-1, (), 0.0)  # unreadable: treat as stale
+        text = None
+    if lock.pid > 0 and _alive(lock.pid):
+        return lock
+    with contextlib.suppress(OSError):
+        if text is None or path.read_text() == text:  # not replaced by a new job meanwhile
+            path.unlink()
+    for name in lock.runs:
+        status = read_status(root, name)
+        if status is not None and status.active:
+            reason = "the training process ended without a report (killed, or the machine restarted)"
+            update_status(root, name, state="failed", reason=reason, ended=time.time())
+    return None
+
+
+def _claim(root: Path, data: dict[str, Any]) -> None:
+    """Create the lock with its content in one step (link fails if it exists), so no one reads half a lock."""
+    temporary = root / f".lock.{os.getpid()}.tmp"
+    temporary.write_text(json.dumps(data))
+    try:
+        os.link(temporary, root / LOCK)
+    except FileExistsError:
+        raise RunBusy("another run holds the lock") from None
+    finally:
+        temporary.unlink()
+
+
+def busy_message(lock: Lock) -> str:
+    when = _dt.datetime.fromtimestamp(lock.started).strftime("%H:%M:%S")
+    what = "a beta sweep" if len(lock.runs) > 1 else "a training run"
+    return (
+        f"{what.capitalize()} started at {when} is in progress on this server; one run at a time, so the two "
+        "cores stay shared fairly with everyone exploring. You can watch it here and start yours when it ends."
+    )
+
+
+def active_run(root: Path | None = None) -> RunStatus | None:
+    """The run the current job is working on (training or evaluating), or None when no job runs."""
+    root = root or runs_root()
+    lock = read_lock(root)
+    if lock is None:
+        return None
+    found = [s for s in (read_status(root, n) for n in lock.runs) if s is not None]
+    working = [s for s in found if s.state == "running" or s.evaluation == "running"]
+    queued = [s for s in found if s.state == "queued"]
+    return (working or queued or found or [None])[0]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Starting and stopping
+
+
+def _child_env() -> dict[str, str]:
+    # One thread per library: the server's sessions need the other core. The worker lowers its own priority
+    # (os.nice) rather than a preexec_fn here, which is unsafe in a threaded server.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def start(
+    specs: Sequence[RunSpec],
+    root: Path | None = None,
+    *,
+    classifier: Path | None = None,
+    evaluate: bool = True,
+    trainer: Sequence[str] = TRAINER,
+) -> list[str]:
+    """Queue ``specs`` as one job and start its worker; returns the run names. Raises RunBusy when a job
+    runs already, ValueError on bad settings. ``classifier`` (a checkpoint) enables sample-quality metrics."""
+    root = root or runs_root()
+    problems = [p for spec in specs for p in spec.problems()]
+    if not specs or problems:
+        raise ValueError("; ".join(problems) or "nothing to train")
+    root.mkdir(parents=True, exist_ok=True)
+    lock = read_lock(root)  # also clears a stale one
+    if lock is not None:
+        raise RunBusy(busy_message(lock))
+    now = time.time()
+    taken = {p.name for p in root.iterdir()} | {p.stem for p in (root / STATUS).glob("*.json")}
+    names: list[str] = []
+    for spec in specs:
+        names.append(run_name(spec, now, taken | set(names)))
+    _claim(root, {"pid": os.getpid(), "runs": names, "started": now})  # our own pid until the worker has one
+    sweep = names[0] if len(names) > 1 else ""
+    for name, spec in zip(names, specs, strict=True):
+        _write_json(
+            _status_path(root, name),
+            {"name": name, "spec": dataclasses.asdict(spec), "state": "queued", "created": now, "sweep": sweep},
+        )
+    command = [sys.executable, "-m", "explorer.run_worker", "--root", str(root), "--trainer", json.dumps(list(trainer))]
+    if classifier is not None:
+        command += ["--classifier", str(classifier)]
+    command += [*([] if evaluate else ["--no-eval"]), *names]
+    try:
+        with open(root / STATUS / "worker.log", "ab") as log:
+            worker = subprocess.Popen(
+                command,
+                cwd=REPO,
+                env=_child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+    except OSError as error:
+        for name in names:
+            update_status(root, name, state="failed", reason=f"could not start the worker: {error}")
+        (root / LOCK).unlink(missing_ok=True)
+        raise
+    _children.append(worker)
+    _write_json(root / LOCK, {"pid": worker.pid, "runs": names, "started": now})
+    return names
+
+
+def stop(root: Path | None = None) -> bool:
+    """SIGTERM to the job's process group: the trainer stops at its next batch and keeps the last complete
+    epoch; queued runs are cancelled. False when nothing was running."""
+    lock = read_lock(root or runs_root())
+    if lock is None or lock.pid == os.getpid():
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(lock.pid, signal.SIGTERM)
+    return True
+
+
+def wait(root: Path | None = None, timeout: float = 120.0) -> bool:
+    """Block until no job holds the lock (for tests and scripts); True if it ended within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if read_lock(root or runs_root()) is None:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def usable_folders(root: Path | None = None) -> list[Path]:
+    """Checkpoint folders under ``root`` that pages may use: every folder except runs still queued or
+    training (a CLI run written to runs/ counts too)."""
+    root = root or runs_root()
+    if not root.is_dir():
+        return []
+    busy = {s.name for s in statuses(root) if s.active}
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in busy)

@@ -1,0 +1,208 @@
+"""Training runs started from the app (explorer.runs + explorer.run_worker), on tiny models and data slices.
+
+Each job is real: a worker process in its own session runs `python -m vae.train` (or a fault-injecting copy
+of it, tests/_blocking_train.py and tests/_nan_train.py), so what is tested is what the Train page starts.
+Mid-epoch moments are reached deterministically: the blocking trainer holds still inside a known training
+step until the test has sent its signal.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from explorer import core, run_view, runs
+from explorer.state import user_run_widget_key
+from vae.checkpoint import Checkpoint, load, read_checkpoint
+from vae.config import ModelConfig
+
+REPO = Path(__file__).resolve().parent.parent
+LIMIT, BATCH = 512, 128  # 4 training steps per epoch
+SPEC = runs.RunSpec("vae", "mlp", 2, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
+BLOCKING = (str(REPO / "tests" / "_blocking_train.py"),)
+NAN = (str(REPO / "tests" / "_nan_train.py"),)
+
+
+def _tensors(folder: Path) -> dict[str, torch.Tensor]:
+    return {**load_file(folder / "model.safetensors"), **load_file(folder / "training_state.safetensors")}
+
+
+def _assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert sorted(a) == sorted(b)
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, f"tensors differ: {different}"
+
+
+def _wait_for_log(root: Path, name: str, text: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in runs.log_tail(root, name, 200):
+            return
+        if runs.read_lock(root) is None:
+            break
+        time.sleep(0.05)
+    pytest.fail(f"never saw {text!r} in the run's log:\n{runs.log_tail(root, name, 40)}")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("TEST_", "VAE_SLOW_"))]:
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="module")
+def cli_reference(tmp_path_factory) -> dict[str, torch.Tensor]:
+    """One epoch of the same settings through the CLI, flags written out by hand (not through RunSpec)."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    args = ["--kind", "vae", "--arch", "mlp", "--latent-dim", "2", "--hidden", "16", "--beta", "1", "--epochs", "1"]
+    args += ["--train-limit", str(LIMIT), "--batch-size", str(BATCH), "--seed", "3", "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-m", "vae.train", *args, "--out", str(out)], cwd=REPO, env=env, check=True)
+    return _tensors(out)
+
+
+def test_app_run_gives_the_cli_weights(tmp_path, cli_reference):
+    (name,) = runs.start([SPEC], tmp_path, evaluate=False)
+    assert runs.wait(tmp_path, 120)
+    status = runs.read_status(tmp_path, name)
+    assert (status.state, status.returncode, status.reason) == ("finished", 0, "completed all epochs")
+    _assert_same_weights(_tensors(tmp_path / name), cli_reference)
+    assert runs.usable_folders(tmp_path) == [tmp_path / name]
+
+
+def test_stop_mid_epoch_keeps_the_previous_epoch_and_the_lock_refuses_a_second_run(
+    tmp_path, cli_reference, monkeypatch
+):
+    monkeypatch.setenv("TEST_BLOCK_AT_STEP", "6")  # the second batch of epoch 2
+    monkeypatch.setenv("TEST_RELEASE_FILE", str(tmp_path / "release"))
+    spec = runs.RunSpec(**{**SPEC.__dict__, "epochs": 3})
+    first, queued = runs.start([spec, SPEC], tmp_path, evaluate=False, trainer=BLOCKING)
+    _wait_for_log(tmp_path, first, "test-blocked-at-step 6")
+    assert runs.active_run(tmp_path).name == first
+    assert runs.usable_folders(tmp_path) == []  # a run in training is not offered to the pages
+    with pytest.raises(runs.RunBusy, match="in progress"):
+        runs.start([SPEC], tmp_path)
+
+    assert runs.stop(tmp_path)
+    (tmp_path / "release").touch()
+    assert runs.wait(tmp_path, 60)
+    status = runs.read_status(tmp_path, first)
+    assert status.state == "stopped" and status.returncode == 143
+    assert "epoch 2" in status.reason and "epoch 1" in status.reason, status.reason
+    assert runs.read_status(tmp_path, queued).state == "cancelled"
+    model = load(tmp_path / first)  # loadable, and holding exactly the first epoch's weights
+    assert len(model.checkpoint.history) == 1
+    _assert_same_weights(_tensors(tmp_path / first), cli_reference)
+
+
+def test_non_finite_loss_is_reported_and_the_previous_epoch_kept(tmp_path, cli_reference, monkeypatch):
+    monkeypatch.setenv("TEST_NAN_AT_STEP", "7")  # the third batch of epoch 2
+    (name,) = runs.start([runs.RunSpec(**{**SPEC.__dict__, "epochs": 3})], tmp_path, evaluate=False, trainer=NAN)
+    assert runs.wait(tmp_path, 120)
+    status = runs.read_status(tmp_path, name)
+    assert (status.state, status.returncode) == ("failed", 1)
+    assert "loss became nan at epoch 2, batch 3" in status.reason and "epoch 1 is kept" in status.reason
+    assert len(read_checkpoint(tmp_path / name).history) == 1
+    _assert_same_weights(_tensors(tmp_path / name), cli_reference)
+
+
+def test_a_crash_is_reported_with_its_last_words(tmp_path):
+    crash = ("-c", "raise RuntimeError('the disk is on fire')")
+    (name,) = runs.start([SPEC], tmp_path, evaluate=False, trainer=crash)
+    assert runs.wait(tmp_path, 60)
+    status = runs.read_status(tmp_path, name)
+    assert status.state == "failed" and status.returncode == 1
+    assert "crashed (exit code 1)" in status.reason and "RuntimeError: the disk is on fire" in status.reason
+
+
+def test_a_stale_lock_is_cleared_and_its_run_marked_failed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer exists (reaped)
+    (tmp_path / runs.STATUS).mkdir()
+    runs.update_status(tmp_path, "old", spec=SPEC.__dict__, state="running", created=1.0)
+    (tmp_path / runs.LOCK).write_text(f'{{"pid": {dead.pid}, "runs": ["old"], "started": 1.0}}')
+    assert runs.read_lock(tmp_path) is None
+    assert not (tmp_path / runs.LOCK).exists()
+    old = runs.read_status(tmp_path, "old")
+    assert old.state == "failed" and "without a report" in old.reason
+    (name,) = runs.start([SPEC], tmp_path, evaluate=False, trainer=("-c", "pass"))  # the server is free again
+    assert runs.wait(tmp_path, 60)
+    assert runs.read_status(tmp_path, name).state == "finished"
+
+
+def test_run_names_and_settings():
+    when = time.mktime((2026, 1, 2, 3, 4, 5, 0, 0, -1))
+    assert runs.run_name(SPEC, when, set()) == "20260102-030405-vae-z2-b1"
+    assert runs.run_name(runs.RunSpec("ae", "conv", 16), when, set()) == "20260102-030405-ae-conv-z16"
+    assert runs.run_name(SPEC, when, {"20260102-030405-vae-z2-b1"}) == "20260102-030405-vae-z2-b1-2"
+    assert [s.beta for s in runs.sweep_specs()] == [0.5, 1.0, 4.0]
+    assert runs.RunSpec(latent_dim=0, beta=-1).problems() == [
+        "latent size must be between 1 and 64",
+        "beta must be between 0 and 100",
+    ]
+    with pytest.raises(ValueError, match="latent size"):
+        runs.start([runs.RunSpec(latent_dim=0)], Path("/nonexistent"))
+
+
+def _checkpoint(kind: str, dim: int, name: str, dataset: str = "mnist") -> Checkpoint:
+    return Checkpoint(
+        Path("runs") / name, ModelConfig(kind=kind, latent_dim=dim, hidden=(8,)), dataset={"name": dataset}
+    )
+
+
+def test_a_user_run_takes_the_slot_of_its_kind():
+    shipped_ae, shipped_vae = _checkpoint("ae", 2, "ae-z2"), _checkpoint("vae", 2, "vae-z2")
+    catalog = core.Catalog(root=Path("checkpoints"), pairs={2: core.Pair(2, shipped_ae, shipped_vae)})
+    run, other = _checkpoint("vae", 2, "20260101-000000-vae-z2-b4"), _checkpoint("ae", 8, "20260101-000001-ae-z8")
+    fashion = _checkpoint("vae", 4, "fashion", dataset="fashion-mnist")
+    users = core.usable_user_runs([run, other, fashion])
+    assert [c.name for c in users] == ["20260101-000001-ae-z8", "20260101-000000-vae-z2-b4"]
+    assert core.latent_sizes(catalog, users) == [2, 8]
+    assert core.pair_with_run(catalog, 2, run) == core.Pair(2, shipped_ae, run)
+    assert core.pair_with_run(catalog, 8, other) == core.Pair(8, ae=other)
+    assert core.pair_with_run(catalog, 2, None) == catalog.pairs[2]
+
+
+def test_collapse_warning_and_progress():
+    images = np.zeros((run_view.SHOWN, 28, 28), dtype=np.float32)
+    shot = run_view.Snapshot(3, images, images, images, [2.1, 0.001, 0.002, 0.0], [0.9, 0.0, 0.001, 0.0], 1)
+    assert "only 1 of 4" in run_view.collapse_warning("vae", shot)
+    assert run_view.collapse_warning("ae", shot) is None
+    healthy = run_view.Snapshot(3, images, images, images, [2.1, 1.5, 0.002, 0.0], [0.9, 0.8, 0.001, 0.0], 2)
+    assert run_view.collapse_warning("vae", healthy) is None
+
+    status = runs.RunStatus("r", runs.RunSpec(epochs=10, max_minutes=0), "running", started=100.0)
+    record = Checkpoint(Path("r"), ModelConfig(), history=[{"images_per_second": 4000.0}] * 2)
+    shown = run_view.progress(status, record, now=140.0)  # 2 epochs in 40 s: 8 more take 160 s
+    assert (shown.epoch, shown.epochs, shown.images_per_second, shown.seconds_left) == (2, 10, 4000.0, 160.0)
+    assert shown.text() == "epoch 2/10 · 4,000 images/s · about 2 min 40 s left"
+
+
+def test_train_page_and_sidebar_offer_a_finished_run(tmp_path, monkeypatch):
+    from conftest import assert_clean
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
+    (name,) = runs.start([SPEC], tmp_path, evaluate=False)
+    assert runs.wait(tmp_path, 120)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["explorer.latent_size"] = 2
+    at.run()
+    at.switch_page("views/train.py").run()
+    assert_clean(at)
+    assert any("finished" in h.value for h in at.subheader), [h.value for h in at.subheader]
+    assert not at.button[0].disabled  # nothing runs: starting is allowed
+
+    picker = at.selectbox(key=user_run_widget_key(2))
+    assert picker.options[1].startswith(f"user run: {name}")
+    picker.select(name).run()
+    assert_clean(at)
+    assert any(f"VAE: `{name}`" in c.value for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
