@@ -21,9 +21,8 @@ from vae.latent import embed_batched
 
 BIC_COMPONENTS = (2, 5, 10, 15, 20)  # the candidates components="bic" tries
 REG_COVAR = 1e-4  # added to every covariance's diagonal (times the codes' mean variance): keeps it invertible
-# The unconditional mixture is fitted on a seeded subset of at most this many codes: EM on all 50k training
-# codes took 134 s on the busy two-core machine, on 10k 18 s, and 10k codes are ~7 per parameter of a
-# 10-component full-covariance mixture in 16-D.
+# The unconditional mixture is fitted on a seeded subset of at most this many codes (~7 per parameter of a
+# 10-component full-covariance mixture in 16-D), so a page's first visit waits seconds, not minutes.
 MAX_MIXTURE_CODES = 10_000
 
 
@@ -121,9 +120,13 @@ class LatentDensity:
 
 def _sklearn_fit(codes: np.ndarray, components: int, seed: int) -> object:
     from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
 
     reg = REG_COVAR * float(codes.var(axis=0).mean())
-    return GaussianMixture(components, covariance_type="full", reg_covar=reg, random_state=seed).fit(codes)
+    # One BLAS thread: the matrices are D x D, too small to share out. On the busy two-core machine, EM on
+    # 10k 16-D codes took 1.2 s of CPU with one thread and 22 s (88 s wall) with the default two.
+    with threadpool_limits(1):
+        return GaussianMixture(components, covariance_type="full", reg_covar=reg, random_state=seed).fit(codes)
 
 
 def _choose_by_bic(codes: np.ndarray, candidates: Sequence[int], seed: int) -> tuple[Mixture, dict[int, float]]:
