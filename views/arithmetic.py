@@ -66,7 +66,9 @@ def main() -> None:
             figures.inline_png(figures.strip_png(strip, scale=3)), caption=f"{ui.KIND_NAMES[kind]}: strip"
         )
         result_column.image(
-            figures.inline_png(figures.digit_png(result, 3)), caption=f"{ui.KIND_NAMES[kind]} at {strength:g}"
+            figures.inline_png(figures.digit_png(result, 3)),
+            caption=f"{ui.KIND_NAMES[kind]} at {strength:g}",
+            width=112,
         )
 
 
