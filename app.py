@@ -30,6 +30,7 @@ PAGES = [
     st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
     st.Page("views/sampling.py", title="AE vs VAE sampling", icon=":material/casino:"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/arithmetic.py", title="Latent arithmetic", icon=":material/exposure:"),
 ]
 
 page = st.navigation(PAGES)

@@ -262,3 +262,70 @@ def run_snapshot(path: str, epoch: int, stamp: str) -> Any:
     from vae.checkpoint import load
 
     return run_view.snapshot(load(path), validation_slice(), epoch)
+
+
+# Generation: fitted latent densities and the scores of their samples
+
+
+@st.cache_resource(show_spinner="Fitting a density to the model's training codes (once per model)…", max_entries=8)
+def _density(path: str, stamp: str) -> Any:
+    from explorer.generation import fit_density
+
+    return fit_density(_model(path, stamp))
+
+
+def density(checkpoint: Checkpoint) -> Any:
+    """The model's vae.density.LatentDensity (a 10-component mixture and one Gaussian per digit), fitted once
+    per checkpoint on its training codes and shared by every session; sampling never modifies it."""
+    return _density(str(checkpoint.path), version(checkpoint))
+
+
+@st.cache_data(show_spinner="Scoring the samples…", max_entries=64)
+def _sampler_quality(
+    path: str, stamp: str, classifier_path: str, classifier_stamp: str, sampler: str, n: int, seed: int, t: float
+) -> dict:
+    from explorer.generation import sampler_images
+
+    fitted = _density(path, stamp) if sampler == "mixture" else None
+    images = sampler_images(_model(path, stamp), fitted, sampler, n, seed, t)
+    reference = _reference_features(classifier_path, classifier_stamp)
+    return core.sample_quality(images, _model(classifier_path, classifier_stamp), reference)
+
+
+def sampler_quality(
+    checkpoint: Checkpoint, classifier: Checkpoint, sampler: str, n: int, seed: int, temperature: float = 1.0
+) -> dict[str, Any]:
+    """vae.metrics.sample_quality of n seeded draws of one sampler (explorer.generation.SAMPLERS)."""
+    t = float(temperature) if sampler == "tempered" else 1.0  # the others ignore it: one cache entry, not many
+    key = (str(checkpoint.path), version(checkpoint), str(classifier.path), version(classifier))
+    return _sampler_quality(*key, sampler, n, seed, t)
+
+
+@st.cache_data(show_spinner="Asking the classifier…", max_entries=64)
+def _conditional_agreement(
+    path: str, stamp: str, classifier_path: str, classifier_stamp: str, digit: int, n: int, seed: int, t: float
+) -> float:
+    from explorer.generation import agreement, conditional_images
+
+    images = conditional_images(_model(path, stamp), _density(path, stamp), digit, n, seed, t)
+    return agreement(_model(classifier_path, classifier_stamp), images, digit)
+
+
+def conditional_agreement(
+    checkpoint: Checkpoint, classifier: Checkpoint, digit: int, n: int, seed: int, temperature: float
+) -> float:
+    """The share of n seeded conditional samples of ``digit`` that the classifier labels as that digit."""
+    key = (str(checkpoint.path), version(checkpoint), str(classifier.path), version(classifier))
+    return _conditional_agreement(*key, int(digit), n, seed, float(temperature))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _attribute(path: str, stamp: str, start: tuple[int, ...], to: tuple[int, ...]) -> np.ndarray:
+    from explorer.generation import Groups, attribute
+
+    return attribute(_model(path, stamp), test_set()[0], Groups(start, to, ""))
+
+
+def attribute(checkpoint: Checkpoint, start: tuple[int, ...], to: tuple[int, ...]) -> np.ndarray:
+    """vae.attribute_vector of two groups of test images (by index): (latent_dim,)."""
+    return _attribute(str(checkpoint.path), version(checkpoint), tuple(start), tuple(to))

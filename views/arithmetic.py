@@ -1,0 +1,75 @@
+"""Latent arithmetic: add an attribute vector (the mean code of one group minus another's) to any image's code."""
+
+import streamlit as st
+
+from explorer import core, figures, generation, resources, ui
+
+INTRO = """
+Take two groups of images, average each group's codes and subtract: the difference points from one group's
+look towards the other's. Add it to any image's code, at any strength, and decode. A vector from all 3s to all
+8s turns a 3 into an 8; one from the thinnest to the boldest strokes thickens a digit and leaves it the
+same digit, as both groups hold every digit alike. Strength 0 is the image's own reconstruction; negative
+strengths go the other way. The codes are the AE's code and the VAE's posterior mean.
+"""
+SOURCES = ("One digit to another", "Thin to bold strokes", "Two groups of test images")
+
+
+def groups() -> generation.Groups | None:
+    """The two groups the user picked; None (with the reason shown) when they are unusable."""
+    images, labels = resources.test_set()
+    source = st.radio("Attribute vector from", SOURCES, horizontal=True, key="arith.source")
+    a, b = st.columns(2)
+    if source == SOURCES[0]:
+        start = a.selectbox("From digit", range(10), index=3, key="arith.from")
+        to = b.selectbox("To digit", range(10), index=8, key="arith.to")
+        return generation.digit_groups(labels, start, to)
+    if source == SOURCES[1]:
+        which = a.selectbox("Among", ["all digits", *range(10)], key="arith.ink_digit")
+        return generation.ink_groups(images, labels, None if which == "all digits" else int(which))
+    text_a = a.text_input("Group A (from): test indices", "0-99", key="arith.group_a", help="e.g. 3, 10, 20-29")
+    text_b = b.text_input("Group B (to): test indices", "100-199", key="arith.group_b", help="e.g. 3, 10, 20-29")
+    try:
+        start = generation.parse_indices(text_a, len(labels))
+        to = generation.parse_indices(text_b, len(labels))
+    except ValueError as error:
+        st.error(f"Cannot use those groups: {error}.")
+        return None
+    a.image(figures.inline_png(figures.strip_png(images[list(start[:12])], scale=2)), caption="group A, first 12")
+    b.image(figures.inline_png(figures.strip_png(images[list(to[:12])], scale=2)), caption="group B, first 12")
+    return generation.Groups(start, to, f"mean of group B ({len(to)}) minus mean of group A ({len(start)})")
+
+
+def main() -> None:
+    st.title("Latent arithmetic")
+    pair = ui.require_pair()
+    st.markdown(INTRO)
+    chosen = groups()
+    if chosen is None:
+        return
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        image, caption = ui.image_picker("arith.image", default_digit=3)
+        ui.digit(image, caption, scale=5)
+    strength = right.slider("Strength", -2.0, 3.0, 1.0, 0.1, key="arith.strength")
+    right.caption(
+        f"Vector: {chosen.description}. Strip: strengths {', '.join(f'{s:g}' for s in generation.STRENGTHS)}."
+    )
+    for kind in pair.kinds:
+        checkpoint = pair.get(kind)
+        model = resources.model(checkpoint)
+        vector = resources.attribute(checkpoint, chosen.start, chosen.to)
+        code = core.embed(model, image)[0]
+        strip = generation.apply_vector(model, code, vector, generation.STRENGTHS)
+        result = generation.apply_vector(model, code, vector, [strength])[0]
+        strip_column, result_column = right.columns([4, 1], vertical_alignment="center")
+        strip_column.image(
+            figures.inline_png(figures.strip_png(strip, scale=3)), caption=f"{ui.KIND_NAMES[kind]}: strip"
+        )
+        result_column.image(
+            figures.inline_png(figures.digit_png(result, 3)),
+            caption=f"{ui.KIND_NAMES[kind]} at {strength:g}",
+            width=112,
+        )
+
+
+ui.guard(main)
