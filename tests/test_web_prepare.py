@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-from bench import _browser
+from _web_page import BlankPage, require_chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -27,10 +25,9 @@ TOLERANCE = 1.0 / 255.0
 
 def python_prepare(grey: np.ndarray) -> np.ndarray:
     """The Python library's preparation of a grey float image: the one place to repoint after refactors."""
-    from vae import images
+    from vae.images import prepare_array
 
-    digit, _inverted, _steps = images._mnist_digit(grey)
-    return digit
+    return prepare_array(grey)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -80,23 +77,16 @@ CASES = {
 }
 
 
+def _open(page) -> None:
+    page.set_content("<html><body></body></html>")
+    page.add_script_tag(content=PREPARE_JS.read_text())
+
+
 @pytest.fixture(scope="module")
 def page():
-    if not Path(_browser.CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{_browser.CHROMIUM} is missing in CI; scripts/test.sh installs Debian's chromium package")
-        pytest.skip(f"{_browser.CHROMIUM} is missing (apt-get install chromium, or run ./scripts/test.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_browser.CHROMIUM, args=_browser.CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page()
-            tab.set_content("<html><body></body></html>")
-            tab.add_script_tag(content=PREPARE_JS.read_text())
-            yield tab
-        finally:
-            browser.close()
+    require_chromium()
+    with BlankPage(_open).running() as session:
+        yield session
 
 
 def browser_prepare(page, grey: np.ndarray) -> dict:

@@ -7,15 +7,13 @@ Each model is exported by explorer.weights, its weights served to a blank Chromi
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from _web_page import BlankPage, require_chromium
 
-from bench import _browser
 from explorer import weights
 from vae.config import ModelConfig
 from vae.models import build_model
@@ -31,54 +29,24 @@ CODES = 100
 IMAGES = 20
 
 
-class Page:
-    """A blank Chromium page with runner.js, driven from its own thread: the e2e tests keep a sync
-    Playwright open in the main thread for the whole session, and two cannot share one thread."""
+class Page(BlankPage):
+    """A blank page with runner.js whose routed ORIGIN serves the weight blobs put in ``blobs``."""
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
-        self.pool = ThreadPoolExecutor(1)
-        self.playwright = self.browser = self.page = None
+        super().__init__(self._open)
 
-    def _start(self) -> None:
-        from playwright.sync_api import sync_playwright
-
-        self.playwright = sync_playwright().start()
-        self.browser = self.playwright.chromium.launch(executable_path=_browser.CHROMIUM, args=_browser.CHROMIUM_ARGS)
-        self.page = self.browser.new_page()
-        self.page.route(f"{ORIGIN}/**", lambda route: _serve(route, self.blobs))
-        self.page.goto(ORIGIN + "/")
-        self.page.add_script_tag(content=RUNNER_JS.read_text())
-
-    def _stop(self) -> None:
-        if self.browser is not None:
-            self.browser.close()
-        if self.playwright is not None:
-            self.playwright.stop()
-
-    def start(self) -> None:
-        self.pool.submit(self._start).result()
-
-    def stop(self) -> None:
-        self.pool.submit(self._stop).result()
-        self.pool.shutdown()
-
-    def evaluate(self, script: str, arg=None):
-        return self.pool.submit(self.page.evaluate, script, arg).result()
+    def _open(self, page) -> None:
+        page.route(f"{ORIGIN}/**", lambda route: _serve(route, self.blobs))
+        page.goto(ORIGIN + "/")
+        page.add_script_tag(content=RUNNER_JS.read_text())
 
 
 @pytest.fixture(scope="module")
 def page():
-    if not Path(_browser.CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{_browser.CHROMIUM} is missing in CI")
-        pytest.skip(f"{_browser.CHROMIUM} is missing")
-    session = Page()
-    try:
-        session.start()
+    require_chromium()
+    with Page().running() as session:
         yield session
-    finally:
-        session.stop()
 
 
 def _serve(route, blobs: dict[str, bytes]) -> None:
