@@ -12,7 +12,9 @@ restarted server finds the same run:
     <root>/.lock               {"pid": the worker, leader of the job's process group, "runs": [...]}
 
 The root is $VAE_RUNS, else runs/ in the repository (git-ignored); never the shipped checkpoints/.
-No Streamlit here: the tests drive these functions directly.
+A run's settings, name and status file live in explorer.run_records; every public name there is
+re-exported here, so ``runs.RunSpec`` or ``runs.read_status`` work as before. No Streamlit here: the tests
+drive these functions directly.
 """
 
 from __future__ import annotations
@@ -31,176 +33,63 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-RUNS_ENV = "VAE_RUNS"
-REPO = Path(__file__).resolve().parent.parent
+from explorer.run_records import (
+    ACTIVE,
+    FINAL,
+    REPO,
+    RUNS_ENV,
+    STATUS,
+    SWEEP_BETAS,
+    RunSpec,
+    RunStatus,
+    log_path,
+    log_tail,
+    read_status,
+    run_name,
+    runs_root,
+    status_path,
+    sweep_specs,
+    update_status,
+    write_json,
+)
+
+__all__ = [  # the re-exported names included, so callers keep writing runs.<name>
+    "ACTIVE",
+    "FINAL",
+    "LOCK",
+    "REPO",
+    "RUNS_ENV",
+    "STATUS",
+    "SWEEP_BETAS",
+    "TRAINER",
+    "Lock",
+    "RunBusy",
+    "RunSpec",
+    "RunStatus",
+    "active_run",
+    "busy_message",
+    "log_path",
+    "log_tail",
+    "read_lock",
+    "read_status",
+    "run_name",
+    "runs_root",
+    "start",
+    "statuses",
+    "stop",
+    "sweep_specs",
+    "update_status",
+    "usable_folders",
+    "wait",
+]
+
 LOCK = ".lock"
-STATUS = ".status"
 TRAINER = ("-m", "vae.train")  # what the worker runs after `python`; tests swap in a fault-injecting copy
-ACTIVE = ("queued", "running")  # the states of a run whose checkpoint is not ready to be used
-FINAL = ("finished", "stopped", "failed", "cancelled")
-SWEEP_BETAS = (0.5, 1.0, 4.0)
 _children: list[subprocess.Popen] = []  # workers this process started; polled so none stays a zombie
 
 
 class RunBusy(RuntimeError):
     """Another job holds the lock; the message says which."""
-
-
-def runs_root() -> Path:
-    """$VAE_RUNS, else the repository's runs/ folder."""
-    return Path(os.environ.get(RUNS_ENV) or REPO / "runs")
-
-
-# --------------------------------------------------------------------------------------------------------
-# What to train
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """The settings the Train page offers; each maps onto one `python -m vae.train` flag."""
-
-    kind: str = "vae"
-    arch: str = "mlp"
-    latent_dim: int = 2
-    beta: float = 1.0
-    warmup_epochs: int = 0
-    epochs: int = 10
-    max_minutes: float = 5.0  # 0 = no time cap
-    train_limit: int = 0  # first N training images only (0 = all 50,000)
-    hidden: tuple[int, ...] = ()  # () = the CLI's default widths
-    batch_size: int = 128
-    seed: int = 0
-
-    def problems(self) -> list[str]:
-        """What is wrong with these settings, in words (empty when they are fine)."""
-        out = []
-        if self.kind not in ("ae", "vae"):
-            out.append(f"kind must be ae or vae, not {self.kind!r}")
-        if self.arch not in ("mlp", "conv"):
-            out.append(f"architecture must be mlp or conv, not {self.arch!r}")
-        if not 1 <= self.latent_dim <= 64:
-            out.append("latent size must be between 1 and 64")
-        if not 0 <= self.beta <= 100:
-            out.append("beta must be between 0 and 100")
-        if not 1 <= self.epochs <= 500 or not 0 <= self.warmup_epochs <= 500:
-            out.append("epochs must be 1-500 and warm-up epochs 0-500")
-        if self.max_minutes < 0 or self.train_limit < 0 or self.batch_size < 1:
-            out.append("time cap and training slice cannot be negative; batch size must be positive")
-        return out
-
-    def argv(self, out: Path) -> list[str]:
-        """The CLI flags of this run, writing its checkpoint to ``out``."""
-        args = ["--kind", self.kind, "--arch", self.arch, "--latent-dim", str(self.latent_dim)]
-        args += ["--beta", repr(float(self.beta)), "--warmup-epochs", str(self.warmup_epochs)]
-        args += ["--epochs", str(self.epochs), "--max-minutes", repr(float(self.max_minutes))]
-        args += ["--train-limit", str(self.train_limit), "--batch-size", str(self.batch_size), "--seed", str(self.seed)]
-        if self.hidden:
-            args += ["--hidden", *map(str, self.hidden)]
-        return [*args, "--out", str(out), "--no-progress"]
-
-    def label(self) -> str:
-        beta = f", beta {self.beta:g}" + (f" (warm-up {self.warmup_epochs})" if self.warmup_epochs else "")
-        return f"{self.kind.upper()} {self.arch} z={self.latent_dim}{beta if self.kind == 'vae' else ''}"
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunSpec:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
-        return cls(**values)
-
-
-def sweep_specs(epochs: int = 30, max_minutes: float = 2.0, train_limit: int = 0) -> list[RunSpec]:
-    """The preset beta sweep: a 2-D VAE at each of SWEEP_BETAS, everything else equal."""
-    return [
-        RunSpec("vae", "mlp", 2, beta, epochs=epochs, max_minutes=max_minutes, train_limit=train_limit)
-        for beta in SWEEP_BETAS
-    ]
-
-
-def run_name(spec: RunSpec, when: float, taken: set[str]) -> str:
-    """``<timestamp>-<kind>-z<d>-b<beta>`` (conv runs say so; an AE has no beta), unique within ``taken``."""
-    stamp = _dt.datetime.fromtimestamp(when).strftime("%Y%m%d-%H%M%S")
-    arch = "-conv" if spec.arch == "conv" else ""
-    beta = f"-b{spec.beta:g}" if spec.kind == "vae" else ""
-    base = f"{stamp}-{spec.kind}{arch}-z{spec.latent_dim}{beta}"
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}-{n}", n + 1
-    return name
-
-
-# --------------------------------------------------------------------------------------------------------
-# Status files
-
-
-@dataclass(frozen=True)
-class RunStatus:
-    """What .status/<name>.json says about one run."""
-
-    name: str
-    spec: RunSpec
-    state: str  # queued, running, finished, stopped, failed, cancelled
-    reason: str = ""
-    returncode: int | None = None
-    created: float = 0.0
-    started: float | None = None
-    ended: float | None = None
-    evaluation: str = ""  # "", running, done, failed: ..., stopped, skipped
-    sweep: str = ""  # the job's id when the run is part of a beta sweep
-
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE
-
-
-def _status_path(root: Path, name: str, suffix: str = ".json") -> Path:
-    return root / STATUS / f"{name}{suffix}"
-
-
-def log_path(root: Path, name: str) -> Path:
-    return _status_path(root, name, ".log")
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    os.replace(temporary, path)  # readers see the old or the new file, never half of one
-
-
-def update_status(root: Path, name: str, **changes: Any) -> None:
-    """Merge ``changes`` into a run's status file (written atomically)."""
-    path = _status_path(root, name)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        data = {"name": name}
-    _write_json(path, {**data, **changes})
-
-
-def read_status(root: Path, name: str) -> RunStatus | None:
-    try:
-        data = json.loads(_status_path(root, name).read_text())
-        fields = {f.name for f in dataclasses.fields(RunStatus)} - {"name", "spec"}
-        extra = {k: v for k, v in data.items() if k in fields}
-        return RunStatus(name=name, spec=RunSpec.from_dict(data.get("spec") or {}), **extra)
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def statuses(root: Path | None = None) -> list[RunStatus]:
-    """Every run the app started under ``root``, newest first (stale locks are cleared first)."""
-    root = root or runs_root()
-    read_lock(root)
-    found = [read_status(root, p.stem) for p in (root / STATUS).glob("*.json")] if (root / STATUS).is_dir() else []
-    return sorted((s for s in found if s is not None), key=lambda s: (s.created, s.name), reverse=True)
-
-
-def log_tail(root: Path, name: str, lines: int = 12) -> str:
-    try:
-        return "\n".join(log_path(root, name).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -290,6 +179,14 @@ def active_run(root: Path | None = None) -> RunStatus | None:
     return (working or queued or found or [None])[0]
 
 
+def statuses(root: Path | None = None) -> list[RunStatus]:
+    """Every run the app started under ``root``, newest first (stale locks are cleared first)."""
+    root = root or runs_root()
+    read_lock(root)
+    found = [read_status(root, p.stem) for p in (root / STATUS).glob("*.json")] if (root / STATUS).is_dir() else []
+    return sorted((s for s in found if s is not None), key=lambda s: (s.created, s.name), reverse=True)
+
+
 # --------------------------------------------------------------------------------------------------------
 # Starting and stopping
 
@@ -329,8 +226,8 @@ def start(
     _claim(root, {"pid": os.getpid(), "runs": names, "started": now})  # our own pid until the worker has one
     sweep = names[0] if len(names) > 1 else ""
     for name, spec in zip(names, specs, strict=True):
-        _write_json(
-            _status_path(root, name),
+        write_json(
+            status_path(root, name),
             {"name": name, "spec": dataclasses.asdict(spec), "state": "queued", "created": now, "sweep": sweep},
         )
     command = [sys.executable, "-m", "explorer.run_worker", "--root", str(root), "--trainer", json.dumps(list(trainer))]
@@ -354,7 +251,7 @@ def start(
         (root / LOCK).unlink(missing_ok=True)
         raise
     _children.append(worker)
-    _write_json(root / LOCK, {"pid": worker.pid, "runs": names, "started": now})
+    write_json(root / LOCK, {"pid": worker.pid, "runs": names, "started": now})
     return names
 
 

@@ -9,9 +9,10 @@ import os
 import sys
 
 import vae.train as train
+import vae.training as training  # the training loop (vae.train is only the CLI since the split)
 
 nan_at = int(os.environ.get("TEST_NAN_AT_STEP", "0"))
-real_batch_terms = train._batch_terms
+real_batch_terms = training._batch_terms
 steps = 0
 
 
@@ -25,6 +26,6 @@ def batch_terms(model, x, y, beta):
     return terms
 
 
-train._batch_terms = batch_terms
+training._batch_terms = batch_terms
 if __name__ == "__main__":
     sys.exit(train.main(sys.argv[1:]))

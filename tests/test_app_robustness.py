@@ -222,7 +222,7 @@ def test_more_files_than_the_session_keeps_are_prepared_once(uploads_page, monke
         prepared.append(name)
         return prepare_image(data, name, **options)
 
-    monkeypatch.setattr(state, "prepare_image", counting)
+    monkeypatch.setattr(state.images, "prepare_image", counting)  # where store_uploads looks it up
     at = uploads_page
     files = [(f"many-{i}.png", mnist_scan(200 + i), "image/png") for i in range(state.MAX_UPLOADS + 2)]
     at.file_uploader(key=UPLOADER).set_value(files).run()

@@ -51,6 +51,7 @@ _EXPORTS = {
     "fit": "vae.training",
     "ImageError": "vae.images",
     "PreparedImage": "vae.images",
+    "prepare_array": "vae.images",
     "prepare_image": "vae.images",
     "sample_quality": "vae.metrics",
 }
@@ -103,6 +104,7 @@ __all__ = [
     "load_dataset",
     "load_mnist",
     "negative_elbo",
+    "prepare_array",
     "prepare_image",
     "project_2d",
     "read_checkpoint",
