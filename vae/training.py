@@ -33,6 +33,7 @@ together at the same step.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -49,7 +50,7 @@ from vae.checkpoint import Checkpoint, load_training_state, read_checkpoint, sav
 from vae.config import ModelConfig, TrainConfig
 from vae.data import load_dataset
 from vae.distributed import World
-from vae.losses import LossTerms, model_loss
+from vae.losses import LossTerms, autoencoder_loss, model_loss, negative_elbo
 from vae.models import build_model
 
 EpochCallback = Callable[[dict[str, Any]], None]
@@ -106,12 +107,66 @@ def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
     return torch.bernoulli(images, generator=torch.Generator().manual_seed(seed))
 
 
-def _batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
+def _batch_terms(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float, precision: str = "fp32"
+) -> LossTerms:
+    if precision == "bf16":
+        return _bf16_batch_terms(model, x, y, beta)
     if model.config.kind == "classifier":
         loss = F.cross_entropy(model(x), y)
         zero = torch.zeros((), device=x.device)
         return LossTerms(loss, loss, zero, loss)
     return model_loss(model, x, beta)
+
+
+def _bf16_batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
+    """The forward pass under bf16 autocast; the loss and the KL from its fp32-cast outputs, because sums over
+    784 pixels and 20 dimensions in bf16 (8 bits of mantissa) would lose the small differences Adam follows."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16):
+        outputs = tuple(t.float() for t in _as_tuple(model(x)))
+    config: ModelConfig = model.config
+    zero = torch.zeros((), device=x.device)
+    if config.kind == "classifier":
+        loss = F.cross_entropy(outputs[0], y)
+        return LossTerms(loss, loss, zero, loss)
+    if config.kind == "vae":
+        logits, mu, logvar = outputs
+        return negative_elbo(logits, x, mu, logvar, config, beta)
+    reconstruction = autoencoder_loss(outputs[0], x, config).mean()
+    return LossTerms(reconstruction, reconstruction, zero, reconstruction)
+
+
+def _as_tuple(output: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    return output if isinstance(output, tuple) else (output,)
+
+
+def has_native_bf16(device: torch.device) -> bool:
+    """True on CPUs with AMX-BF16 tiles, where bf16 matrix multiplies run several times faster than fp32.
+
+    AVX-512-BF16 alone is not enough to turn bf16 on by default: the casts autocast adds around every layer
+    were never measured to pay for themselves there, and on a CPU without either (AVX2 only) one bf16 step
+    of the 784-400-20 VAE costs about 5x an fp32 step (bench/train_throughput.py, see BENCHMARKS.md).
+    """
+    if device.type != "cpu":
+        return False
+    try:
+        return bool(torch._C._cpu._get_cpu_capability().get("amx_bf16"))
+    except (AttributeError, RuntimeError):  # a private API: an older or newer torch may not have it
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """The arithmetic a run uses: "auto" becomes "bf16" where :func:`has_native_bf16`, else "fp32"."""
+    if precision == "auto":
+        return "bf16" if has_native_bf16(device) else "fp32"
+    return precision
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    """Adam, with its fused kernel where asked for and available (CPU, CUDA): one call updates every tensor,
+    instead of about ten small ops per parameter tensor, which were a quarter of a CPU training step."""
+    fused = config.fused_optimizer and device.type in ("cpu", "cuda")
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused or None)
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -274,7 +329,9 @@ def _new_run(
     dev = distributed.device_for(world, pick_device(device))
     torch.manual_seed(train_config.seed)  # the initial weights depend on the seed alone
     model = build_model(model_config).to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    # The checkpoint records the arithmetic actually used, not "auto", so a resumed run keeps it.
+    train_config = dataclasses.replace(train_config, precision=resolve_precision(train_config.precision, dev))
+    optimizer = make_optimizer(model, train_config, dev)
     record = Checkpoint(path=out, model=model_config, training=train_config)
     return _Run(out, world, dev, model_config, train_config, model, optimizer, record, stop, progress)
 
@@ -344,12 +401,13 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int, float]:
             seen += len(index)
             for key in sums:
                 sums[key] += step_sums[key]
-            bar.update(len(index))
-            bar.set_postfix(
+            bar.set_postfix(  # drawn by update() at most every 0.1 s, not once per batch
                 loss=f"{sums['loss'] / seen:.2f}",
                 rec=f"{sums['reconstruction'] / seen:.2f}",
                 kl=f"{sums['kl'] / seen:.2f}",
+                refresh=False,
             )
+            bar.update(len(index))
     finally:
         bar.close()
     return sums, seen, time.perf_counter() - started
@@ -364,12 +422,14 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     x, y = run.data[0][mine], run.data[1][mine]
     if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
         x = torch.bernoulli(x)
-    terms = _batch_terms(run.net, x, y, beta)
-    finite = bool(torch.isfinite(terms.loss))
+    terms = _batch_terms(run.net, x, y, beta, run.train_config.precision)
+    # One tensor -> list conversion for all three terms (and the finiteness check), not four separate ones.
+    values = torch.stack([getattr(terms, k).detach() for k in _TRAIN_TERMS]).tolist()
+    finite = math.isfinite(values[0])
     if world.distributed:
         # One small all-reduce per batch: the step's loss sums, "any rank diverged", "any rank was asked to
         # stop". All ranks then take the same branch, so none is left waiting in DDP's backward.
-        local = [float(getattr(terms, k).detach()) * len(mine) if weight else 0.0 for k in _TRAIN_TERMS]
+        local = [value * len(mine) if weight else 0.0 for value in values]
         shared = distributed.sum_all([*local, float(not finite), float(run.stop.is_set())], run.device)
         step_sums, finite = dict(zip(_TRAIN_TERMS, shared[:3], strict=True)), shared[3] == 0
         if shared[4]:
@@ -381,7 +441,7 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     run.optimizer.step()
     if world.distributed:
         return step_sums
-    return {k: float(getattr(terms, k).detach()) * len(index) for k in _TRAIN_TERMS}
+    return {k: value * len(index) for k, value in zip(_TRAIN_TERMS, values, strict=True)}
 
 
 def _validate_and_record(run: _Run, epoch: int, sums: dict[str, float], seen: int, seconds: float) -> dict:
