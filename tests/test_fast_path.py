@@ -6,16 +6,22 @@ checkpoints resume exactly; the fast path may differ by rounding only, within th
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from vae.config import ConfigError, ModelConfig, TrainConfig
+from vae.fused_adam import FusedAdam
 from vae.losses import model_loss
 from vae.models import build_model
 from vae.train import build_parser, configs_from_args, fit
 from vae.training import _batch_terms, make_optimizer, resolve_precision
 
+REPO = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
 PLAIN = {"precision": "fp32", "fused_optimizer": False}
 
@@ -75,8 +81,8 @@ def test_fused_adam_step_matches_plain_adam(mnist_small):
     for fused in (True, False):
         torch.manual_seed(0)
         model = build_model(ModelConfig())
-        optimizer = make_optimizer(model, TrainConfig(lr=1e-3, fused_optimizer=fused), CPU)
-        assert bool(optimizer.defaults["fused"]) is fused
+        optimizer = make_optimizer(model, TrainConfig(lr=1e-3, fused_optimizer=fused))
+        assert bool(optimizer.defaults.get("fused")) is fused
         for _ in range(3):
             torch.manual_seed(1)
             loss = model_loss(model, x).loss
@@ -85,6 +91,50 @@ def test_fused_adam_step_matches_plain_adam(mnist_small):
             optimizer.step()
         weights.append(model.state_dict())
     assert max(float((weights[0][k] - weights[1][k]).abs().max()) for k in weights[0]) < 1e-6
+
+
+def _adam_run(make, x: torch.Tensor, steps: int = 3, resume_at: int = 0) -> dict[str, torch.Tensor]:
+    """Weights after ``steps`` Adam steps; with ``resume_at`` the optimizer is rebuilt from its state dict there."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig())
+    optimizer = make(model.parameters())
+    for step in range(steps):
+        if resume_at and step == resume_at:
+            saved = optimizer.state_dict()
+            optimizer = make(model.parameters())
+            optimizer.load_state_dict(saved)
+        torch.manual_seed(1)
+        model_loss(model, x).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return model.state_dict()
+
+
+def test_our_fused_adam_is_torchs_fused_adam_bit_for_bit(mnist_small):
+    x = mnist_small[0][:64]
+    ours = _adam_run(lambda p: FusedAdam(p, lr=1e-3, weight_decay=1e-4), x)
+    torchs = _adam_run(lambda p: torch.optim.Adam(p, lr=1e-3, weight_decay=1e-4, fused=True), x)
+    assert all(torch.equal(ours[k], torchs[k]) for k in torchs)
+    resumed = _adam_run(lambda p: FusedAdam(p, lr=1e-3, weight_decay=1e-4), x, resume_at=2)  # state round trip
+    assert all(torch.equal(ours[k], resumed[k]) for k in ours)
+
+
+def test_training_does_not_import_torch_dynamo(tmp_path):
+    # torch.optim imports torch._dynamo (~1.7 s per process); the default path must not pull it in.
+    code = (
+        "import sys, torch\n"
+        "from vae.config import ModelConfig, TrainConfig\n"
+        "from vae.train import fit\n"
+        "x = torch.rand(64, 1, 28, 28)\n"
+        "data = (x, torch.zeros(64, dtype=torch.long), x[:16], torch.zeros(16, dtype=torch.long))\n"
+        "fit(ModelConfig(latent_dim=2, hidden=(8,)), TrainConfig(epochs=2, batch_size=32), sys.argv[1],"
+        " data=data, progress=False)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "run")], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
 
 
 def _loss_and_grads(model: torch.nn.Module, x: torch.Tensor, precision: str) -> tuple[float, list[torch.Tensor]]:
