@@ -19,7 +19,7 @@ from vae.fused_adam import FusedAdam
 from vae.losses import model_loss
 from vae.models import build_model
 from vae.train import build_parser, configs_from_args, fit
-from vae.training import _batch_terms, make_optimizer, resolve_precision
+from vae.training import _batch_terms, make_optimizer, precision_context, resolve_precision
 
 REPO = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
@@ -140,7 +140,8 @@ def test_training_does_not_import_torch_dynamo(tmp_path):
 def _loss_and_grads(model: torch.nn.Module, x: torch.Tensor, precision: str) -> tuple[float, list[torch.Tensor]]:
     torch.manual_seed(7)  # the same reparameterisation noise for both precisions
     model.zero_grad()
-    terms = _batch_terms(model, x, torch.zeros(len(x), dtype=torch.long), 1.0, precision)
+    with precision_context(precision, CPU):
+        terms = _batch_terms(model, x, torch.zeros(len(x), dtype=torch.long), 1.0)
     assert terms.loss.dtype == torch.float32 and terms.kl.dtype == torch.float32  # the loss stays fp32
     terms.loss.backward()
     return float(terms.loss.detach()), [p.grad.clone() for p in model.parameters()]
@@ -155,6 +156,7 @@ def test_bf16_forward_agrees_with_fp32_on_a_small_batch(kind, mnist_small):
     x = mnist_small[0][:32]
     loss32, grads32 = _loss_and_grads(model, x, "fp32")
     loss16, grads16 = _loss_and_grads(model, x, "bf16")
+    assert loss16 != loss32  # the forward pass really ran in bf16
     assert loss16 == pytest.approx(loss32, rel=1e-3)
     for g32, g16 in zip(grads32, grads16, strict=True):
         cosine = torch.nn.functional.cosine_similarity(g32.flatten(), g16.flatten(), dim=0)

@@ -33,6 +33,7 @@ together at the same step.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import threading
@@ -109,11 +110,9 @@ def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
     return torch.bernoulli(images, generator=torch.Generator().manual_seed(seed))
 
 
-def _batch_terms(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float, precision: str = "fp32"
-) -> LossTerms:
-    if precision == "bf16":
-        return _bf16_batch_terms(model, x, y, beta)
+def _batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
+    if torch.is_autocast_enabled(x.device.type):  # inside precision_context("bf16", ...)
+        return _mixed_batch_terms(model, x, y, beta)
     if model.config.kind == "classifier":
         loss = F.cross_entropy(model(x), y)
         zero = torch.zeros((), device=x.device)
@@ -121,21 +120,30 @@ def _batch_terms(
     return model_loss(model, x, beta)
 
 
-def _bf16_batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
-    """The forward pass under bf16 autocast; the loss and the KL from its fp32-cast outputs, because sums over
-    784 pixels and 20 dimensions in bf16 (8 bits of mantissa) would lose the small differences Adam follows."""
-    with torch.autocast(x.device.type, dtype=torch.bfloat16):
-        outputs = tuple(t.float() for t in _as_tuple(model(x)))
-    config: ModelConfig = model.config
-    zero = torch.zeros((), device=x.device)
-    if config.kind == "classifier":
-        loss = F.cross_entropy(outputs[0], y)
-        return LossTerms(loss, loss, zero, loss)
-    if config.kind == "vae":
-        logits, mu, logvar = outputs
-        return negative_elbo(logits, x, mu, logvar, config, beta)
-    reconstruction = autoencoder_loss(outputs[0], x, config).mean()
-    return LossTerms(reconstruction, reconstruction, zero, reconstruction)
+def precision_context(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """Where a training step runs: bf16 autocast for "bf16" (see :func:`_mixed_batch_terms`), else nothing."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _mixed_batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
+    """The forward pass under the caller's autocast; the loss and the KL in fp32 from its fp32-cast outputs,
+    because sums over 784 pixels and 20 dimensions in bf16 (8 bits of mantissa) would lose the small
+    differences Adam follows."""
+    outputs = _as_tuple(model(x))
+    with torch.autocast(x.device.type, enabled=False):
+        outputs = tuple(t.float() for t in outputs)
+        config: ModelConfig = model.config
+        zero = torch.zeros((), device=x.device)
+        if config.kind == "classifier":
+            loss = F.cross_entropy(outputs[0], y)
+            return LossTerms(loss, loss, zero, loss)
+        if config.kind == "vae":
+            logits, mu, logvar = outputs
+            return negative_elbo(logits, x, mu, logvar, config, beta)
+        reconstruction = autoencoder_loss(outputs[0], x, config).mean()
+        return LossTerms(reconstruction, reconstruction, zero, reconstruction)
 
 
 def _as_tuple(output: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
@@ -428,7 +436,8 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     x, y = run.data[0][mine], run.data[1][mine]
     if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
         x = torch.bernoulli(x)
-    terms = _batch_terms(run.net, x, y, beta, run.train_config.precision)
+    with precision_context(run.train_config.precision, x.device):
+        terms = _batch_terms(run.net, x, y, beta)
     # One tensor -> list conversion for all three terms (and the finiteness check), not four separate ones.
     values = torch.stack([getattr(terms, k).detach() for k in _TRAIN_TERMS]).tolist()
     finite = math.isfinite(values[0])
