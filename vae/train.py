@@ -21,7 +21,7 @@ from typing import Any
 
 from vae import distributed
 from vae.checkpoint import CheckpointError, read_checkpoint
-from vae.config import ConfigError, ModelConfig, TrainConfig
+from vae.config import PRECISIONS, ConfigError, ModelConfig, TrainConfig
 from vae.data import DatasetError
 from vae.distributed import DistributedError, World
 from vae.training import (
@@ -77,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-clock budget (0 = none)")
     p.add_argument("--train-limit", type=int, default=0, help="use only the first N training images")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--precision",
+        choices=list(PRECISIONS),
+        default="auto",
+        help="fp32, or bf16 autocast for the forward pass (the loss stays fp32); auto = bf16 only on CPUs with "
+        "AMX-BF16. The resolved choice is recorded in the checkpoint",
+    )
+    p.add_argument(
+        "--fused-optimizer",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Adam's fused kernel; --no-fused-optimizer with --precision fp32 is the plain path of earlier runs",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--out", type=Path, default=None, help="checkpoint folder (default runs/KIND-ARCH-zDIM)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
@@ -109,6 +122,8 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         seed=args.seed,
         train_limit=args.train_limit,
         max_minutes=args.max_minutes,
+        precision=args.precision,
+        fused_optimizer=args.fused_optimizer,
     )
     return model_config, train_config
 

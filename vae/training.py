@@ -33,6 +33,8 @@ together at the same step.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import threading
 import time
@@ -49,12 +51,14 @@ from vae.checkpoint import Checkpoint, load_training_state, read_checkpoint, sav
 from vae.config import ModelConfig, TrainConfig
 from vae.data import load_dataset
 from vae.distributed import World
-from vae.losses import LossTerms, model_loss
+from vae.fused_adam import FusedAdam, fused_kernel_available
+from vae.losses import LossTerms, autoencoder_loss, model_loss, negative_elbo
 from vae.models import build_model
 
 EpochCallback = Callable[[dict[str, Any]], None]
 Data = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train_x, train_y, valid_x, valid_y
 
+Optimizer = torch.optim.Optimizer | FusedAdam  # both keep torch.optim's state-dict format
 _TRAIN_TERMS = ("loss", "reconstruction", "kl")
 
 
@@ -107,11 +111,76 @@ def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
 
 
 def _batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
+    if torch.is_autocast_enabled(x.device.type):  # inside precision_context("bf16", ...)
+        return _mixed_batch_terms(model, x, y, beta)
     if model.config.kind == "classifier":
         loss = F.cross_entropy(model(x), y)
         zero = torch.zeros((), device=x.device)
         return LossTerms(loss, loss, zero, loss)
     return model_loss(model, x, beta)
+
+
+def precision_context(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """Where a training step runs: bf16 autocast for "bf16" (see :func:`_mixed_batch_terms`), else nothing."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _mixed_batch_terms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float) -> LossTerms:
+    """The forward pass under the caller's autocast; the loss and the KL in fp32 from its fp32-cast outputs,
+    because sums over 784 pixels and 20 dimensions in bf16 (8 bits of mantissa) would lose the small
+    differences Adam follows."""
+    outputs = _as_tuple(model(x))
+    with torch.autocast(x.device.type, enabled=False):
+        outputs = tuple(t.float() for t in outputs)
+        config: ModelConfig = model.config
+        zero = torch.zeros((), device=x.device)
+        if config.kind == "classifier":
+            loss = F.cross_entropy(outputs[0], y)
+            return LossTerms(loss, loss, zero, loss)
+        if config.kind == "vae":
+            logits, mu, logvar = outputs
+            return negative_elbo(logits, x, mu, logvar, config, beta)
+        reconstruction = autoencoder_loss(outputs[0], x, config).mean()
+        return LossTerms(reconstruction, reconstruction, zero, reconstruction)
+
+
+def _as_tuple(output: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    return output if isinstance(output, tuple) else (output,)
+
+
+def has_native_bf16(device: torch.device) -> bool:
+    """True on CPUs with AMX-BF16 tiles, where bf16 matrix multiplies run several times faster than fp32.
+
+    AVX-512-BF16 alone is not enough to turn bf16 on by default: the casts autocast adds around every layer
+    were never measured to pay for themselves there, and on a CPU without either (AVX2 only) one bf16 step
+    of the 784-400-20 VAE costs about 5x an fp32 step (bench/train_throughput.py, see BENCHMARKS.md).
+    """
+    if device.type != "cpu":
+        return False
+    try:
+        return bool(torch._C._cpu._get_cpu_capability().get("amx_bf16"))
+    except (AttributeError, RuntimeError):  # a private API: an older or newer torch may not have it
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """The arithmetic a run uses: "auto" becomes "bf16" where :func:`has_native_bf16`, else "fp32"."""
+    if precision == "auto":
+        return "bf16" if has_native_bf16(device) else "fp32"
+    return precision
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizer:
+    """Adam. With ``config.fused_optimizer`` (where the kernel runs: CPU, CUDA) one fused call per step updates
+    every tensor, instead of about ten small ops per parameter tensor, which were a quarter of a CPU training
+    step; :class:`~vae.fused_adam.FusedAdam` also spares the process torch.optim's ~1.7 s import of
+    torch._dynamo. Otherwise the plain ``torch.optim.Adam`` of earlier runs."""
+    params = list(model.parameters())
+    if config.fused_optimizer and fused_kernel_available(params):
+        return FusedAdam(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -171,7 +240,7 @@ def _validate_sharded(model: torch.nn.Module, images: torch.Tensor, labels: torc
 # ------------------------------------------------------------------------------------ optimizer state I/O
 
 
-def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+def _optimizer_tensors(optimizer: Optimizer) -> dict[str, torch.Tensor]:
     out = {}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
@@ -179,7 +248,7 @@ def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tens
     return out
 
 
-def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
+def _restore_optimizer(optimizer: Optimizer, tensors: dict[str, torch.Tensor]) -> None:
     state_dict = optimizer.state_dict()
     state: dict[int, dict[str, torch.Tensor]] = {}
     for name, value in tensors.items():
@@ -214,7 +283,7 @@ class _Run:
     model_config: ModelConfig
     train_config: TrainConfig
     model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
+    optimizer: Optimizer
     record: Checkpoint
     stop: StopFlag
     show_progress: bool
@@ -274,7 +343,9 @@ def _new_run(
     dev = distributed.device_for(world, pick_device(device))
     torch.manual_seed(train_config.seed)  # the initial weights depend on the seed alone
     model = build_model(model_config).to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    # The checkpoint records the arithmetic actually used, not "auto", so a resumed run keeps it.
+    train_config = dataclasses.replace(train_config, precision=resolve_precision(train_config.precision, dev))
+    optimizer = make_optimizer(model, train_config)
     record = Checkpoint(path=out, model=model_config, training=train_config)
     return _Run(out, world, dev, model_config, train_config, model, optimizer, record, stop, progress)
 
@@ -344,12 +415,13 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int, float]:
             seen += len(index)
             for key in sums:
                 sums[key] += step_sums[key]
-            bar.update(len(index))
-            bar.set_postfix(
+            bar.set_postfix(  # drawn by update() at most every 0.1 s, not once per batch
                 loss=f"{sums['loss'] / seen:.2f}",
                 rec=f"{sums['reconstruction'] / seen:.2f}",
                 kl=f"{sums['kl'] / seen:.2f}",
+                refresh=False,
             )
+            bar.update(len(index))
     finally:
         bar.close()
     return sums, seen, time.perf_counter() - started
@@ -364,12 +436,15 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     x, y = run.data[0][mine], run.data[1][mine]
     if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
         x = torch.bernoulli(x)
-    terms = _batch_terms(run.net, x, y, beta)
-    finite = bool(torch.isfinite(terms.loss))
+    with precision_context(run.train_config.precision, x.device):
+        terms = _batch_terms(run.net, x, y, beta)
+    # One tensor -> list conversion for all three terms (and the finiteness check), not four separate ones.
+    values = torch.stack([getattr(terms, k).detach() for k in _TRAIN_TERMS]).tolist()
+    finite = math.isfinite(values[0])
     if world.distributed:
         # One small all-reduce per batch: the step's loss sums, "any rank diverged", "any rank was asked to
         # stop". All ranks then take the same branch, so none is left waiting in DDP's backward.
-        local = [float(getattr(terms, k).detach()) * len(mine) if weight else 0.0 for k in _TRAIN_TERMS]
+        local = [value * len(mine) if weight else 0.0 for value in values]
         shared = distributed.sum_all([*local, float(not finite), float(run.stop.is_set())], run.device)
         step_sums, finite = dict(zip(_TRAIN_TERMS, shared[:3], strict=True)), shared[3] == 0
         if shared[4]:
@@ -381,7 +456,7 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     run.optimizer.step()
     if world.distributed:
         return step_sums
-    return {k: float(getattr(terms, k).detach()) * len(index) for k in _TRAIN_TERMS}
+    return {k: value * len(index) for k, value in zip(_TRAIN_TERMS, values, strict=True)}
 
 
 def _validate_and_record(run: _Run, epoch: int, sums: dict[str, float], seen: int, seconds: float) -> dict:
