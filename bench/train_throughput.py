@@ -37,7 +37,8 @@ from vae.config import ModelConfig, TrainConfig
 from vae.data import data_dir, load_mnist
 from vae.evaluate import per_image_scores
 from vae.models import build_model
-from vae.training import _batch_terms, make_optimizer, precision_context, resolve_precision
+from vae.optim import make_optimizer, precision_context, resolve_precision
+from vae.training import _batch_terms
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = ModelConfig(kind="vae", arch="mlp", latent_dim=20, hidden=(400,))

@@ -18,8 +18,9 @@ from vae.config import ConfigError, ModelConfig, TrainConfig
 from vae.fused_adam import FusedAdam
 from vae.losses import model_loss
 from vae.models import build_model
+from vae.optim import make_optimizer, precision_context, resolve_precision
 from vae.train import build_parser, configs_from_args, fit
-from vae.training import _batch_terms, make_optimizer, precision_context, resolve_precision
+from vae.training import _batch_terms
 
 REPO = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
