@@ -27,10 +27,9 @@ TOLERANCE = 1.0 / 255.0
 
 def python_prepare(grey: np.ndarray) -> np.ndarray:
     """The Python library's preparation of a grey float image: the one place to repoint after refactors."""
-    from vae import images
+    from vae import prepare_array
 
-    digit, _inverted, _steps = images._mnist_digit(grey)
-    return digit
+    return prepare_array(grey)
 
 
 # --------------------------------------------------------------------------------------------------------
