@@ -18,8 +18,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 EPOCHS = 100  # never reached: the test stops the run once the curve has gained a point
 
 # Epochs drawn in the live loss curve: the first chart's first trace, as plotly holds it on its graph div.
-POINTS_JS = """() => document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot')
-    ?.data?.[0]?.x?.length ?? 0"""
+# The live curves are a keyed Vega-Lite chart drawn as SVG (explorer/figures.training_curves_spec): one point
+# symbol per epoch, split and panel, so the count grows by a fixed step per epoch.
+POINTS_JS = """() => document.querySelector('[data-testid="stVegaLiteChart"]')
+    ?.querySelectorAll('.mark-symbol path').length ?? 0"""
 NEW_IMAGE_JS = """(before) => {
   const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
   return imgs.some(e => !before.includes(e.getAttribute('src'))) && imgs.every(e => e.complete && e.naturalWidth > 0);
