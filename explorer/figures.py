@@ -292,7 +292,7 @@ def latent_bars_spec(values: Sequence[float], title: str) -> tuple[list[dict[str
     spec = {
         "mark": {"type": "bar", "color": "#1f77b4"},
         "encoding": {
-            "x": {"field": "dimension", "type": "nominal", "sort": None, "title": None},
+            "x": {"field": "dimension", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
             "y": {"field": "value", "type": "quantitative", "title": None},
         },
         "title": title,
