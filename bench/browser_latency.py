@@ -7,16 +7,19 @@ free loopback ports, driven by Debian's headless Chromium through Playwright:
    pages without images) painted, on the first visit after the server started (cold) and on a second visit
    from a new session (warm).
 2. Slider latency, one session: the time from the key press on a slider (PageUp/PageDown/Home, i.e. 10% of
-   the range or a jump to its end, so every move gives a new picture) to the new decoded image painted,
-   measured in the page: ``performance.now()`` at keydown, a MutationObserver on the image's ``src``, then
-   ``img.decode()`` and a frame. Rounds alternate between the explorer's Latent sliders page and the floor
-   (bench/floor_app.py: two sliders -> a 28x28 numpy image, no model), so both see the same machine load.
+   the range or a jump to its end, so every move gives a new code) to the server's answer, measured in the
+   page with ``performance.now()`` at keydown. The floor (bench/floor_app.py: two st.sliders -> a 28x28 numpy
+   image, no model) answers with a new picture: a MutationObserver on the image's ``src``, then
+   ``img.decode()`` and a frame. The Latent sliders page paints its digit in the page while the slider
+   moves (measured apart, by live_drag_runs); a key press is also a release, which goes to the server, and
+   its answer is the sliders fragment's rerun writing the new code into the URL (``code=``, seen through the
+   history API). Rounds alternate between the two, so both see the same machine load.
 3. The same while 4 other sessions (their own browser contexts) move sliders as fast as the app answers.
 
 Each move is split, in the page's own clock, into: key -> websocket send (frontend), send -> the last
-message before the image changed (server rerun + websocket), -> new ``src`` in the DOM (React), -> image
-bytes loaded (/media fetch), -> decoded and painted. The app server runs with EXPLORER_TIMING=1 so its log
-also gives the fragment's own run time.
+message before the answer (server rerun + websocket), -> new ``src`` in the DOM or new URL (React), and for
+the floor -> image bytes loaded (/media fetch), -> decoded and painted. The app server runs with
+EXPLORER_TIMING=1 so its log also gives the fallback sliders panel's own run time.
 
     python bench/browser_latency.py                 # the recorded run (writes BENCHMARKS.md)
     python bench/browser_latency.py --moves 12 --no-write --skip-pages   # a smoke run
@@ -59,7 +62,8 @@ TARGETS = {"p50": 1.3, "p95": 1.5, "concurrent_p95": 2.5, "warm_first_s": 2.0}
 # in the image captioned "decoded code", and the first image or chart painted after navigation.
 PROBE_JS = r"""
 (() => {
-  const L = window.__lat = {t0: null, sends: [], recvs: [], moves: [], lastSrc: null, first: null, open: null};
+  const L = window.__lat = {t0: null, sends: [], recvs: [], moves: [], lastSrc: null, first: null, open: null,
+                            answers: [], url: location.href};
   const Native = window.WebSocket;
   class Probe extends Native {
     constructor(...args) {
@@ -71,6 +75,19 @@ PROBE_JS = r"""
   }
   window.WebSocket = Probe;
   document.addEventListener('keydown', () => { L.t0 = performance.now(); }, true);
+  // Streamlit writes query parameters with the history API: on the live sliders page a new code= is the
+  // server's answer to a release (its fragment reran and wrote the link).
+  for (const name of ['pushState', 'replaceState']) {
+    const native = history[name];
+    history[name] = function (...args) {
+      const result = native.apply(this, args);
+      if (location.href !== L.url) {
+        L.url = location.href;
+        if (L.t0 !== null) L.answers.push({t0: L.t0, t1: performance.now()});
+      }
+      return result;
+    };
+  }
   const painted = fn => requestAnimationFrame(() => setTimeout(fn, 0));
   const after = (img, fn) => img.decode().then(() => painted(fn), () => painted(fn));
   const target = () => {
@@ -100,6 +117,20 @@ PROBE_JS = r"""
   new MutationObserver(check)
     .observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
 })();
+"""
+
+# Split one release on the live sliders (index i of __lat.answers): key -> websocket send, -> the last message
+# before the address changed (server rerun + websocket), -> the address changed (frontend). No picture: the
+# digit was already repainted in the page (live_drag_runs measures that).
+ANSWER_SPLIT_JS = r"""
+i => {
+  const L = window.__lat, a = L.answers[i];
+  const send = L.sends.find(t => t >= a.t0) ?? a.t0;
+  const recvs = L.recvs.filter(t => t >= send && t <= a.t1);
+  const last = recvs.length ? recvs[recvs.length - 1] : send;
+  return {total: a.t1 - a.t0, frontend: send - a.t0, server: last - send, react: a.t1 - last, fetch: 0, paint: 0,
+          image_bytes: 0, inline: 0, answer: 1};
+}
 """
 
 # Split one move (index i of __lat.moves) into its parts, in ms of the page's clock.
@@ -159,6 +190,33 @@ async def open_sliders(browser, url: str):
     return page
 
 
+LIVE_SLIDERS = '[data-testid="live-sliders"] .ls-controls > .ls-grid input[type="range"]'
+
+
+async def open_live_sliders(browser, url: str):
+    """The Latent sliders page with its live component: decoder loaded and painted, link written."""
+    page = await new_page(browser, url)
+    await page.locator('[data-testid="live-sliders"][data-state="ready"]:not([data-paints="0"])').wait_for()
+    await page.wait_for_function("() => location.search.includes('code=')", timeout=LOAD_TIMEOUT_MS)
+    await idle(page, 500)
+    return page
+
+
+async def move_live(page, slider: int, key: str) -> dict | None:
+    """One key press on a live slider (its change event is the release); returns the split (ms) up to the
+    server's answer, or None when the address did not change within the timeout."""
+    count = await page.evaluate("() => window.__lat.answers.length")
+    await page.locator(LIVE_SLIDERS).nth(slider).focus()
+    await page.keyboard.press(key)
+    try:
+        await page.wait_for_function("n => window.__lat.answers.length > n", arg=count, timeout=MOVE_TIMEOUT_MS)
+    except Exception:
+        return None
+    split = await page.evaluate(ANSWER_SPLIT_JS, count)
+    await idle(page)
+    return split
+
+
 def walk(n_sliders: int = 2):
     """Keys that give a new code at every step: a raster over the first two sliders, 10% of the range a step."""
     yield 0, "Home"
@@ -186,28 +244,28 @@ async def move(page, slider: int, key: str) -> dict | None:
     return split
 
 
-async def measure(page, moves: int, steps) -> list[dict | None]:
+async def measure(page, moves: int, steps, mover=move) -> list[dict | None]:
     results = []
     for _ in range(moves):
         slider, key = next(steps)
-        results.append(await move(page, slider, key))
+        results.append(await mover(page, slider, key))
         await asyncio.sleep(0.1)  # a person's pause between two moves
     return results
 
 
-async def keep_moving(page, stop: asyncio.Event) -> int:
+async def keep_moving(page, stop: asyncio.Event, mover=move) -> int:
     """A background user: move sliders as fast as the app answers until told to stop."""
     steps, done = walk(), 0
     for _ in range(2):  # to a fresh code first, so its pictures are its own
-        await move(page, *next(steps))
+        await mover(page, *next(steps))
     while not stop.is_set():
-        await move(page, *next(steps))
+        await mover(page, *next(steps))
         done += 1
     return done
 
 
-async def warm_up(page, steps, moves: int = 6) -> None:
-    await measure(page, moves, steps)
+async def warm_up(page, steps, moves: int = 6, mover=move) -> None:
+    await measure(page, moves, steps, mover)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -278,6 +336,12 @@ def note_load(report: Report, when: str) -> None:
     report.load.append((when, os.getloadavg()[0], cpu_pressure()))
 
 
+# How each server's sliders are opened and moved: the app's are the live component (a release is timed to the
+# server's answer), the floor's are st.sliders (a release is timed to the new picture: the floor's round trip).
+OPEN = {"app": open_live_sliders, "floor": open_sliders, "floor-gc": open_sliders}
+MOVE = {"app": move_live, "floor": move, "floor-gc": move}
+
+
 async def slider_runs(browser, report: Report, moves: int, rounds: int) -> None:
     # The floor runs twice: with the repository's .streamlit/config.toml (the same settings as the app: the
     # fair floor) and with Streamlit's default post-run garbage collection (the usual Streamlit round trip).
@@ -289,10 +353,10 @@ async def slider_runs(browser, report: Report, moves: int, rounds: int) -> None:
     ):
         servers = {"app": app, "floor": floor, "floor-gc": floor_gc}
         urls = {"app": app.url + "/sliders", "floor": floor.url, "floor-gc": floor_gc.url}
-        pages = {k: await open_sliders(browser, u) for k, u in urls.items()}
+        pages = {k: await OPEN[k](browser, u) for k, u in urls.items()}
         steps = {k: walk() for k in urls}
         for k in urls:
-            await warm_up(pages[k], steps[k])
+            await warm_up(pages[k], steps[k], mover=MOVE[k])
         note_load(report, "single session, start")
         offset = app.log_size()
         per_round = -(-moves // rounds)
@@ -300,7 +364,7 @@ async def slider_runs(browser, report: Report, moves: int, rounds: int) -> None:
         for r in range(rounds):
             for k in ("floor", "floor-gc", "app"):
                 before = servers[k].cpu_seconds()
-                report.runs.setdefault(k, []).extend(await measure(pages[k], per_round, steps[k]))
+                report.runs.setdefault(k, []).extend(await measure(pages[k], per_round, steps[k], MOVE[k]))
                 cpu[k] += servers[k].cpu_seconds() - before
                 print(f"  round {r + 1}/{rounds} {k}: {len(report.runs[k])} moves", flush=True)
         for k in urls:
@@ -311,12 +375,12 @@ async def slider_runs(browser, report: Report, moves: int, rounds: int) -> None:
             report.panel_cpu_ms.append(float(match.group(2)))
 
         for k in ("app", "floor"):
-            others = [await open_sliders(browser, urls[k]) for _ in range(4)]
+            others = [await OPEN[k](browser, urls[k]) for _ in range(4)]
             stop = asyncio.Event()
-            background = [asyncio.create_task(keep_moving(p, stop)) for p in others]
+            background = [asyncio.create_task(keep_moving(p, stop, MOVE[k])) for p in others]
             await asyncio.sleep(2)
             note_load(report, f"{k} + 4 sessions, start")
-            report.runs[f"{k}+4"] = await measure(pages[k], moves, steps[k])
+            report.runs[f"{k}+4"] = await measure(pages[k], moves, steps[k], MOVE[k])
             note_load(report, f"{k} + 4 sessions, end")
             stop.set()
             report.background_moves[k] = sum(await asyncio.gather(*background))
@@ -337,10 +401,10 @@ async def slider_during_training(browser, report: Report, moves: int) -> None:
         os.environ[runs.RUNS_ENV] = folder  # the server reads it at start-up
         try:
             with server("app.py", "app-training") as app:
-                page = await open_sliders(browser, app.url + "/sliders")
+                page = await open_live_sliders(browser, app.url + "/sliders")
                 steps = walk()
-                await warm_up(page, steps)
-                report.runs["app-idle"] = await measure(page, moves, steps)
+                await warm_up(page, steps, mover=move_live)
+                report.runs["app-idle"] = await measure(page, moves, steps, move_live)
                 runs.start([runs.RunSpec("vae", "mlp", 16, epochs=500, max_minutes=30)], root, evaluate=False)
                 watcher = await new_page(browser, app.url + "/train")
                 try:
@@ -348,7 +412,7 @@ async def slider_during_training(browser, report: Report, moves: int) -> None:
                         "() => /epoch [1-9]/.test(document.querySelector('[data-testid=\"stProgress\"]')?.innerText)"
                     )  # the first epoch is saved: the live view has curves and pictures to draw
                     note_load(report, "app + training run, start")
-                    report.runs["app+training"] = await measure(page, moves, steps)
+                    report.runs["app+training"] = await measure(page, moves, steps, move_live)
                     note_load(report, "app + training run, end")
                 finally:
                     runs.stop(root)
@@ -517,7 +581,11 @@ def slider_lines(report: Report) -> tuple[list[str], bool]:
     ok = True
     if not report.runs:
         return lines, ok
-    lines.append("Slider change -> new decoded image painted (ms, in the page's clock):")
+    lines.append(
+        "Slider release -> the server's answer (ms, in the page's clock): for the floor, the new decoded image "
+        "painted; for Latent sliders, whose digit is repainted in the page as the slider moves (see the live "
+        "sliders table), the fragment's rerun writing the new code= into the URL:"
+    )
     lines.append("")
     lines.append("| run | moves | p50 | p95 | max | lost | server CPU per move |")
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -525,9 +593,9 @@ def slider_lines(report: Report) -> tuple[list[str], bool]:
     for name, label in [
         ("floor", "floor (bench/floor_app.py, the repository's config), 1 session"),
         ("floor-gc", "floor with Streamlit's default post-run GC, 1 session"),
-        ("app", "Latent sliders, 1 session"),
+        ("app", "Latent sliders (live), 1 session: release -> server answered"),
         ("floor+4", "floor, while 4 other sessions move sliders"),
-        ("app+4", "Latent sliders, while 4 other sessions move sliders"),
+        ("app+4", "Latent sliders (live), release -> server answered, while 4 other sessions move sliders"),
         ("app-idle", "Latent sliders, 1 session, before a training run (its own server)"),
         ("app+training", "the same, while a Train-page run trains and another session watches it"),
     ]:
@@ -581,10 +649,12 @@ def split_lines(report: Report) -> tuple[list[str], bool]:
         def med(key: str, rows: list[dict] = good) -> float:
             return float(np.median([r[key] for r in rows]))
 
-        how = "inline PNG" if med("inline") else "/media file"
+        picture = f"{med('image_bytes') / 1024:.1f} KB, " + ("inline PNG" if med("inline") else "/media file")
+        if any(r.get("answer") for r in good):
+            picture = "none sent: painted in the page; the answer is the new code= in the URL"
         lines.append(
             f"| {name} | {med('frontend'):.0f} | {med('server'):.0f} | {med('react'):.0f} | {med('fetch'):.0f} "
-            f"| {med('paint'):.0f} | {med('image_bytes') / 1024:.1f} KB, {how} |"
+            f"| {med('paint'):.0f} | {picture} |"
         )
     lines.append("")
     if report.panel_ms:

@@ -3,8 +3,10 @@
 Starts ``streamlit run app.py`` on a free 127.0.0.1 port, then opens N sessions (one headless Debian
 Chromium, one browser context per session) that each repeat, until the time is up:
 
-- on Latent sliders, move a slider to the end of its range a few times (keyboard, as a person would
-  after clicking it) and time each move from the key press to the new decoded image being loaded;
+- on Latent sliders, step one of the live sliders a few times with the keyboard (focus it, ArrowRight, as a
+  person would after clicking it) and time each step from the key press to the server's answer: the
+  page repaints the digit itself (explorer/web/sliders.js, no server involved), then the release goes to
+  the server, whose fragment rerun writes the new code into the URL's code= parameter;
 - on Reconstruct, upload a fresh digit image (a test-set digit as a 200x200 scan) and time it until its
   result row is on the page.
 
@@ -173,32 +175,33 @@ class Results:
             examples.append(detail[:300])
 
 
-# The "decoded code" picture on Latent sliders; null until it is on the page.
-DECODED_SRC = """() => {
-  const box = [...document.querySelectorAll('[data-testid="stImage"]')]
-    .find(e => e.textContent.includes('decoded code'));
-  const img = box && box.querySelector('img');
-  return img && img.complete && img.naturalWidth > 0 ? img.src : null;
-}"""
+# The live sliders' range inputs (in the component's open shadow root: locators reach them, page.evaluate does
+# not); inactive dimensions sit in a closed <details>, so only the first grid's are used.
+LIVE = '[data-testid="live-sliders"]'
+LIVE_SLIDERS = f'{LIVE} .ls-controls > .ls-grid input[type="range"]'
 
-# Installed in every page before Streamlit's own scripts: note when a key goes down, and when a new
-# "decoded code" picture has finished loading (load events do not bubble, but they can be captured).
+# Installed in every page before Streamlit's own scripts: note when a key goes down, and when the address
+# changes (Streamlit writes query parameters with the history API: the sliders fragment's answer on release).
 KEY_CLOCK = """
-window.__loadBench = {keyAt: 0, src: null, loadedAt: 0};
+window.__loadBench = {keyAt: 0, url: location.href, answeredAt: 0};
 document.addEventListener('keydown', () => { window.__loadBench.keyAt = performance.now(); }, true);
-document.addEventListener('load', (event) => {
-  const box = event.target.closest && event.target.closest('[data-testid="stImage"]');
-  if (event.target.tagName === 'IMG' && box && box.textContent.includes('decoded code')) {
-    window.__loadBench.src = event.target.src;
-    window.__loadBench.loadedAt = performance.now();
-  }
-}, true);
+for (const name of ['pushState', 'replaceState']) {
+  const native = history[name];
+  history[name] = function (...args) {
+    const result = native.apply(this, args);
+    if (location.href !== window.__loadBench.url) {
+      window.__loadBench.url = location.href;
+      window.__loadBench.answeredAt = performance.now();
+    }
+    return result;
+  };
+}
 """
 
-# Milliseconds from the last key press to a loaded decoded picture other than `old` (false until then).
+# Milliseconds from the last key press to an address other than `old` (false until then).
 SLIDER_DONE = """([old]) => {
   const clock = window.__loadBench;
-  return clock.src !== old && clock.loadedAt > clock.keyAt ? Math.max(0.001, clock.loadedAt - clock.keyAt) : false;
+  return clock.url !== old && clock.answeredAt > clock.keyAt ? Math.max(0.001, clock.answeredAt - clock.keyAt) : false;
 }"""
 
 PROBLEMS = """() => {
@@ -280,21 +283,23 @@ class Session:
         started = time.perf_counter()
         await page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
         await page.locator("h1", has_text=title).wait_for(timeout=self.timeout_ms)
-        if title == "Latent sliders":
-            await page.wait_for_function(DECODED_SRC, timeout=self.timeout_ms, polling=100)
+        if title == "Latent sliders":  # the in-page decoder has painted, and the server has written the link
+            await page.locator(f'{LIVE}[data-state="ready"]:not([data-paints="0"])').wait_for(timeout=self.timeout_ms)
+            await page.wait_for_function("() => location.search.includes('code=')", timeout=self.timeout_ms)
         if record:
             self.results.switch_ms.append(1000 * (time.perf_counter() - started))
         await self.settle(page)
 
     async def move_slider(self, page) -> None:
-        old = await page.evaluate(DECODED_SRC)
-        sliders = page.get_by_role("slider")
-        count = await sliders.count()  # the active dimensions' sliders (inactive ones sit in a closed expander)
+        """One keyboard step on a live slider, timed from the key press to the server's answer (new code=)."""
+        old = await page.evaluate("() => window.__loadBench.url")
+        sliders = page.locator(LIVE_SLIDERS)
+        count = await sliders.count()
         self.results.sliders_seen = count
         slider = sliders.nth(self.rng.randrange(max(1, min(SLIDERS_USED, count))))
         value, top = await slider.evaluate("e => [Number(e.value), Number(e.max)]")
         await slider.focus()
-        await slider.press("Home" if value >= top else "End")
+        await slider.press("ArrowLeft" if value >= top else "ArrowRight")  # a step that always changes the code
         handle = await page.wait_for_function(SLIDER_DONE, arg=[old], timeout=self.timeout_ms, polling=100)
         self.results.slider_ms.append(float(await handle.json_value()))
         await self.settle(page)
@@ -527,9 +532,11 @@ def report(args, results: Results, info: dict) -> tuple[str, bool]:
         f"{HOST}. One session first warms every cache up ({args.warmup_cycles} cycles; its first page load "
         f"took {info['warmup_first_load'] / 1000:.0f} s); then the {args.sessions} sessions open, "
         f"{args.ramp_concurrency} page loads at a time ({info['ramp']:.0f} s), and for {info['elapsed']:.0f} s "
-        f"all of them loop: on Latent sliders (the default model pair and VAE; {results.sliders_seen} sliders shown) "
-        f"{SLIDER_MOVES_PER_CYCLE} moves of one of the {min(SLIDERS_USED, results.sliders_seen)} most important "
-        "sliders to the end of its range, then on Reconstruct an upload of a fresh 200x200 digit scan. After "
+        f"all of them loop: on Latent sliders (the default model pair and VAE; {results.sliders_seen} live sliders "
+        f"shown) {SLIDER_MOVES_PER_CYCLE} keyboard steps (ArrowRight) on one of the "
+        f"{min(SLIDERS_USED, results.sliders_seen)} most important sliders, each timed until the server's "
+        "answer to the release (the digit itself is repainted in the page), then on Reconstruct an upload of a "
+        "fresh 200x200 digit scan. After "
         f"each action a session waits for the page to finish drawing, then pauses {args.think:g} s ± 50 %. "
         f"Browser and server share the machine's {cores} cores.",
         "",
@@ -538,7 +545,7 @@ def report(args, results: Results, info: dict) -> tuple[str, bool]:
         "",
         "| latency (ms) | p50 | p90 | p99 | max | count |",
         "|---|---:|---:|---:|---:|---:|",
-        f"| slider change → new decoded image loaded {percentiles(results.slider_ms)}",
+        f"| slider step → server answered (new code= in the URL) {percentiles(results.slider_ms)}",
         f"| upload → result row shown {percentiles(results.upload_ms)}",
         f"| page switch (sidebar link → page drawn) {percentiles(results.switch_ms)}",
         f"| first page load (while sessions open) {percentiles(results.first_load_ms)}",

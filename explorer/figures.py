@@ -247,6 +247,61 @@ def training_curves(history: Sequence[Mapping[str, Any]], title: str = "") -> go
     return fig
 
 
+# The Train page's live charts are Vega-Lite, not Plotly: st.plotly_chart derives its element identity from the
+# figure itself even with a key, so a chart whose data grows every epoch is unmounted and mounted again (a blank
+# flash); a keyed st.vega_lite_chart keeps its element and only swaps the data.
+_SPLIT_COLORS = {"domain": ["train", "valid"], "range": ["#1f77b4", "#ff7f0e"]}
+_SVG = {"embedOptions": {"renderer": "svg"}}  # crisp at any zoom, and tests can count the marks
+
+
+def training_curves_spec(history: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The panels of ``training_curves`` as (long-form rows, Vega-Lite spec): one row per epoch, split and
+    panel ({"epoch", "panel", "split", "value"}), one facet column per panel with its own y scale."""
+    names = {"loss": "loss", "reconstruction": "reconstruction", "kl": "KL"}
+    skip_kl = _all_kl_zero(history)
+    rows = [
+        {"epoch": h.get("epoch", i + 1), "panel": name, "split": split, "value": float(h[f"{split}_{key}"])}
+        for key, name in names.items()
+        if not (key == "kl" and skip_kl)
+        for split in ("train", "valid")
+        for i, h in enumerate(history)
+        if isinstance(h.get(f"{split}_{key}"), (int, float))
+    ]
+    panels = [name for name in names.values() if any(r["panel"] == name for r in rows)]
+    line = {"type": "line", "point": len(history) <= 20}  # 60 markers blur into a bar
+    spec = {
+        "mark": line,
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
+            "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}, "title": None},
+            "color": {"field": "split", "type": "nominal", "scale": _SPLIT_COLORS, "legend": {"orient": "bottom"}},
+            "strokeDash": {"field": "split", "type": "nominal", "legend": None},
+            "column": {"field": "panel", "type": "nominal", "sort": panels, "title": None},
+        },
+        "width": 240,
+        "height": 200,
+        "resolve": {"scale": {"y": "independent"}},
+        "usermeta": _SVG,
+    }
+    return rows, spec
+
+
+def latent_bars_spec(values: Sequence[float], title: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One bar per latent dimension (z0, z1, ...) as (rows, Vega-Lite spec), in dimension order."""
+    rows = [{"dimension": f"z{i}", "value": float(v)} for i, v in enumerate(values)]
+    spec = {
+        "mark": {"type": "bar", "color": "#1f77b4"},
+        "encoding": {
+            "x": {"field": "dimension", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
+            "y": {"field": "value", "type": "quantitative", "title": None},
+        },
+        "title": title,
+        "height": 220,
+        "usermeta": _SVG,
+    }
+    return rows, spec
+
+
 def _all_kl_zero(history: Sequence[Mapping[str, Any]]) -> bool:
     """True when every recorded KL is 0: a plain autoencoder, whose KL panel would be a flat line."""
     values = [h.get(k) for h in history for k in ("train_kl", "valid_kl") if isinstance(h.get(k), (int, float))]

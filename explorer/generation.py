@@ -33,14 +33,14 @@ MAX_GROUP = 2000  # test images per user-chosen group
 
 def fit_density(model: torch.nn.Module, seed: int = 0) -> LatentDensity:
     """The model's latent density, fitted on the 50k training images' codes (with their labels)."""
-    from vae.data import _load_torchvision, load_mnist
+    from vae.data import load_mnist, release_cache
     from vae.density import fit_latent_density
 
     x, labels = load_mnist("train")
     density = fit_latent_density(model, x, labels, components=MIXTURE_COMPONENTS, seed=seed)
     # vae.data keeps every split it read; the server needs the training images only for this fit, and they
     # would otherwise stay resident (~190 MB) for the life of the process.
-    _load_torchvision.cache_clear()
+    release_cache()
     return density
 
 

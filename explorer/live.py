@@ -189,14 +189,9 @@ def latent_pad_section(pair: core.Pair) -> None:
 
     st.subheader("Latent pad: point anywhere")
     method, dims = _pad_plane_choice(pair.latent_dim)
-    _, labels = resources.test_set()
     planes, pads = {}, {}
     for kind in pair.kinds:
-        checkpoint = pair.get(kind)
-        view = resources.projection(checkpoint)
-        codes = resources.codes(checkpoint)
-        planes[kind] = latent_pad.pad_plane(codes, kind, method, dims, fitted=(view.mean, view.components))
-        pads[kind] = latent_pad.scatter_payload(planes[kind], codes, labels)
+        planes[kind], pads[kind] = resources.pad(pair.get(kind), kind, method, dims)
     data = {
         "models": {kind: model_entry(pair.get(kind)) for kind in pair.kinds},
         "labels": _kind_labels(pair),

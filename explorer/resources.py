@@ -329,3 +329,23 @@ def _attribute(path: str, stamp: str, start: tuple[int, ...], to: tuple[int, ...
 def attribute(checkpoint: Checkpoint, start: tuple[int, ...], to: tuple[int, ...]) -> np.ndarray:
     """vae.attribute_vector of two groups of test images (by index): (latent_dim,)."""
     return _attribute(str(checkpoint.path), version(checkpoint), tuple(start), tuple(to))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _pad(path: str, stamp: str, kind: str, method: str, dims: tuple[int, int]) -> tuple[Any, dict[str, Any]]:
+    from explorer import latent_pad
+
+    codes = _codes(path, stamp)
+    view = _projection(path, stamp)
+    plane = latent_pad.pad_plane(codes, kind, method, dims, fitted=(view.mean, view.components))
+    return plane, latent_pad.scatter_payload(plane, codes, test_set()[1])
+
+
+def pad(checkpoint: Checkpoint, kind: str, method: str, dims: tuple[int, int]) -> tuple[Any, dict[str, Any]]:
+    """The Latent map pad for one model of `kind` ("ae" / "vae"): (its PadPlane, the browser's scatter
+    payload, ~107 KB).
+
+    Cached per checkpoint and plane: projecting and packing 10k codes on every rerun of the page (each
+    click on the map reruns it) was wasted work.
+    """
+    return _pad(str(checkpoint.path), version(checkpoint), kind, method, tuple(int(d) for d in dims))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import core, figures, resources, run_view, runs, state, ui
@@ -98,7 +97,8 @@ def live_view(built_for: tuple | None) -> None:
     _run_header(status, checkpoint)
     if checkpoint is None or not checkpoint.history:
         return
-    st.plotly_chart(figures.training_curves(checkpoint.history), key=f"train.curves.{status.name}")
+    rows, spec = figures.training_curves_spec(checkpoint.history)
+    st.vega_lite_chart(rows, spec, key=f"train.curves.{status.name}")
     st.caption(
         "Loss: train is the beta-weighted objective; validation is the negative ELBO at beta = 1 (nats per image)."
     )
@@ -140,7 +140,7 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
         st.warning(warning, icon=":material/warning:")
     left, right = st.columns([2, 3])
     with left:
-        st.plotly_chart(_latent_bars(shot), key=f"train.bars.{status.name}")
+        st.vega_lite_chart(*_latent_bars(shot), key=f"train.bars.{status.name}", width="stretch")
     with right:
         st.markdown(f"**The weights of epoch {best}** (the best validation loss so far)")
         for title, images in (
@@ -151,17 +151,10 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
             st.image(figures.inline_png(figures.strip_png(images, scale=3)), caption=title)
 
 
-def _latent_bars(shot: run_view.Snapshot) -> go.Figure:
-    dims = [f"z{i}" for i in range(shot.latent_dim)]
+def _latent_bars(shot: run_view.Snapshot) -> tuple[list[dict], dict]:
     values = shot.kl_per_dim if shot.kl_per_dim is not None else shot.code_variance
     what = "KL per dimension (nats)" if shot.kl_per_dim is not None else "code variance per dimension"
-    fig = go.Figure(go.Bar(x=dims, y=values, marker_color="#1f77b4"))
-    fig.update_layout(
-        title=f"{what} · {shot.active_units}/{shot.latent_dim} active",
-        height=280,
-        margin={"l": 40, "r": 10, "t": 50, "b": 30},
-    )
-    return fig
+    return figures.latent_bars_spec(values, f"{what} · {shot.active_units}/{shot.latent_dim} active")
 
 
 def _metrics(status: runs.RunStatus, checkpoint: Checkpoint) -> None:

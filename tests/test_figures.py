@@ -290,3 +290,21 @@ def test_plane_grid_stretches_each_axis_and_keeps_latent_grid_order():
     assert grid[0].tolist() == [-30.0, 2.0] and grid[-1].tolist() == [10.0, -2.0]  # top-left first
     assert core.ae_plane_ranges({"code_range": [[-30, 10], [-2, 2]]}) == ((-30.0, 10.0), (-2.0, 2.0))
     assert core.ae_plane_ranges({}) == ((-3.0, 3.0), (-3.0, 3.0))
+
+
+def test_live_training_curves_spec_has_the_same_panels_and_points():
+    rows, spec = figures.training_curves_spec(history(kl=2.0))
+    assert spec["encoding"]["column"]["sort"] == ["loss", "reconstruction", "KL"]
+    assert len(rows) == 3 * 2 * 3  # panels x splits x epochs
+    loss = [r["value"] for r in rows if r["panel"] == "loss" and r["split"] == "valid"]
+    assert loss == pytest.approx([11.0, 5.5, 11.0 / 3])
+    ae_rows, ae_spec = figures.training_curves_spec(history(kl=0.0))
+    assert ae_spec["encoding"]["column"]["sort"] == ["loss", "reconstruction"]
+    assert {r["panel"] for r in ae_rows} == {"loss", "reconstruction"}
+    assert figures.training_curves_spec([])[0] == []
+
+
+def test_latent_bars_spec_keeps_dimension_order():
+    rows, spec = figures.latent_bars_spec([0.5, 2.0, 0.0], "KL")
+    assert [(r["dimension"], r["value"]) for r in rows] == [("z0", 0.5), ("z1", 2.0), ("z2", 0.0)]
+    assert spec["encoding"]["x"]["sort"] is None and spec["title"] == "KL"

@@ -37,6 +37,9 @@ def test_every_sampler_shows_both_models_with_scores_and_the_table_has_every_col
         assert len(seen[sampler]) == 2, seen
         assert len([m for m in at.metric if m.label == "Frechet distance"]) == 2
     assert len({tuple(v) for v in seen.values()}) == 3, f"three samplers, three different scores: {seen}"
+    assert not at.dataframe, "the all-samplers table is scored only on request"
+    at.toggle(key="sample.score_all").set_value(True).run()
+    assert_clean(at)
     table = at.dataframe[0].value
     assert len(table) == 6
     assert set(table["sampler"]) == set(SAMPLER_LABELS.values())
@@ -50,6 +53,7 @@ def test_every_sampler_shows_both_models_with_scores_and_the_table_has_every_col
 def test_the_temperature_slider_changes_the_tempered_column_only():
     at = app(max(SIZES), "views/sampling.py")
     at.radio(key="sample.sampler").set_value("tempered").run()
+    at.toggle(key="sample.score_all").set_value(True).run()
     before = at.dataframe[0].value.copy()
     at.slider(key="sample.temperature").set_value(0.5).run()
     assert_clean(at)
@@ -63,6 +67,8 @@ def test_the_temperature_slider_changes_the_tempered_column_only():
 @pytest.mark.parametrize("size", SIZES)
 def test_draw_me_a_digit_shows_both_models_and_the_classifier_agrees(size):
     at = app(size, "views/sampling.py")
+    assert all("calls" not in c for i in at.image for c in i.captions), "agreement is scored only on request"
+    at.toggle(key="sample.digit_agreement").set_value(True).run()
     for digit in (7, 2):
         at.selectbox(key="sample.digit").set_value(digit).run()
         assert_clean(at)

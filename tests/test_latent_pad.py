@@ -106,3 +106,22 @@ def test_scatter_payload_carries_pad_positions_labels_and_prior(codes: np.ndarra
 )
 def test_parse_pin_accepts_only_positions_on_the_pad(value, expected) -> None:
     assert latent_pad.parse_pin(value) == expected
+
+
+def test_pad_payload_is_cached_per_checkpoint_and_plane(monkeypatch) -> None:
+    # The map page reruns on every click; the pad's 10k projected points must not be rebuilt each time.
+    from explorer import resources
+
+    checkpoint = resources.catalog().pairs[16].vae
+    resources._pad.clear()
+    calls = []
+    packing = latent_pad.scatter_payload
+    monkeypatch.setattr(latent_pad, "scatter_payload", lambda *a: calls.append(1) or packing(*a))
+    plane, first = resources.pad(checkpoint, "vae", "pca", (0, 1))
+    _, again = resources.pad(checkpoint, "vae", "pca", (0, 1))
+    assert len(calls) == 1 and again == first
+    codes = resources.codes(checkpoint)
+    assert first == packing(plane, codes, resources.test_set()[1])
+    assert first["count"] == len(codes) and first["prior"] is not None
+    resources.pad(checkpoint, "vae", "dims", (1, 0))  # another plane is another entry
+    assert len(calls) == 2

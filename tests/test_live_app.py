@@ -76,3 +76,22 @@ def test_a_code_file_moves_the_sliders_and_a_bad_one_is_explained() -> None:
     at.run()
     assert "The code file was not used" in warnings(at) and "NaN" in warnings(at)
     assert live_sliders(at)["code"] == pytest.approx(code)
+
+
+def test_switching_to_the_other_model_of_the_same_size_sends_its_labels() -> None:
+    # What the component is given after the AE/VAE switch: the new model's weights and slider labels.
+    from explorer import core, resources
+
+    size = max(SIZES)
+    at = sliders_page({"size": str(size)})
+    labels = {}
+    for kind in ("ae", "vae", "ae"):
+        at.radio(key="sliders.kind").set_value(kind).run()
+        assert_clean(at)
+        data = live_sliders(at)
+        checkpoint = CATALOG.pairs[size].get(kind)
+        specs = core.slider_specs(kind, size, resources.latent_stats(checkpoint))
+        assert [s["label"] for s in data["sliders"]] == [s.label for s in specs], kind
+        assert data["model"]["hash"] == resources.browser_model(checkpoint)["hash"], kind
+        labels[kind] = [s["label"] for s in data["sliders"]]
+    assert labels["ae"] != labels["vae"] and len(labels["ae"]) == len(labels["vae"]) == size

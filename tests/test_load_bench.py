@@ -66,7 +66,7 @@ def fake_run(errors: Counter, growth: float, server_cpu: float = 100.0) -> tuple
 def test_report_passes_only_without_errors_and_with_little_growth():
     body, ok = fake_run(Counter(), growth=50)
     assert ok and "Verdict: PASS" in body and "Errors: none" in body
-    assert "| slider change → new decoded image loaded | 100 | 200 | 200 | 200 | 2 |" in body
+    assert "| slider step → server answered (new code= in the URL) | 100 | 200 | 200 | 200 | 2 |" in body
     assert "growth +50 MB" in body and "1.0 / 2.0 / 3.0" in body
     # What the machine was doing is measured, not assumed: load averages on the core count, CPU-seconds left.
     assert "on 2 cores: 1.0 / 2.0 / 3.0 before the run, 4.0 / 5.0 / 6.0 after it" in body

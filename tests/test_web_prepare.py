@@ -25,7 +25,7 @@ TOLERANCE = 1.0 / 255.0
 
 def python_prepare(grey: np.ndarray) -> np.ndarray:
     """The Python library's preparation of a grey float image: the one place to repoint after refactors."""
-    from vae.images import prepare_array
+    from vae import prepare_array
 
     return prepare_array(grey)
 

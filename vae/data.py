@@ -115,6 +115,16 @@ def _load_torchvision(dataset: str, train: bool, root: str) -> tuple[torch.Tenso
     return _to_float(ds.data), ds.targets.to(torch.int64)
 
 
+def release_cache() -> None:
+    """Forget every dataset read so far (MNIST's training set alone is ~190 MB of float32).
+
+    The loaders keep what they read for the life of the process; a caller that needed a large split once
+    (e.g. to fit a density on the training codes) calls this afterwards. The next load reads from disk again.
+    """
+    _load_torchvision.cache_clear()
+    _read_folder.cache_clear()
+
+
 def load_mnist(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST from the repository: train 50k, valid 10k (the last 10k training images), test 10k."""
     return load_dataset("mnist", split)

@@ -52,17 +52,31 @@ def samplers(pair: core.Pair, classifier: object) -> None:
         st.info("No classifier checkpoint, so the samples cannot be scored.")
         return
     st.subheader(f"How digit-like are {n:,} samples from {generation.SAMPLERS[sampler]}?")
+    # Only the shown sampler is scored on a page run; the other samplers wait for the toggle below, so a first
+    # visit shows its grids and two score cards without scoring six sets of draws.
     scores = {
-        (kind, name): resources.sampler_quality(checkpoint, classifier, name, n, seed, t)
-        for name in generation.SAMPLERS
+        kind: resources.sampler_quality(checkpoint, classifier, sampler, n, seed, t)
         for kind, checkpoint in checkpoints.items()
     }
     for column, kind in zip(st.columns(2, gap="large"), checkpoints, strict=True):
         column.markdown(f"**{ui.KIND_NAMES[kind]}**")
         stored = core.stored_sample_quality(checkpoints[kind]) if sampler == "prior" else None
-        panels.sample_scores(column, scores[kind, sampler], stored)
-    histograms = {ui.KIND_NAMES[k]: scores[k, sampler]["class_histogram"] for k in checkpoints}
+        panels.sample_scores(column, scores[kind], stored)
+    histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
     st.plotly_chart(figures.class_histograms(histograms), key="sample.hist")
+    st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
+
+
+def every_sampler(checkpoints: dict, classifier: object, n: int, seed: int, t: float) -> None:
+    # A fragment: switching the table on scores here without re-running (and re-sending) the grids above.
+    label = f"Score every sampler for both models (6 x {n:,} draws; the mixture fits each model's density once)"
+    if not st.toggle(label, key="sample.score_all"):
+        return
+    scores = {
+        (kind, name): resources.sampler_quality(checkpoint, classifier, name, n, seed, t)
+        for name in generation.SAMPLERS
+        for kind, checkpoint in checkpoints.items()
+    }
     st.markdown(f"**Every sampler, both models** ({n:,} draws each, seed {seed}, T = {t:.2f})")
     st.dataframe(generation.score_table(scores, ui.KIND_NAMES), hide_index=True)
 
@@ -75,12 +89,15 @@ def conditional(pair: core.Pair, classifier: object) -> None:
     low, high = generation.TEMPERATURE_RANGE
     t = b.slider("Temperature", low, high, generation.CONDITIONAL_TEMPERATURE, 0.05, key="sample.digit_temperature")
     seed = int(c.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sample.digit_seed"))
+    ask = classifier is not None and st.toggle(
+        f"Ask the classifier how many of 1,000 such samples are {digit}s", key="sample.digit_agreement"
+    )
     for column, kind in zip(st.columns(2, gap="large"), ("ae", "vae"), strict=True):
         checkpoint = pair.get(kind)
         model, density = resources.model(checkpoint), resources.density(checkpoint)
         images = generation.conditional_images(model, density, digit, 32, seed, t)
         caption = f"{ui.KIND_NAMES[kind]}: 32 new {digit}s"
-        if classifier is not None:
+        if ask:
             share = resources.conditional_agreement(checkpoint, classifier, digit, 1000, seed, t)
             caption += f"; the classifier calls {share:.1%} of 1,000 such samples a {digit}"
         column.image(figures.inline_png(figures.grid_png(images, columns=8, scale=2)), caption=caption)

@@ -26,6 +26,16 @@ PAGES = {
     "/interpolate": ("Interpolate", '[data-testid="stImage"] img'),
     "/latent_map": ("Latent map", '[data-testid="stPlotlyChart"] .main-svg'),
     "/sampling": ("AE vs VAE sampling", '[data-testid="stImage"] img'),
+    "/draw": ("Draw a digit", "canvas.pad"),
+    "/train": ("Train", '[data-testid="stForm"]'),
+    "/arithmetic": ("Latent arithmetic", '[data-testid="stImage"] img'),
+}
+# Pages the crisp-PNG check cannot apply to, and why.
+NO_DIGIT_IMAGES = {
+    "/": "Home shows training curves, no digits",
+    "/latent_map": "the map draws points in a chart; its digits show only after a click",
+    "/draw": "the Draw page paints its digits on <canvas>es, there is no <img> to check",
+    "/train": "the Train page shows digits only for finished runs, which the test server may not have",
 }
 HEADINGS = {"Home": "Latent-space explorer"}
 
@@ -278,7 +288,10 @@ PICTURES_JS = """() => [...document.querySelectorAll('[data-testid="stImage"] im
   e => [e.getAttribute('src').slice(0, 40), getComputedStyle(e).imageRendering])"""
 
 
-@pytest.mark.parametrize("path", [p for p, (_, ready) in PAGES.items() if "img" in ready])
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.skip(reason=NO_DIGIT_IMAGES[p])) if p in NO_DIGIT_IMAGES else p for p in PAGES],
+)
 def test_every_digit_arrives_as_a_crisp_png(ui: UI, path: str):
     """No page shows a digit that st.image re-encoded as JPEG, and none loads anything from outside the server."""
     outside: list[str] = []

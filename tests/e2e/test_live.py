@@ -131,3 +131,29 @@ def test_without_the_in_page_decoder_the_server_sliders_take_over(ui) -> None:
     assert ui.page.locator('[data-testid="stSlider"]').count() > 0
     assert ui.page.locator('[data-testid="stImage"]', has_text="decoded code").count() == 1
     assert ui.page.locator('[data-testid="stException"]').count() == 0
+
+
+def _labels(root) -> tuple[list[str], str]:
+    # The active dimensions' labels: the inactive ones sit in a closed <details>, where innerText is empty.
+    return root.locator(".ls-controls > .ls-grid .ls-label").all_inner_texts(), root.locator(
+        ".ls-strip-title"
+    ).inner_text()
+
+
+def test_switching_model_of_the_same_size_relabels_sliders_and_strip(ui) -> None:
+    # AE and VAE of one latent size: same number of sliders, different labels (variance vs KL) and ranges.
+    # The old page kept the first model's "Traverse dimension" label; the sliders and the strip must follow.
+    ui.goto("/sliders")
+    root = _ready(ui)
+    vae_labels, vae_title = _labels(root)
+    assert all("KL" in label for label in vae_labels) and vae_labels[0] in vae_title, (vae_labels, vae_title)
+    ui.page.get_by_text("Autoencoder", exact=True).click()
+    ui.page.locator(f'{LIVE}[data-state="ready"]:not([data-paints="0"]) .ls-label', has_text="var").first.wait_for()
+    ae_labels, ae_title = _labels(root)
+    assert ae_labels and vae_labels
+    assert all("var" in label for label in ae_labels), ae_labels
+    assert ae_labels[0] in ae_title and "KL" not in ae_title, ae_title
+    ui.page.get_by_text("VAE", exact=True).first.click()
+    ui.page.locator(f'{LIVE}[data-state="ready"]:not([data-paints="0"]) .ls-label', has_text="KL").first.wait_for()
+    assert _labels(root) == (vae_labels, vae_title)
+    ui.assert_clean()

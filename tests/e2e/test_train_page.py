@@ -17,13 +17,10 @@ from .conftest import LOAD_TIMEOUT_MS, OUTPUT, UI, VIEWPORT, streamlit_server
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 EPOCHS = 100  # never reached: the test stops the run once the curve has gained a point
 
-# Epochs drawn in the live loss curve: the first chart's first trace, as plotly holds it on its graph div.
-POINTS_JS = """() => document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot')
-    ?.data?.[0]?.x?.length ?? 0"""
-NEW_IMAGE_JS = """(before) => {
-  const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
-  return imgs.some(e => !before.includes(e.getAttribute('src'))) && imgs.every(e => e.complete && e.naturalWidth > 0);
-}"""
+# The live curves are a keyed Vega-Lite chart drawn as SVG (explorer/figures.training_curves_spec): one point
+# symbol per epoch, split and panel, so the count grows by a fixed step per epoch.
+POINTS_JS = """() => document.querySelector('[data-testid="stVegaLiteChart"]')
+    ?.querySelectorAll('.mark-symbol path').length ?? 0"""
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +81,14 @@ def test_train_watch_stop_and_use_the_run(browser, train_server):
         trainer.screenshot("train-during")
 
         explorer = _tab(context, server)  # another tab keeps exploring while the run trains
-        explorer.goto("/sliders")
-        explorer.page.locator('[data-testid="stImage"] img').first.wait_for()
+        explorer.goto("/sliders")  # the live sliders: the digit is drawn in the page, the server answers a release
+        explorer.page.locator('[data-testid="live-sliders"][data-state="ready"]:not([data-paints="0"])').wait_for()
+        explorer.page.wait_for_function("() => location.search.includes('code=')")
         explorer.idle()
-        before = explorer.page.eval_on_selector_all('[data-testid="stImage"] img', "es => es.map(e => e.src)")
-        explorer.page.locator('[data-testid="stSlider"] input[type="range"]').first.focus()
+        before = explorer.page.evaluate("() => location.href")
+        explorer.page.locator('[data-testid="live-sliders"] input[type="range"]').first.focus()
         explorer.page.keyboard.press("PageUp")
-        explorer.page.wait_for_function(NEW_IMAGE_JS, arg=before, timeout=30_000)
+        explorer.page.wait_for_function("(old) => location.href !== old", arg=before, timeout=30_000)
 
         visitor = _tab(other, server)
         visitor.goto("/train")
