@@ -68,11 +68,11 @@ def test_missing_datasets_say_what_to_do(tmp_path, monkeypatch):
 
 
 def test_release_cache_forgets_loaded_splits_and_reloads_equal():
-    from vae.data import _load_torchvision, release_cache
+    from vae.data import _load_shipped_mnist, release_cache
 
     before, _ = load_mnist("test")
-    assert _load_torchvision.cache_info().currsize >= 1
+    assert _load_shipped_mnist.cache_info().currsize >= 1
     release_cache()
-    assert _load_torchvision.cache_info().currsize == 0
+    assert _load_shipped_mnist.cache_info().currsize == 0
     after, _ = load_mnist("test")
     assert after is not before and torch.equal(after, before)

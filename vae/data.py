@@ -121,6 +121,7 @@ def release_cache() -> None:
     The loaders keep what they read for the life of the process; a caller that needed a large split once
     (e.g. to fit a density on the training codes) calls this afterwards. The next load reads from disk again.
     """
+    _load_shipped_mnist.cache_clear()
     _load_torchvision.cache_clear()
     _read_folder.cache_clear()
 
