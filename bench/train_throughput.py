@@ -207,7 +207,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=1, help="runs of each process, interleaved; medians")
-    parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-throughput")
+    # Not under runs/: the explorer lists every checkpoint there as a user run.
+    parser.add_argument("--out", type=Path, default=REPO / "test-output" / "bench-throughput")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]

@@ -83,7 +83,7 @@ def configure_threads() -> None:
 
 def current_pair() -> core.Pair | None:
     catalog, runs = resources.catalog(), resources.user_runs()
-    size = state.latent_size(core.latent_sizes(catalog, runs))
+    size = state.latent_size(core.latent_sizes(catalog, runs), shipped=list(catalog.pairs))
     if size is None:
         return None
     chosen = state.user_run(size, [r.name for r in runs if r.model.latent_dim == size])
@@ -116,7 +116,7 @@ def sidebar() -> None:
                 "Latent size",
                 sizes,
                 format_func=lambda d: f"{d} dimensions",
-                key=state.latent_size_widget(sizes),
+                key=state.latent_size_widget(sizes, shipped=list(catalog.pairs)),
                 horizontal=True,
                 help="Every page uses the autoencoder and the VAE of this latent size.",
             )

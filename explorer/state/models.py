@@ -14,23 +14,25 @@ _USER_RUN = "explorer.user_run"  # dict[latent size, run name or None for the sh
 SIDEBAR_LATENT_SIZE = "sidebar.latent_size"
 
 
-def latent_size(available: Sequence[int]) -> int | None:
-    """The chosen latent size if still available, else the largest one (16 shows the most), else None."""
+def latent_size(available: Sequence[int], shipped: Sequence[int] = ()) -> int | None:
+    """The chosen latent size if still available, else the largest shipped one (16 shows the most), else the
+    largest at all, else None. A user run of a new size (say z=20) must not become everyone's default page."""
     chosen = st.session_state.get(LATENT_SIZE)
     if chosen in available:
         return chosen
-    return max(available) if available else None
+    preferred = [size for size in shipped if size in available] or list(available)
+    return max(preferred) if preferred else None
 
 
 def set_latent_size(size: int) -> None:
     st.session_state[LATENT_SIZE] = int(size)
 
 
-def latent_size_widget(available: Sequence[int]) -> str:
+def latent_size_widget(available: Sequence[int], shipped: Sequence[int] = ()) -> str:
     """The sidebar selector's key, its value first set to the chosen size when it has none or a stale one."""
     linked = linked_latent_size(available)  # a shared link (the sliders page's URL) names one
     if linked is not None or st.session_state.get(SIDEBAR_LATENT_SIZE) not in available:  # or first run, or stale
-        st.session_state[SIDEBAR_LATENT_SIZE] = linked or latent_size(available)
+        st.session_state[SIDEBAR_LATENT_SIZE] = linked or latent_size(available, shipped)
     return SIDEBAR_LATENT_SIZE
 
 
