@@ -209,17 +209,17 @@ def test_train_page_and_sidebar_offer_a_finished_run(tmp_path, monkeypatch):
 
 
 def test_a_run_of_a_new_latent_size_is_offered_but_not_made_the_default(tmp_path, monkeypatch):
-    # A z=3 run (a size no shipped pair has) adds "3 dimensions" to the sidebar; a new visitor still starts
-    # on the largest shipped size, whose AE and VAE every page needs.
+    # A z=20 run (a size no shipped pair has, larger than theirs) adds "20 dimensions" to the sidebar; a new
+    # visitor still starts on the largest shipped size, whose AE and VAE every page needs.
     from conftest import assert_clean
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
-    spec = runs.RunSpec("vae", "mlp", 3, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
+    spec = runs.RunSpec("vae", "mlp", 20, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
     runs.start([spec], tmp_path, evaluate=False)
     assert runs.wait(tmp_path, 120)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
     assert_clean(at)
     radio = at.sidebar.radio[0]
-    assert "3 dimensions" in radio.options, radio.options
+    assert "20 dimensions" in radio.options, radio.options
     assert radio.value == 16, radio.value
