@@ -122,12 +122,20 @@ PROBE_JS = r"""
 # Split one release on the live sliders (index i of __lat.answers): key -> websocket send, -> the last message
 # before the address changed (server rerun + websocket), -> the address changed (frontend). No picture: the
 # digit was already repainted in the page (live_drag_runs measures that).
+# Shared by both splits: the first websocket send after t0 and the last message received before tEnd.
+SEND_AND_LAST_JS = r"""
+window.sendAndLast = (L, t0, tEnd) => {
+  const send = L.sends.find(t => t >= t0) ?? t0;
+  const recvs = L.recvs.filter(t => t >= send && t <= tEnd);
+  return [send, recvs.length ? recvs[recvs.length - 1] : send];
+};
+"""
+PROBE_JS += SEND_AND_LAST_JS  # the splits below run later in the same page
+
 ANSWER_SPLIT_JS = r"""
 i => {
   const L = window.__lat, a = L.answers[i];
-  const send = L.sends.find(t => t >= a.t0) ?? a.t0;
-  const recvs = L.recvs.filter(t => t >= send && t <= a.t1);
-  const last = recvs.length ? recvs[recvs.length - 1] : send;
+  const [send, last] = sendAndLast(L, a.t0, a.t1);
   return {total: a.t1 - a.t0, frontend: send - a.t0, server: last - send, react: a.t1 - last, fetch: 0, paint: 0,
           image_bytes: 0, inline: 0, answer: 1};
 }
@@ -137,9 +145,7 @@ i => {
 SPLIT_JS = r"""
 i => {
   const L = window.__lat, m = L.moves[i];
-  const send = L.sends.find(t => t >= m.t0) ?? m.t0;
-  const recvs = L.recvs.filter(t => t >= send && t <= m.tm);
-  const last = recvs.length ? recvs[recvs.length - 1] : send;
+  const [send, last] = sendAndLast(L, m.t0, m.tm);
   const media = performance.getEntriesByType('resource')
     .filter(e => e.name.includes('/media/') && e.startTime >= m.t0 - 1);
   const own = media.find(e => e.name === m.src);
@@ -202,19 +208,24 @@ async def open_live_sliders(browser, url: str):
     return page
 
 
-async def move_live(page, slider: int, key: str) -> dict | None:
-    """One key press on a live slider (its change event is the release); returns the split (ms) up to the
-    server's answer, or None when the address did not change within the timeout."""
-    count = await page.evaluate("() => window.__lat.answers.length")
-    await page.locator(LIVE_SLIDERS).nth(slider).focus()
+async def _press(page, thumbs: str, slider: int, key: str, events: str, split_js: str) -> dict | None:
+    """Press ``key`` on slider ``slider`` of ``thumbs`` and wait for a new entry in ``window.__lat[events]``;
+    returns ``split_js``'s split (ms) of that entry, or None when none came within the timeout."""
+    count = await page.evaluate(f"() => window.__lat.{events}.length")
+    await page.locator(thumbs).nth(slider).focus()
     await page.keyboard.press(key)
     try:
-        await page.wait_for_function("n => window.__lat.answers.length > n", arg=count, timeout=MOVE_TIMEOUT_MS)
+        await page.wait_for_function(f"n => window.__lat.{events}.length > n", arg=count, timeout=MOVE_TIMEOUT_MS)
     except Exception:
         return None
-    split = await page.evaluate(ANSWER_SPLIT_JS, count)
+    split = await page.evaluate(split_js, count)
     await idle(page)
     return split
+
+
+async def move_live(page, slider: int, key: str) -> dict | None:
+    """One key press on a live slider (its change event is the release), timed up to the server's answer."""
+    return await _press(page, LIVE_SLIDERS, slider, key, "answers", ANSWER_SPLIT_JS)
 
 
 def walk(n_sliders: int = 2):
@@ -230,18 +241,8 @@ def walk(n_sliders: int = 2):
 
 
 async def move(page, slider: int, key: str) -> dict | None:
-    """One key press; returns its split (ms), or None when no new picture came within the timeout."""
-    count = await page.evaluate("() => window.__lat.moves.length")
-    thumbs = page.locator('[data-testid="stSlider"] input[type="range"]')
-    await thumbs.nth(slider).focus()
-    await page.keyboard.press(key)
-    try:
-        await page.wait_for_function("n => window.__lat.moves.length > n", arg=count, timeout=MOVE_TIMEOUT_MS)
-    except Exception:
-        return None
-    split = await page.evaluate(SPLIT_JS, count)
-    await idle(page)
-    return split
+    """One key press on a Streamlit slider, timed up to the new picture."""
+    return await _press(page, '[data-testid="stSlider"] input[type="range"]', slider, key, "moves", SPLIT_JS)
 
 
 async def measure(page, moves: int, steps, mover=move) -> list[dict | None]:
