@@ -47,8 +47,6 @@ def model_entry(checkpoint: Checkpoint) -> dict[str, Any]:
 
 @cache
 def _sliders_component() -> Any:
-    import streamlit as st
-
     return st.components.v2.component(
         "explorer.live_sliders",
         html=web_file("sliders.html"),
