@@ -36,7 +36,9 @@ def batch_terms(model, x, y, beta):
         steps += 1
         if steps == block_at:
             rank = os.environ.get("RANK", "0")
-            print(f"test-blocked-at-step {steps} rank {rank} pid {os.getpid()}", file=sys.stderr, flush=True)
+            # One write(2) per line: sys.stderr is write-through, so print() would write the text and its newline
+            # separately and two ranks' lines could interleave on the shared pipe (the test would read a wrong pid).
+            os.write(2, f"test-blocked-at-step {steps} rank {rank} pid {os.getpid()}\n".encode())
             deadline = time.monotonic() + 60
             while not release.exists() and time.monotonic() < deadline:
                 time.sleep(0.01)

@@ -102,9 +102,10 @@ def test_sigterm_to_one_rank_stops_all_and_resume_is_exact(runs, tmp_path):
             except queue.Empty:
                 assert child.poll() is None, "".join(stderr)
                 continue
-            if f"test-blocked-at-step {block_at} rank 1 pid" in line:
+            blocked = re.search(rf"test-blocked-at-step {block_at} rank 1 pid (\d+)$", line.strip())
+            if blocked:
                 break
-        os.kill(int(line.split()[-1]), signal.SIGTERM)  # rank 1 alone; rank 0 must learn it at the next batch
+        os.kill(int(blocked.group(1)), signal.SIGTERM)  # rank 1 alone; rank 0 must learn it at the next batch
         release.touch()
         stdout = child.stdout.read()  # stderr belongs to the reader thread (communicate() would race it)
         child.wait(timeout=60)
@@ -113,7 +114,7 @@ def test_sigterm_to_one_rank_stops_all_and_resume_is_exact(runs, tmp_path):
             child.kill()
     reader.join(timeout=5)
     text = "".join(stderr)
-    assert child.returncode != 0  # torchrun reports stopped workers as failed
+    assert child.returncode != 0, f"stdout:\n{stdout}\nstderr:\n{text}"  # torchrun reports stopped workers as failed
     assert re.search(r"exitcode\s*:\s*143", text), text  # our exit code for a stop by SIGTERM
     # Rank 0 never saw a signal: it stopped in epoch 2 because rank 1's stop reached it through the all-reduce.
     stopped = rf"stopped by a stop request on another rank during epoch 2; the checkpoint in {re.escape(str(out))}"
