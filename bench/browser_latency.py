@@ -100,7 +100,8 @@ PROBE_JS = r"""
     if (L.first === null) {
       const img = document.querySelector('[data-testid="stImage"] img');
       const chart = [...document.querySelectorAll('.js-plotly-plot')]
-        .find(g => g._fullData && g._fullData.length && g.querySelector('.main-svg'));
+        .find(g => g._fullData && g._fullData.length && g.querySelector('.main-svg'))
+        || document.querySelector('[data-testid="stVegaLiteChart"] .marks');
       const stamp = what => () => { L.first = {what, t: performance.now()}; };
       if (img && img.getAttribute('src')) { L.first = 'pending'; after(img, stamp('image')); }
       else if (chart) { L.first = 'pending'; painted(stamp('chart')); }

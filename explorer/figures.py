@@ -211,52 +211,18 @@ def path_figure(
 # Training and evaluation
 
 
-def training_curves(history: Sequence[Mapping[str, Any]], title: str = "") -> go.Figure:
-    """Per-epoch loss (train and valid), reconstruction and KL from a checkpoint's history.
-
-    Panels whose numbers are missing (an AE has no KL) are left out; an empty history gives an empty figure.
-    """
-    panels = [("loss", "loss"), ("reconstruction", "reconstruction"), ("kl", "KL")]
-    panels = [
-        (key, name)
-        for key, name in panels
-        if any(isinstance(h.get(f"{split}_{key}"), (int, float)) for h in history for split in ("train", "valid"))
-    ]
-    if _all_kl_zero(history):
-        panels = [p for p in panels if p[0] != "kl"]
-    fig = make_subplots(rows=1, cols=max(1, len(panels)), subplot_titles=[name for _, name in panels])
-    for col, (key, _) in enumerate(panels, start=1):
-        for split, dash in (("train", "solid"), ("valid", "dot")):
-            rows = [h for h in history if isinstance(h.get(f"{split}_{key}"), (int, float))]
-            if rows:
-                fig.add_trace(
-                    go.Scatter(
-                        x=[h.get("epoch", i + 1) for i, h in enumerate(rows)],
-                        y=[h[f"{split}_{key}"] for h in rows],
-                        mode="lines+markers" if len(rows) <= 20 else "lines",  # 60 markers blur into a bar
-                        name=split,
-                        legendgroup=split,
-                        showlegend=col == 1,
-                        line={"dash": dash, "color": "#1f77b4" if split == "train" else "#ff7f0e"},
-                    ),
-                    row=1,
-                    col=col,
-                )
-        fig.update_xaxes(title_text="epoch", tick0=1, dtick=1 if len(history) <= 10 else None, row=1, col=col)
-    fig.update_layout(title=title, height=280, margin={**_MARGIN, "t": 60}, legend={"orientation": "h", "y": -0.3})
-    return fig
-
-
-# The Train page's live charts are Vega-Lite, not Plotly: st.plotly_chart derives its element identity from the
-# figure itself even with a key, so a chart whose data grows every epoch is unmounted and mounted again (a blank
-# flash); a keyed st.vega_lite_chart keeps its element and only swaps the data.
+# Training curves are Vega-Lite, not Plotly: st.plotly_chart derives its element identity from the figure itself
+# even with a key, so the Train page's chart, whose data grows every epoch, would be unmounted and mounted again
+# (a blank flash); a keyed st.vega_lite_chart keeps its element and only swaps the data. Home shows the same
+# chart, and with it needs none of Plotly's 4.7 MB of script.
 _SPLIT_COLORS = {"domain": ["train", "valid"], "range": ["#1f77b4", "#ff7f0e"]}
 _SVG = {"embedOptions": {"renderer": "svg"}}  # crisp at any zoom, and tests can count the marks
 
 
 def training_curves_spec(history: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The panels of ``training_curves`` as (long-form rows, Vega-Lite spec): one row per epoch, split and
-    panel ({"epoch", "panel", "split", "value"}), one facet column per panel with its own y scale."""
+    """Per-epoch loss (train and valid), reconstruction and KL as (long-form rows, Vega-Lite spec): one row per
+    epoch, split and panel ({"epoch", "panel", "split", "value"}), one facet column per panel with its own y
+    scale. Panels without numbers (an AE's KL, which is all zero) are left out."""
     names = {"loss": "loss", "reconstruction": "reconstruction", "kl": "KL"}
     skip_kl = _all_kl_zero(history)
     rows = [

@@ -95,15 +95,6 @@ def history(kl: float, epochs: int = 3) -> list[dict]:
     ]  # fmt: skip
 
 
-def test_training_curves_for_a_vae_an_ae_and_nothing():
-    vae = figures.training_curves(history(kl=2.0))
-    assert [a.text for a in vae.layout.annotations] == ["loss", "reconstruction", "KL"]
-    assert len(vae.data) == 6 and list(vae.data[0].x) == [1, 2, 3]
-    ae = figures.training_curves(history(kl=0.0))
-    assert [a.text for a in ae.layout.annotations] == ["loss", "reconstruction"]
-    assert len(figures.training_curves([]).data) == 0
-
-
 def test_error_figure_is_diverging_and_centred():
     errors = {"AE": np.full((28, 28), 0.2), "VAE": -np.ones((28, 28))}
     fig = figures.error_figure(errors)
@@ -292,7 +283,7 @@ def test_plane_grid_stretches_each_axis_and_keeps_latent_grid_order():
     assert core.ae_plane_ranges({}) == ((-3.0, 3.0), (-3.0, 3.0))
 
 
-def test_live_training_curves_spec_has_the_same_panels_and_points():
+def test_training_curves_spec_has_a_panel_per_term_and_every_point():
     rows, spec = figures.training_curves_spec(history(kl=2.0))
     assert spec["encoding"]["column"]["sort"] == ["loss", "reconstruction", "KL"]
     assert len(rows) == 3 * 2 * 3  # panels x splits x epochs

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 # URL path -> (title in the sidebar and as the page's h1, what shows the page has really drawn)
 PAGES = {
-    "/": ("Home", '[data-testid="stPlotlyChart"] .main-svg'),
+    "/": ("Home", '[data-testid="stVegaLiteChart"] svg.marks'),
     "/sliders": ("Latent sliders", '[data-testid="stImage"] img'),
     "/reconstruct": ("Reconstruct", '[data-testid="stImage"] img'),
     "/interpolate": ("Interpolate", '[data-testid="stImage"] img'),
