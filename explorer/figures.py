@@ -20,7 +20,6 @@ from vae.export import gif_bytes, image_grid, image_strip, png_bytes
 
 DIGIT_COLORS: tuple[str, ...] = tuple(qualitative.D3[:10])  # ten distinct hues, one per digit
 PRIOR_RADII = (1, 2, 3)
-DIVERGING = "RdBu_r"  # red = ink the model added, blue = ink it lost, white = exact
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
@@ -274,90 +273,126 @@ def _all_kl_zero(history: Sequence[Mapping[str, Any]]) -> bool:
     return bool(values) and all(v == 0 for v in values)
 
 
-def error_figure(errors: Mapping[str, np.ndarray], height: int = 300) -> go.Figure:
-    """Signed error maps (reconstruction minus original) side by side on one diverging scale [-1, 1]."""
-    titles = list(errors)
-    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.05)
-    for col, title in enumerate(titles, start=1):
-        fig.add_trace(
-            go.Heatmap(
-                z=np.asarray(errors[title]).reshape(28, 28),
-                zmin=-1.0,
-                zmax=1.0,
-                zmid=0.0,
-                colorscale=DIVERGING,
-                showscale=col == len(titles),
-                colorbar={"title": "error", "len": 0.9},
-                hovertemplate="row %{y}, column %{x}<br>error %{z:.2f}<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
-        bare = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False, "showline": False}
-        fig.update_xaxes(constrain="domain", row=1, col=col, **bare)
-        # Row 0 is the top of an image; equal axis scales keep the pixels square.
-        anchor = "x" if col == 1 else f"x{col}"
-        fig.update_yaxes(autorange="reversed", scaleanchor=anchor, row=1, col=col, **bare)
-    fig.update_layout(height=height, margin=_MARGIN)
-    return fig
+# Reconstruct's and the sampling page's charts are Vega-Lite too: those pages then load no Plotly script, which
+# took most of their first paint (4.7 MB to parse before the page's pictures were drawn).
+_RED_WHITE_BLUE = {"domain": [-1.0, 0.0, 1.0], "range": ["#2166ac", "#f7f7f7", "#b2182b"]}  # lost, exact, added
+_ERROR_PIXEL = 8  # screen pixels per image pixel
 
 
-def score_histogram(
-    test_scores: np.ndarray, score: float | None = None, threshold: float | None = None, height: int = 260
-) -> go.Figure:
-    """The test set's negative ELBOs as a histogram, with this image's score and the OOD cut-off marked.
+def error_spec(errors: Mapping[str, np.ndarray]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Signed error maps (reconstruction minus original) side by side on one diverging scale [-1, 1], as
+    (rows {"panel", "row", "column", "error"}, Vega-Lite spec); row 0 is the top of each image."""
+    rows = [
+        {"panel": title, "row": r, "column": c, "error": float(v)}
+        for title, error in errors.items()
+        for (r, c), v in np.ndenumerate(np.asarray(error, dtype=np.float64).reshape(28, 28))
+    ]
+    bare = {"axis": None, "type": "ordinal"}
+    spec = {
+        "mark": {"type": "rect"},
+        "encoding": {
+            "x": {"field": "column", **bare},
+            "y": {"field": "row", **bare},
+            "color": {
+                "field": "error",
+                "type": "quantitative",
+                "scale": {**_RED_WHITE_BLUE, "clamp": True},
+                "legend": {"title": "error", "orient": "bottom", "direction": "horizontal", "gradientLength": 200},
+            },
+            "column": {"field": "panel", "type": "nominal", "sort": list(errors), "title": None},
+            "tooltip": [{"field": f} for f in ("row", "column")] + [{"field": "error", "format": ".2f"}],
+        },
+        "width": 28 * _ERROR_PIXEL,
+        "height": 28 * _ERROR_PIXEL,
+        "usermeta": _SVG,
+    }
+    return rows, spec
+
+
+def score_histogram_spec(
+    test_scores: np.ndarray, score: float | None = None, threshold: float | None = None, bins: int = 60
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The test set's negative ELBOs as a histogram (binned here: 60 bars, not 10,000 values, go to the page),
+    with this image's score and the OOD cut-off as labelled rules; as (bar rows, Vega-Lite spec).
 
     The x-axis stops at the 99.9th percentile (or at the marks, if further out): the few worst-fitting test
     images would otherwise stretch it to several times the bulk's width and squash the bulk into a spike.
     """
     test_scores = np.asarray(test_scores, dtype=np.float64)
     marks = [m for m in (score, threshold) if m is not None]
-    lo = min(float(test_scores.min()), *marks)
-    hi = max(float(np.quantile(test_scores, 0.999)), *marks)
+    lo = min([float(test_scores.min()), *marks])
+    hi = max([float(np.quantile(test_scores, 0.999)), *marks])
     lo, hi = lo - 0.02 * (hi - lo), hi + 0.05 * (hi - lo)
-    fig = go.Figure(
-        go.Histogram(
-            x=test_scores,
-            xbins={"start": lo, "end": hi, "size": (hi - lo) / 60},
-            marker_color="#9ab",
-            name="test images",
-            showlegend=False,
-        )
-    )
-    labelled = [(threshold, "99th pct", {"color": "grey", "dash": "dot"}), (score, "this image", {"color": "#d62728"})]
-    labelled = sorted(((x, text, line) for x, text, line in labelled if x is not None), key=lambda m: m[0])
-    for i, (x, text, line) in enumerate(labelled):
-        fig.add_vline(x=x, line={"width": 3 if text == "this image" else 1.5, **line})
-        # Labels sit above the plot and face away from each other, so close marks do not print on top of
-        # each other (the left one's text runs left, the right one's right).
-        anchor = "right" if i == 0 and len(labelled) == 2 else "left"
-        fig.add_annotation(x=x, y=1, yref="paper", yanchor="bottom", xanchor=anchor, text=text, showarrow=False)
-    fig.update_layout(
-        height=height,
-        margin={**_MARGIN, "t": 30},
-        xaxis={"title": "negative ELBO (nats)", "range": [lo, hi]},
-        yaxis_title="test images",
-        bargap=0.02,
-    )
-    return fig
+    counts, edges = np.histogram(test_scores, bins=bins, range=(lo, hi))
+    rows = [
+        {"start": float(a), "end": float(b), "count": int(n)}
+        for a, b, n in zip(edges[:-1], edges[1:], counts, strict=True)
+    ]
+    # The two labels sit at different heights, so marks close together do not print over each other.
+    labelled = [(threshold, "99th pct", "grey", 16), (score, "this image", "#d62728", 2)]
+    rules = [{"x": float(x), "label": t, "color": c, "top": top} for x, t, c, top in labelled if x is not None]
+    x = {"field": "start", "type": "quantitative", "title": "negative ELBO (nats)", "scale": {"domain": [lo, hi]}}
+    layers = [
+        {
+            "mark": {"type": "bar", "color": "#9ab"},
+            "encoding": {
+                "x": x,
+                "x2": {"field": "end"},
+                "y2": {"datum": 0},  # bars from zero (a layered chart does not assume it)
+                "y": {"field": "count", "type": "quantitative", "title": "test images"},
+            },
+        }
+    ]
+    if rules:
+        rule_x = {"field": "x", "type": "quantitative"}
+        color = {"field": "color", "type": "nominal", "scale": None}
+        layers += [
+            {
+                "data": {"values": rules},
+                "mark": {"type": "rule", "strokeWidth": 2.5},
+                "encoding": {"x": rule_x, "color": color},
+            },
+            {
+                "data": {"values": rules},
+                "mark": {"type": "text", "align": "left", "dx": 4, "baseline": "top"},
+                "encoding": {
+                    "x": rule_x,
+                    "y": {"field": "top", "type": "quantitative", "scale": None},  # pixels from the top
+                    "text": {"field": "label"},
+                    "color": color,
+                },
+            },
+        ]
+    return rows, {"layer": layers, "height": 230, "usermeta": _SVG}
 
 
-def class_histograms(histograms: Mapping[str, Sequence[int]], height: int = 280) -> go.Figure:
-    """How often the classifier assigns each digit, one bar group per model."""
-    fig = go.Figure()
-    for name, counts in histograms.items():
-        total = max(1, sum(counts))
-        fig.add_trace(go.Bar(x=[str(d) for d in range(10)], y=[c / total for c in counts], name=name))
-    fig.update_layout(
-        barmode="group",
-        height=height,
-        margin=_MARGIN,
-        xaxis={"title": "digit the classifier sees", "type": "category", "dtick": 1},
-        yaxis_title="share of samples",
-        yaxis_tickformat=".0%",
-        legend={"orientation": "h", "y": 1.15},
-    )
-    return fig
+def class_histogram_spec(histograms: Mapping[str, Sequence[int]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """How often the classifier assigns each digit, one bar group per digit and one bar per model, as
+    (rows {"digit", "model", "share"}, Vega-Lite spec)."""
+    rows = [
+        {"digit": str(d), "model": name, "share": c / max(1, sum(counts))}
+        for name, counts in histograms.items()
+        for d, c in enumerate(counts)
+    ]
+    models = list(histograms)
+    spec = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "digit", "type": "nominal", "title": "digit the classifier sees", "axis": {"labelAngle": 0}},
+            "xOffset": {"field": "model", "type": "nominal", "sort": models},
+            "y": {"field": "share", "type": "quantitative", "title": "share of samples", "axis": {"format": ".0%"}},
+            "color": {
+                "field": "model",
+                "type": "nominal",
+                "scale": {"domain": models, "range": ["#1f77b4", "#ff7f0e"][: len(models)] or None},
+                "legend": {"orient": "top", "title": None},
+            },
+            "tooltip": [{"field": "model"}, {"field": "digit"}, {"field": "share", "format": ".1%"}],
+        },
+        "height": 240,
+        "usermeta": _SVG,
+    }
+    return rows, spec
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def test_widgets_still_respond_after_the_corpus(uploads_page, models):
         at.selectbox(key="rec.detail").set_value(index).run()
         assert_clean(at)
         assert at.selectbox(key="rec.detail").value == index
-        assert len(at.get("plotly_chart")) == 2, "the error heatmaps and the score histogram should be drawn"
+        assert len(at.get("vega_lite_chart")) == 2, "the error heatmaps and the score histogram should be drawn"
     at.radio(key="rec.source").set_value("Test images").run()
     assert_clean(at)
     at.radio(key="rec.source").set_value("My uploads").run()

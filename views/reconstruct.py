@@ -50,10 +50,11 @@ def main() -> None:
         if r is not None
     }
     left, right = st.columns(2)
-    left.plotly_chart(figures.error_figure(errors), key="rec.errors")
+    left.vega_lite_chart(*figures.error_spec(errors), key="rec.errors")
     left.caption("Red: ink the model added; blue: ink it lost.")
     if item.check is not None and scores is not None:
-        right.plotly_chart(figures.score_histogram(scores, item.check.score, item.check.threshold), key="rec.hist")
+        histogram = figures.score_histogram_spec(scores, item.check.score, item.check.threshold)
+        right.vega_lite_chart(*histogram, key="rec.hist")
         right.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
 
 

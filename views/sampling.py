@@ -63,7 +63,7 @@ def samplers(pair: core.Pair, classifier: object) -> None:
         stored = core.stored_sample_quality(checkpoints[kind]) if sampler == "prior" else None
         panels.sample_scores(column, scores[kind], stored)
     histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
-    st.plotly_chart(figures.class_histograms(histograms), key="sample.hist")
+    st.vega_lite_chart(*figures.class_histogram_spec(histograms), key="sample.hist")
     st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
 
 
