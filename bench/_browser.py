@@ -139,9 +139,11 @@ def streamlit_server(
     env: Mapping[str, str] | None = None,
     health_timeout: float = 60.0,
     stop_timeout: float = 10.0,
+    cwd: Path = REPO,
 ) -> Iterator[StreamlitServer]:
-    """`python -m streamlit run <script>` from the repository root on a free loopback port, as a user starts it;
-    yields once /_stcore/health answers (ServerError if it never does), stops its process group at exit."""
+    """`python -m streamlit run <script>` from the repository root (or `cwd`, another checkout) on a free loopback
+    port, as a user starts it; yields once /_stcore/health answers (ServerError if it never does), stops its
+    process group at exit."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
@@ -150,7 +152,7 @@ def streamlit_server(
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,
-            cwd=REPO,
+            cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
