@@ -101,28 +101,73 @@ def test_arithmetic_page_every_vector_source_and_a_bad_group_message():
     assert [e.value for e in at.error] == ["Cannot use those groups: 'banana' is not an index or a range like 20-29."]
 
 
+def _probability_of(classifier, pixels, digit: int) -> float:
+    import torch
+
+    with torch.inference_mode():
+        logits = classifier(torch.as_tensor(pixels, dtype=torch.float32).reshape(-1, 1, 28, 28))
+    return float(torch.softmax(logits, 1)[0, digit])
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_arithmetic_turns_a_three_towards_an_eight_at_every_latent_size(size):
-    """The default vector (mean 8 minus mean 3) at strength 1 on the default test 3: the classifier's view of
-    the result moves towards 8 for both models (its probability of 8 rises above that of the original)."""
+def test_arithmetic_page_moves_the_default_three_by_the_class_mean_vector(size):
+    """The page's picture at strength 1 is decode(code of the default 3 + mean 8 - mean 3), exactly (to the PNG's
+    8 bits), for both models; and the classifier's probability of 8 for it is above that for the original 3."""
     import base64
     import io
 
     import numpy as np
     from PIL import Image
 
-    from explorer import generation
+    import vae
+    from explorer import core, generation
     from explorer.resources import checkpoint_root
-    from vae.checkpoint import load
+    from vae.checkpoint import load, scan_checkpoints
+    from vae.data import load_mnist
 
     at = app(size, "views/arithmetic.py")
     assert_clean(at)
     (image,) = [i for i in at.image if i.captions and i.captions[0].startswith("test image")]
     assert "(a 3)" in image.captions[0]
-    classifier = load(checkpoint_root() / "classifier").eval()
-    for kind in ("Autoencoder", "VAE"):
-        (result,) = [i for i in at.image if i.captions == [f"{kind} at 1"]]
+    x, y = load_mnist("test")
+    three = x[int(np.flatnonzero(y.numpy() == 3)[0]), 0].numpy()  # the picker's default: the first test 3
+    groups = generation.digit_groups(y.numpy(), 3, 8)
+    root = checkpoint_root()
+    pair = core.build_catalog(root, scan_checkpoints(root)).pairs[size]
+    classifier = load(root / "classifier").eval()
+    for kind, name in (("ae", "Autoencoder"), ("vae", "VAE")):
+        (result,) = [i for i in at.image if i.captions == [f"{name} at 1"]]
         png = Image.open(io.BytesIO(base64.b64decode(result.value[0].split(",")[1])))  # a data: URL
         pixels = np.asarray(png, dtype=np.float32)[::3, ::3] / 255  # the picture is scaled 3x
-        assert pixels.shape == (28, 28)
-        assert generation.agreement(classifier, pixels[None], 8) == 1.0, f"{kind}: strength 1 did not make an 8"
+        model = load(pair.get(kind).path).eval()
+        vector = vae.attribute_vector(model, x[list(groups.start)], x[list(groups.to)]).numpy()
+        expected = generation.apply_vector(model, core.embed(model, three)[0], vector, [1.0])[0]
+        assert np.abs(pixels - expected).max() <= 1 / 255 + 1e-6, f"{name}: not the vector's result"
+        before, after = _probability_of(classifier, three, 8), _probability_of(classifier, expected, 8)
+        assert after > before + 0.1, f"{name}: p(8) {before:.3f} -> {after:.3f}"
+
+
+def test_the_class_mean_vector_turns_most_threes_into_eights():
+    """Over the first 200 test 3s, mean 8 - mean 3 at strength 1 makes the classifier see an 8 in most of them
+    with either z=16 model (measured: VAE 72%, autoencoder 69%; 1.5% and 1% at strength 0)."""
+    import numpy as np
+
+    import vae
+    from explorer import core, generation
+    from explorer.resources import checkpoint_root
+    from vae.checkpoint import load, scan_checkpoints
+    from vae.data import load_mnist
+
+    x, y = load_mnist("test")
+    groups = generation.digit_groups(y.numpy(), 3, 8)
+    threes = x[np.flatnonzero(y.numpy() == 3)[:200]]
+    root = checkpoint_root()
+    pair = core.build_catalog(root, scan_checkpoints(root)).pairs[max(SIZES)]
+    classifier = load(root / "classifier").eval()
+    for kind in ("ae", "vae"):
+        model = load(pair.get(kind).path).eval()
+        vector = vae.attribute_vector(model, x[list(groups.start)], x[list(groups.to)]).numpy()
+        codes = vae.embed_batched(model, threes).numpy()  # (200, latent_dim)
+        moved = np.stack([generation.apply_vector(model, code, vector, [0.0, 1.0]) for code in codes])
+        unmoved, eights = (generation.agreement(classifier, moved[:, s], 8) for s in (0, 1))
+        assert eights >= 0.6 and unmoved <= 0.1, f"{kind}: {unmoved:.2f} -> {eights:.2f}"
