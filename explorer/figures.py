@@ -218,10 +218,14 @@ _SPLIT_COLORS = {"domain": ["train", "valid"], "range": ["#1f77b4", "#ff7f0e"]}
 _SVG = {"embedOptions": {"renderer": "svg"}}  # crisp at any zoom, and tests can count the marks
 
 
-def training_curves_spec(history: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def training_curves_spec(
+    history: Sequence[Mapping[str, Any]], columns: int | None = None, width: int = 240
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-epoch loss (train and valid), reconstruction and KL as (long-form rows, Vega-Lite spec): one row per
-    epoch, split and panel ({"epoch", "panel", "split", "value"}), one facet column per panel with its own y
-    scale. Panels without numbers (an AE's KL, which is all zero) are left out."""
+    epoch, split and panel ({"epoch", "panel", "split", "value"}), one panel ``width`` pixels wide per term,
+    each with its own y scale, side by side or wrapped after ``columns`` panels (a faceted chart does not
+    shrink to its container, so a narrow column needs fewer panels per row). Panels without numbers (an AE's
+    KL, which is all zero) are left out."""
     names = {"loss": "loss", "reconstruction": "reconstruction", "kl": "KL"}
     skip_kl = _all_kl_zero(history)
     rows = [
@@ -234,6 +238,7 @@ def training_curves_spec(history: Sequence[Mapping[str, Any]]) -> tuple[list[dic
     ]
     panels = [name for name in names.values() if any(r["panel"] == name for r in rows)]
     line = {"type": "line", "point": len(history) <= 20}  # 60 markers blur into a bar
+    facet = {"field": "panel", "type": "nominal", "sort": panels, "title": None}
     spec = {
         "mark": line,
         "encoding": {
@@ -241,13 +246,16 @@ def training_curves_spec(history: Sequence[Mapping[str, Any]]) -> tuple[list[dic
             "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}, "title": None},
             "color": {"field": "split", "type": "nominal", "scale": _SPLIT_COLORS, "legend": {"orient": "bottom"}},
             "strokeDash": {"field": "split", "type": "nominal", "legend": None},
-            "column": {"field": "panel", "type": "nominal", "sort": panels, "title": None},
         },
-        "width": 240,
+        "width": width,
         "height": 200,
         "resolve": {"scale": {"y": "independent"}},
         "usermeta": _SVG,
     }
+    if columns is None:
+        spec["encoding"]["column"] = facet
+    else:
+        spec["encoding"]["facet"] = {**facet, "columns": columns}
     return rows, spec
 
 

@@ -306,6 +306,9 @@ def test_training_curves_spec_has_a_panel_per_term_and_every_point():
     assert ae_spec["encoding"]["column"]["sort"] == ["loss", "reconstruction"]
     assert {r["panel"] for r in ae_rows} == {"loss", "reconstruction"}
     assert figures.training_curves_spec([])[0] == []
+    _, wrapped = figures.training_curves_spec(history(kl=2.0), columns=2, width=170)
+    assert "column" not in wrapped["encoding"] and wrapped["encoding"]["facet"]["columns"] == 2
+    assert wrapped["encoding"]["facet"]["sort"] == ["loss", "reconstruction", "KL"] and wrapped["width"] == 170
 
 
 def test_latent_bars_spec_keeps_dimension_order():

@@ -55,8 +55,10 @@ def main() -> None:
                 else:
                     st.caption("Not evaluated yet: run `python -m vae.evaluate` on this checkpoint.")
                 if checkpoint.history:
-                    # Vega-Lite, as on the Train page: Home then needs no Plotly bundle (4.7 MB of script).
-                    st.vega_lite_chart(*figures.training_curves_spec(checkpoint.history), key=f"curves.{kind}")
+                    # Vega-Lite, as on the Train page: Home then needs no Plotly bundle (4.7 MB of script). Two
+                    # panels per row fit half the page; the Train page has the whole width for three.
+                    curves = figures.training_curves_spec(checkpoint.history, columns=2, width=170)
+                    st.vega_lite_chart(*curves, key=f"curves.{kind}")
     if catalog.classifier is not None:
         accuracy = catalog.classifier.metrics.get("test_accuracy")
         note = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
