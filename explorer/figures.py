@@ -1,4 +1,5 @@
-"""Plotly figures and PNG pictures for the pages: plain functions of arrays, so tests need no browser.
+"""Plotly figures, Vega-Lite chart specs and PNG pictures for the pages: plain functions of arrays, so tests need
+no browser.
 
 Digits are always enlarged by whole-pixel blocks (nearest neighbour), never smoothed: a 28x28 digit blown
 up with interpolation looks blurred and hides exactly the pixels a person wants to inspect.
