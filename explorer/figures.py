@@ -215,7 +215,8 @@ def path_figure(
 # even with a key, so the Train page's chart, whose data grows every epoch, would be unmounted and mounted again
 # (a blank flash); a keyed st.vega_lite_chart keeps its element and only swaps the data. Home shows the same
 # chart, and with it needs none of Plotly's 4.7 MB of script.
-_SPLIT_COLORS = {"domain": ["train", "valid"], "range": ["#1f77b4", "#ff7f0e"]}
+_SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c"]  # Plotly's first hues, so Vega-Lite charts match the rest
+_SPLIT_COLORS = {"domain": ["train", "valid"], "range": _SERIES_COLORS[:2]}
 _SVG = {"embedOptions": {"renderer": "svg"}}  # crisp at any zoom, and tests can count the marks
 
 
@@ -393,7 +394,7 @@ def class_histogram_spec(histograms: Mapping[str, Sequence[int]]) -> tuple[list[
             "color": {
                 "field": "model",
                 "type": "nominal",
-                "scale": {"domain": models, "range": ["#1f77b4", "#ff7f0e"][: len(models)] or None},
+                "scale": {"domain": models, "range": _SERIES_COLORS[: len(models)]},
                 "legend": {"orient": "top", "title": None},
             },
             "tooltip": [{"field": "model"}, {"field": "digit"}, {"field": "share", "format": ".1%"}],
