@@ -1,4 +1,4 @@
-"""Plotly figures, Vega-Lite chart specs and PNG pictures for the pages: plain functions of arrays, so tests need
+"""Vega-Lite chart specs and PNG pictures for the pages: plain functions of arrays, so tests need
 no browser.
 
 Digits are always enlarged by whole-pixel blocks (nearest neighbour), never smoothed: a 28x28 digit blown
@@ -12,16 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image
-from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
 from vae.export import gif_bytes, image_grid, image_strip, png_bytes
 
-DIGIT_COLORS: tuple[str, ...] = tuple(qualitative.D3[:10])  # ten distinct hues, one per digit
-PRIOR_RADII = (1, 2, 3)
-_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+DIGIT_COLORS: tuple[str, ...] = (  # ten distinct hues, one per digit (the D3 "category10" palette)
+    "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF",
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -70,152 +67,13 @@ def grid_png(images: np.ndarray, columns: int, scale: int = 3, pad: int = 2) -> 
 
 
 # --------------------------------------------------------------------------------------------------------
-# Latent space
-
-
-def latent_scatter(
-    points: np.ndarray,
-    labels: np.ndarray,
-    indices: np.ndarray | None = None,
-    *,
-    title: str = "",
-    axis_titles: tuple[str, str] = ("z0", "z1"),
-    prior_origin: tuple[float, float] | None = None,
-    marker_size: float = 3.0,
-    webgl: bool = True,
-    height: int = 460,
-) -> go.Figure:
-    """Codes on the plane, one trace (and colour) per digit; each point's customdata is its test-set index.
-
-    With ``prior_origin`` the prior's 1-, 2- and 3-sigma circles are drawn around it. WebGL keeps 10k points
-    responsive to pan and select; pass ``webgl=False`` for small sets or where WebGL is unavailable.
-    """
-    points = np.asarray(points, dtype=np.float32)
-    labels = np.asarray(labels)
-    indices = np.arange(len(points)) if indices is None else np.asarray(indices)
-    trace = go.Scattergl if webgl else go.Scatter
-    fig = go.Figure()
-    for digit in range(10):
-        mask = labels == digit
-        fig.add_trace(
-            trace(
-                x=points[mask, 0],
-                y=points[mask, 1],
-                mode="markers",
-                name=str(digit),
-                customdata=indices[mask],
-                marker={"size": marker_size, "color": DIGIT_COLORS[digit], "opacity": 0.7},
-                hovertemplate=f"digit {digit}<br>test image #%{{customdata}}<extra></extra>",
-            )
-        )
-    if prior_origin is not None:
-        add_prior_circles(fig, prior_origin)
-    fig.update_layout(
-        title=title,
-        height=height,
-        margin=_MARGIN,
-        legend={"title": "digit", "itemsizing": "constant"},
-        xaxis_title=axis_titles[0],
-        yaxis_title=axis_titles[1],
-    )  # no dragmode: Streamlit then pans on drag and selects on click (box and lasso stay in the toolbar)
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)  # circles must look round
-    return fig
-
-
-def add_prior_circles(fig: go.Figure, origin: tuple[float, float] = (0.0, 0.0)) -> go.Figure:
-    """The prior N(0, I)'s 1-2-3 sigma circles as layout shapes (they do not take part in selection)."""
-    cx, cy = origin
-    for radius in PRIOR_RADII:
-        fig.add_shape(
-            type="circle",
-            x0=cx - radius,
-            x1=cx + radius,
-            y0=cy - radius,
-            y1=cy + radius,
-            line={"color": "rgba(30,30,30,0.85)", "width": 1.5, "dash": "dash"},
-            layer="above",
-            name=f"{radius} sigma",
-        )
-    return fig
-
-
-def add_path(
-    fig: go.Figure,
-    points: np.ndarray,
-    name: str = "path",
-    row: int | None = None,
-    col: int | None = None,
-    showlegend: bool = True,
-) -> go.Figure:
-    """The interpolation path as a black line with its start (circle) and end (square) marked."""
-    points = np.asarray(points)
-    symbols = ["circle", *["circle-open"] * (len(points) - 2), "square"]
-    fig.add_trace(
-        go.Scatter(
-            x=points[:, 0],
-            y=points[:, 1],
-            mode="lines+markers",
-            name=name,
-            line={"color": "black", "width": 2},
-            marker={"size": 8, "color": "black", "symbol": symbols},
-            hovertemplate="step %{pointNumber}<extra></extra>",
-            showlegend=showlegend,
-        ),
-        row=row,
-        col=col,
-    )
-    return fig
-
-
-def path_figure(
-    backgrounds: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    paths: Mapping[str, np.ndarray],
-    axis_titles: tuple[str, str] = ("z0", "z1"),
-    height: int = 380,
-) -> go.Figure:
-    """Side-by-side panels, one per model: its test codes in faint digit colours and the path on top.
-
-    ``backgrounds`` maps a panel title to (points (N, 2), labels (N,)); ``paths`` the same titles to the
-    path's projected points (steps, 2).
-    """
-    titles = list(backgrounds)
-    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.08)
-    for col, title in enumerate(titles, start=1):
-        points, labels = backgrounds[title]
-        for digit in range(10):
-            mask = np.asarray(labels) == digit
-            fig.add_trace(
-                go.Scatter(
-                    x=points[mask, 0],
-                    y=points[mask, 1],
-                    mode="markers",
-                    marker={"size": 3, "color": DIGIT_COLORS[digit], "opacity": 0.35},
-                    name=str(digit),
-                    legendgroup=str(digit),
-                    showlegend=col == 1,
-                    hoverinfo="skip",
-                ),
-                row=1,
-                col=col,
-            )
-        if title in paths:
-            add_path(fig, paths[title], name="path", row=1, col=col, showlegend=col == 1)
-        fig.update_xaxes(title_text=axis_titles[0], row=1, col=col)
-        fig.update_yaxes(title_text=axis_titles[1], row=1, col=col)
-    legend = {"title": "digit", "itemsizing": "constant", "orientation": "h", "y": -0.25}  # under both panels
-    fig.update_layout(height=height + 40, margin=_MARGIN, legend=legend)
-    return fig
-
-
-# --------------------------------------------------------------------------------------------------------
 # Training and evaluation
 
 
-# Training curves are Vega-Lite, not Plotly: st.plotly_chart derives its element identity from the figure itself
-# even with a key, so the Train page's chart, whose data grows every epoch, would be unmounted and mounted again
-# (a blank flash); a keyed st.vega_lite_chart keeps its element and only swaps the data. Home shows the same
-# chart, and with it needs none of Plotly's 4.7 MB of script.
-_SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c"]  # Plotly's first hues, so Vega-Lite charts match the rest
+# Charts are Vega-Lite, and the latent maps a canvas component (explorer/web/map.js); the app loads no Plotly,
+# whose 4.7 MB of script took most of a page's first paint. A keyed st.vega_lite_chart also keeps its element
+# while its data grows (the Train page's curves), where st.plotly_chart remounted it with a blank flash.
+_SERIES_COLORS = list(DIGIT_COLORS[:3])  # the first hues of the digit palette, so all charts match
 _SPLIT_COLORS = {"domain": ["train", "valid"], "range": _SERIES_COLORS[:2]}
 _SVG = {"embedOptions": {"renderer": "svg"}}  # crisp at any zoom, and tests can count the marks
 
@@ -283,8 +141,6 @@ def _all_kl_zero(history: Sequence[Mapping[str, Any]]) -> bool:
     return bool(values) and all(v == 0 for v in values)
 
 
-# Reconstruct's and the sampling page's charts are Vega-Lite too: those pages then load no Plotly script, which
-# took most of their first paint (4.7 MB to parse before the page's pictures were drawn).
 _RED_WHITE_BLUE = {"domain": [-1.0, 0.0, 1.0], "range": ["#2166ac", "#f7f7f7", "#b2182b"]}  # lost, exact, added
 _ERROR_PIXEL = 8  # screen pixels per image pixel
 

@@ -226,3 +226,23 @@ def _pinned_pair(pair: core.Pair, planes: dict[str, Any], pin: tuple[float, floa
 def _short(code: Any, shown: int = 4) -> str:
     values = ", ".join(f"{v:.2f}" for v in code[:shown])
     return f"({values}{', …' if len(code) > shown else ''})"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Latent map scatter
+
+
+@cache
+def _map_component() -> Any:
+    return st.components.v2.component("explorer.latent_map", css=web_file("map.css"), js=web_file("map.js"))
+
+
+def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int | None:
+    """One model's test-set codes as a canvas scatter (``data`` from explorer.map_chart.payload); returns the
+    test-set index the user last clicked in it, or None. ``on_pick`` runs when a new point is clicked; without
+    it clicks pick nothing."""
+    from explorer import map_chart
+
+    data = {**data, "pickable": on_pick is not None}
+    result = _map_component()(data=data, key=key, on_picked_change=on_pick or _noop)
+    return map_chart.parse_pick(getattr(result, "picked", None), len(resources.test_set()[1]))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from explorer import core, figures, resources, state, ui
@@ -62,14 +61,14 @@ def sample_scores(column: Any, quality: dict[str, Any], stored: dict[str, Any] |
 # Latent map selection
 
 
-def selected_point(charts: dict[str, str]) -> tuple[str, int] | None:
-    """(kind, test index) of the first selected point of the most recently used chart, if any."""
+def selected_point(charts: dict[str, str], picks: dict[str, int | None]) -> tuple[str, int] | None:
+    """(kind, test index) of the point picked in the most recently clicked latent-map chart, if any.
+
+    ``charts`` maps each kind to its chart's widget key, ``picks`` to the index its chart reported."""
     kind, chart_key = state.map_selection()
-    if kind not in charts or charts[kind] != chart_key:
+    if kind not in charts or charts[kind] != chart_key or picks.get(kind) is None:
         return None
-    points = state.chart_points(chart_key)
-    custom = [p.get("customdata") for p in points if p.get("customdata") is not None]
-    return (kind, int(np.ravel(custom[0])[0])) if custom else None
+    return kind, int(picks[kind])
 
 
 def point_details(pair: core.Pair, kind: str, index: int) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import core, figures, resources, run_view, runs, state, ui
+from explorer import core, figures, live, map_chart, resources, run_view, runs, state, ui
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 ACTIVE_REFRESH_S = 2.0
@@ -210,8 +210,17 @@ def _sweep_column(status, checkpoint, images, labels, shown) -> None:
     st.image(figures.inline_png(figures.strip_png(core.prior_images(model, 8, 0), scale=2)), caption="prior samples")
     codes = resources.codes(checkpoint)[shown]
     points = codes[:, :2] if codes.shape[1] >= 2 else np.c_[codes, np.zeros(len(codes))]
-    fig = figures.latent_scatter(points, labels[shown], shown, prior_origin=(0.0, 0.0), height=360, title="test codes")
-    st.plotly_chart(fig, key=f"train.sweep.{status.name}")
+    data = map_chart.payload(
+        points,
+        labels[shown],
+        shown,
+        title="test codes",
+        axis_titles=("z0", "z1"),
+        prior_origin=(0.0, 0.0),
+        colors=figures.DIGIT_COLORS,
+        height=360,
+    )
+    live.latent_map_chart({**data, "testid": f"sweep-map-{status.name}"}, f"train.sweep.{status.name}")
 
 
 def root_note() -> str:

@@ -44,6 +44,10 @@ class BlankPage:
     def evaluate(self, script: str, arg: Any = None) -> Any:
         return self._pool.submit(self.page.evaluate, script, arg).result()
 
+    def call(self, action: Callable[[Any], Any]) -> Any:
+        """``action(page)`` in the page's thread, e.g. for page.mouse."""
+        return self._pool.submit(action, self.page).result()
+
     @contextmanager
     def running(self) -> Iterator[BlankPage]:
         try:

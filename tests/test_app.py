@@ -231,34 +231,42 @@ def test_interpolate_page_offers_gif_and_png():
     assert labels == ["Download GIF", "Download PNG strip"]
 
 
-def figure_of(chart) -> dict:
-    """The chart's plotly JSON, with typed arrays ({"dtype", "bdata"}) decoded into numpy arrays."""
+def latent_maps(at) -> dict[str, dict]:
+    """The data the Latent map gives its two map components, by test id, with points, labels and indices
+    decoded into numpy arrays (AppTest cannot run the components' JS)."""
     import base64
 
-    def decode(node):
-        if isinstance(node, dict) and "bdata" in node and "dtype" in node:
-            return np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"])
-        if isinstance(node, dict):
-            return {k: decode(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [decode(v) for v in node]
-        return node
-
-    return decode(json.loads(chart.proto.spec))
+    maps = {}
+    for element in at.get("bidi_component"):
+        if element.proto.component_name != "explorer.latent_map":
+            continue
+        data = json.loads(element.proto.json)
+        data["xy"] = np.frombuffer(base64.b64decode(data["points"]), "<f4").reshape(-1, 2)
+        data["ids"] = np.frombuffer(base64.b64decode(data["indices"]), "<i4")
+        data["digits"] = np.array([int(c) for c in data["labels"]])
+        maps[data["testid"]] = data
+    return maps
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_latent_map_shows_the_whole_test_set(size):
+    from explorer import resources
+
     at = app(size, "views/latent_map.py")
     assert_clean(at)
-    charts = [figure_of(c) for c in at.get("plotly_chart")]
-    assert len(charts) == 2
-    for fig in charts:
-        assert sum(len(t["x"]) for t in fig["data"]) == 10_000
-        assert len({t["marker"]["color"] for t in fig["data"]}) == 10
-    vae_map = charts[1]  # the AE's map comes first
-    radii = sorted((s["x1"] - s["x0"]) / 2 for s in vae_map["layout"]["shapes"])
-    assert radii == pytest.approx([1, 2, 3])
+    maps = latent_maps(at)
+    assert sorted(maps) == ["latent-map-ae", "latent-map-vae"]
+    _, labels = resources.test_set()
+    for data in maps.values():
+        assert data["count"] == len(data["xy"]) == len(data["ids"]) == 10_000
+        assert sorted(data["ids"].tolist()) == list(range(10_000))
+        assert np.array_equal(data["digits"], labels[data["ids"]])  # each point keeps its own label
+        assert np.isfinite(data["xy"]).all() and data["xy"].std(axis=0).min() > 0.1
+        assert len(data["colors"]) == 10
+    assert maps["latent-map-ae"]["prior"] is None
+    prior = maps["latent-map-vae"]["prior"]  # where z = 0 lands: near the middle of the VAE's codes
+    assert abs(prior["x"] - float(np.median(maps["latent-map-vae"]["xy"][:, 0]))) < 1.0
+    assert not at.get("plotly_chart")  # so the page loads without Plotly's script
     if size == 2:
         assert any("15x15" in c for i in at.image for c in i.captions), "the decoded-plane grids are missing"
 

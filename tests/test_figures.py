@@ -20,13 +20,6 @@ def png_pixels(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
-@pytest.fixture
-def codes_and_labels():
-    rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(10), 50)
-    return rng.standard_normal((500, 2)).astype(np.float32), labels
-
-
 # --------------------------------------------------------------------------------------------------------
 # Pictures
 
@@ -50,37 +43,6 @@ def test_strip_and_grid_sizes():
 
 # --------------------------------------------------------------------------------------------------------
 # Latent space
-
-
-def test_latent_scatter_has_one_trace_per_digit(codes_and_labels):
-    points, labels = codes_and_labels
-    fig = figures.latent_scatter(points, labels, np.arange(1000, 1500))
-    assert len(fig.data) == 10
-    assert sum(len(t.x) for t in fig.data) == 500
-    assert len({t.marker.color for t in fig.data}) == 10
-    assert [t.name for t in fig.data] == [str(d) for d in range(10)]
-    assert fig.data[3].customdata.min() >= 1000  # test-set indices, for selections
-    assert not fig.layout.shapes  # no prior circles unless asked
-
-
-def test_prior_circles_have_radii_one_two_three(codes_and_labels):
-    points, labels = codes_and_labels
-    fig = figures.latent_scatter(points, labels, prior_origin=(0.5, -1.0))
-    shapes = sorted(fig.layout.shapes, key=lambda s: s.x1 - s.x0)
-    assert [s.type for s in shapes] == ["circle"] * 3
-    assert [(s.x1 - s.x0) / 2 for s in shapes] == pytest.approx([1, 2, 3])
-    assert [(s.y1 - s.y0) / 2 for s in shapes] == pytest.approx([1, 2, 3])
-    assert all((s.x0 + s.x1) / 2 == pytest.approx(0.5) and (s.y0 + s.y1) / 2 == pytest.approx(-1) for s in shapes)
-    assert fig.layout.yaxis.scaleanchor == "x"  # equal scales, or the circles would be ellipses
-
-
-def test_path_figure_draws_a_path_per_model(codes_and_labels):
-    points, labels = codes_and_labels
-    path = np.linspace([0, 0], [1, 1], 7)
-    fig = figures.path_figure({"AE": (points, labels), "VAE": (points, labels)}, {"AE": path, "VAE": path})
-    paths = [t for t in fig.data if t.mode == "lines+markers"]
-    assert len(paths) == 2 and all(len(t.x) == 7 for t in paths)
-    assert len(fig.data) == 2 * 10 + 2
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -223,3 +223,32 @@ def test_a_run_of_a_new_latent_size_is_offered_but_not_made_the_default(tmp_path
     radio = at.sidebar.radio[0]
     assert "20 dimensions" in radio.options, radio.options
     assert radio.value == 16, radio.value
+
+
+def test_a_finished_sweep_is_compared_side_by_side_on_canvas_maps(tmp_path, monkeypatch):
+    import base64
+    import json
+
+    from conftest import assert_clean
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.train_panels import MAP_POINTS
+
+    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
+    specs = [runs.RunSpec("vae", "mlp", 2, beta=b, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
+             for b in (0.5, 4.0)]  # fmt: skip
+    names = runs.start(specs, tmp_path, evaluate=False)
+    assert runs.wait(tmp_path, 240)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["explorer.latent_size"] = 2
+    at.run()
+    at.switch_page("views/train.py").run()
+    assert_clean(at)
+    elements = [e for e in at.get("bidi_component") if e.proto.component_name == "explorer.latent_map"]
+    maps = [json.loads(e.proto.json) for e in elements]
+    assert [m["testid"] for m in maps] == [f"sweep-map-{name}" for name in names]
+    for data in maps:
+        xy = np.frombuffer(base64.b64decode(data["points"]), "<f4").reshape(-1, 2)
+        assert data["count"] == len(xy) == MAP_POINTS and np.isfinite(xy).all()
+        assert data["prior"] == {"x": 0.0, "y": 0.0} and data["pickable"] is False
+    assert not at.get("plotly_chart")

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import core, figures, resources, ui
+from explorer import core, figures, live, map_chart, resources, ui
 
 BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
 
@@ -45,15 +45,27 @@ def main() -> None:
 
     _, labels = resources.test_set()
     subset = np.random.default_rng(0).permutation(len(labels))[:BACKGROUND_POINTS]
-    backgrounds, projected = {}, {}
-    for kind, path in paths.items():
-        projection = resources.projection(pair.get(kind))
-        backgrounds[ui.KIND_NAMES[kind]] = (projection(resources.codes(pair.get(kind))[subset]), labels[subset])
-        projected[ui.KIND_NAMES[kind]] = projection(path.codes)
     axes = ("z0", "z1") if pair.latent_dim == 2 else ("PC 1", "PC 2")
-    st.plotly_chart(figures.path_figure(backgrounds, projected, axis_titles=axes), key="interp.map")
+    for column, (kind, path) in zip(st.columns(len(paths)), paths.items(), strict=True):
+        projection = resources.projection(pair.get(kind))
+        data = map_chart.payload(
+            projection(resources.codes(pair.get(kind))[subset]),
+            labels[subset],
+            subset,
+            title=ui.KIND_NAMES[kind],
+            axis_titles=axes,
+            prior_origin=None,
+            colors=figures.DIGIT_COLORS,
+            path=projection(path.codes),
+            height=380,
+            alpha=0.35,
+        )
+        with column:
+            live.latent_map_chart({**data, "testid": f"interp-map-{kind}"}, f"interp.map.{kind}")
+    caption = "The path from the start (filled circle) to the end (square) over test codes in faint colours"
     if pair.latent_dim > 2:
-        st.caption("The path drawn through the same PCA projection as the Latent map page.")
+        caption += ", through the same PCA projection as the Latent map page"
+    st.caption(caption + ".")
 
 
 ui.guard(main)

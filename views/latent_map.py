@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import figures, live, panels, resources, state, ui
+from explorer import figures, live, map_chart, panels, resources, state, ui
 
 METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
 
@@ -17,26 +17,30 @@ def main() -> None:
         )
     _, labels = resources.test_set()
     charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
+    picks = {}
     for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
         points, indices, origin, axes = resources.map_points(pair.get(kind), method)
-        fig = figures.latent_scatter(
+        data = map_chart.payload(
             points,
             labels[indices],
             indices,
             title=ui.KIND_NAMES[kind],
             axis_titles=axes,
             prior_origin=origin if kind == "vae" else None,
+            colors=figures.DIGIT_COLORS,
         )
-        column.plotly_chart(
-            fig,
-            key=charts[kind],
-            on_select=lambda k=kind: state.remember_map_selection(k, charts[k]),
-            selection_mode=("points", "box", "lasso"),
-        )
+        data["testid"] = f"latent-map-{kind}"
+        with column:
+            picks[kind] = live.latent_map_chart(
+                data, charts[kind], lambda k=kind: state.remember_map_selection(k, charts[k])
+            )
     circles = "Dashed circles: the prior's 1, 2 and 3 sigma. " if method == "pca" else ""
-    st.caption(circles + "Click a point (or use box select in the chart's toolbar) to inspect the digit.")
+    st.caption(
+        circles + "Click a point to inspect its digit; drag to pan, Ctrl + wheel or the buttons to zoom, "
+        "double-click to fit; the legend hides and shows digits."
+    )
 
-    picked = panels.selected_point(charts)
+    picked = panels.selected_point(charts, picks)
     if picked is not None:
         panels.point_details(pair, *picked)
     live.latent_pad_section(pair)

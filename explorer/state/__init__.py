@@ -46,7 +46,6 @@ from explorer.state.models import (
 from explorer.state.pickers import (
     RECONSTRUCT_SEED,
     PickerKeys,
-    chart_points,
     clamp_example,
     default_digit,
     map_selection,
@@ -92,7 +91,6 @@ __all__ = [
     "UploadedFileLike",
     "add_drawing",
     "add_upload",
-    "chart_points",
     "choose_image",
     "chosen_image",
     "clamp_example",

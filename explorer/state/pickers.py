@@ -87,8 +87,3 @@ def remember_map_selection(kind: str, chart_key: str) -> None:
 def map_selection() -> tuple[str | None, str | None]:
     """(kind, chart key) of the latent-map chart selected in most recently, or (None, None)."""
     return st.session_state.get(_MAP_SELECTED, (None, None))
-
-
-def chart_points(chart_key: str) -> list[dict]:
-    """The points currently selected in the plotly chart drawn with widget key ``chart_key``."""
-    return st.session_state.get(chart_key, {}).get("selection", {}).get("points", [])

@@ -198,6 +198,7 @@ export default function (component) {
   if (!drawing) {
     drawing = new Drawing(parentElement, setTriggerValue);
     parentElement.__drawDigit = drawing;
+    performance.mark("explorer:drawn:draw"); // the canvas is up: bench/browser_latency.py's first content
   }
   drawing.setTriggerValue = setTriggerValue;
   drawing.setModels(data && data.models, data && data.labels);

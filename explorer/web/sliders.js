@@ -158,6 +158,7 @@ class LiveSliders {
     this.markStrip();
     this.paints += 1;
     this.root.dataset.paints = String(this.paints);
+    if (this.paints === 1) performance.mark("explorer:drawn:sliders"); // bench/browser_latency.py: first content
     this.root.dataset.paintMs = (performance.now() - started).toFixed(2);
   }
 

@@ -24,7 +24,7 @@ PAGES = {
     "/sliders": ("Latent sliders", '[data-testid="stImage"] img'),
     "/reconstruct": ("Reconstruct", '[data-testid="stImage"] img'),
     "/interpolate": ("Interpolate", '[data-testid="stImage"] img'),
-    "/latent_map": ("Latent map", '[data-testid="stPlotlyChart"] .main-svg'),
+    "/latent_map": ("Latent map", '.latent-map[data-state="ready"]'),
     "/sampling": ("AE vs VAE sampling", '[data-testid="stImage"] img'),
     "/draw": ("Draw a digit", "canvas.pad"),
     "/train": ("Train", '[data-testid="stForm"]'),
@@ -33,7 +33,7 @@ PAGES = {
 # Pages the crisp-PNG check cannot apply to, and why.
 NO_DIGIT_IMAGES = {
     "/": "Home shows training curves, no digits",
-    "/latent_map": "the map draws points in a chart; its digits show only after a click",
+    "/latent_map": "the map draws points on a canvas; its digits show only after a click",
     "/draw": "the Draw page paints its digits on <canvas>es, there is no <img> to check",
     "/train": "the Train page shows digits only for finished runs, which the test server may not have",
 }
@@ -244,24 +244,26 @@ def test_interpolation_gif_download_has_the_chosen_number_of_frames(ui: UI):
     ui.assert_clean()
 
 
-POINT_COUNTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
-  g => (g._fullData || []).filter(t => t.type === 'scattergl' || t.type === 'scatter' && t.customdata)
-                          .reduce((n, t) => n + (t._length ?? (t.x ? t.x.length : 0)), 0))"""
-
-
-def test_latent_map_draws_all_ten_thousand_test_digits(ui: UI):
+def test_latent_map_draws_all_ten_thousand_test_digits_and_a_click_opens_one(ui: UI):
     ui.goto("/latent_map")
-    ui.page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2")
+    maps = {kind: ui.page.locator(f'[data-testid="latent-map-{kind}"][data-state="ready"]') for kind in ("ae", "vae")}
+    for found in maps.values():
+        found.wait_for()
     ui.idle()
-    counts = ui.page.evaluate(POINT_COUNTS_JS)
-    assert len(counts) == 2, counts  # autoencoder and VAE side by side
-    assert counts == [10_000, 10_000], counts
-    # WebGL drew something: each chart has a GL canvas with a nonzero size
-    sizes = ui.page.evaluate(
-        "() => [...document.querySelectorAll('.js-plotly-plot canvas.gl-canvas-context')].map(c => c.width * c.height)"
-    )
-    assert sizes and all(s > 0 for s in sizes), sizes
+    assert [maps[kind].get_attribute("data-drawn") for kind in ("ae", "vae")] == ["10000", "10000"]
     ui.screenshot("latent_map")
+    # A click on test image #7's point in the VAE's map: its details and neighbours come from the server.
+    canvas = maps["vae"].locator("canvas.marks")
+    x, y = maps["vae"].evaluate("root => root.parentNode.__latentMap.screenOf(7)")
+    canvas.click(position={"x": x, "y": y})
+    heading = ui.page.locator("h3", has_text="latent space").first
+    heading.wait_for()
+    picked = int(heading.inner_text().split("#")[1].split()[0])
+    # Another point may lie within a pixel of #7; whichever was hit, it must be one drawn right there.
+    x2, y2 = maps["vae"].evaluate(f"root => root.parentNode.__latentMap.screenOf({picked})")
+    assert abs(x2 - x) <= 10 and abs(y2 - y) <= 10, (picked, x, y, x2, y2)
+    assert "VAE" in heading.inner_text()
+    ui.idle()
     ui.assert_clean()
 
 
