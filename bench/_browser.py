@@ -140,13 +140,18 @@ def streamlit_server(
     health_timeout: float = 60.0,
     stop_timeout: float = 10.0,
     cwd: Path = REPO,
+    warm_start: bool = False,
 ) -> Iterator[StreamlitServer]:
     """`python -m streamlit run <script>` from the repository root (or `cwd`, another checkout) on a free loopback
-    port, as a user starts it; yields once /_stcore/health answers (ServerError if it never does), stops its
-    process group at exit."""
+    port; with `warm_start`, the app as ./scripts/run.sh starts it (`python -m explorer.serve`, which loads the
+    models before the server listens). Yields once /_stcore/health answers (ServerError if it never does), stops
+    its process group at exit."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
+    if warm_start and script != "app.py":
+        raise ValueError("warm_start runs the explorer's app.py; pass script='app.py'")
+    start = ["-m", "explorer.serve"] if warm_start else ["-m", "streamlit", "run", script]
+    command = [sys.executable, *start, "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", HOST, "--browser.gatherUsageStats", "false"]
     command += list(extra_args)
     with open(log_path, "wb") as log:

@@ -110,16 +110,21 @@ def test_set() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-@st.cache_data(show_spinner="Encoding the test set…", max_entries=16)
+# The codes and projections are process-wide resources (read-only arrays, one copy for every session) rather
+# than st.cache_data values, which live in the server's runtime: explorer.serve computes them before the server
+# listens, so the first visitor finds them ready, and no page pays for unpickling 10k codes on every run.
+@st.cache_resource(show_spinner="Encoding the test set…", max_entries=16)
 def _codes(path: str, stamp: str) -> np.ndarray:
     from vae.latent import embed_batched
 
     x = torch.from_numpy(test_set()[0].copy()).unsqueeze(1)
-    return embed_batched(_model(path, stamp), x).numpy()
+    codes = embed_batched(_model(path, stamp), x).numpy()
+    codes.setflags(write=False)
+    return codes
 
 
 def codes(checkpoint: Checkpoint) -> np.ndarray:
-    """The test set's codes (N, D): the AE's code or the VAE's posterior mean."""
+    """The test set's codes (N, D), read-only: the AE's code or the VAE's posterior mean."""
     return _codes(str(checkpoint.path), version(checkpoint))
 
 
@@ -142,9 +147,12 @@ def latent_stats(checkpoint: Checkpoint) -> dict[str, Any]:
     return _latent_stats(str(checkpoint.path), version(checkpoint))
 
 
-@st.cache_data(show_spinner="Fitting the PCA projection…", max_entries=16)
+@st.cache_resource(show_spinner="Fitting the PCA projection…", max_entries=16)
 def _projection(path: str, stamp: str) -> core.Projection:
-    return core.pca_projection(_codes(path, stamp))
+    view = core.pca_projection(_codes(path, stamp))
+    for array in (view.mean, view.components):
+        array.setflags(write=False)
+    return view
 
 
 def projection(checkpoint: Checkpoint) -> core.Projection:

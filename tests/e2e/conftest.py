@@ -38,10 +38,13 @@ Server = _browser.StreamlitServer
 
 @contextlib.contextmanager
 def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> Iterator[Server]:
-    """`streamlit run <script>` on a free loopback port (bench/_browser.py); a server that never answers fails
-    the test with its log."""
+    """The app as ./scripts/run.sh starts it (`python -m explorer.serve`), or `streamlit run <script>` for another
+    script, on a free loopback port (bench/_browser.py); a server that never answers fails the test with its log."""
+    warm = script == "app.py"
     try:
-        with _browser.streamlit_server(script, OUTPUT / log_name, health_timeout=HEALTH_TIMEOUT) as running:
+        with _browser.streamlit_server(
+            script, OUTPUT / log_name, health_timeout=HEALTH_TIMEOUT, warm_start=warm
+        ) as running:
             yield running
     except _browser.ServerError as error:
         pytest.fail(str(error))

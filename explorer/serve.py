@@ -1,0 +1,87 @@
+"""Start the explorer: ``python -m explorer.serve [streamlit options]`` runs ``streamlit run app.py [options]``
+with the work a first visitor would otherwise wait for done at start-up (what ./scripts/run.sh does).
+
+Before the server listens: torch, scikit-learn and the app's modules are imported, the checkpoints listed and
+loaded, the test set read, each model exported for the browser, the test set encoded by every model and the
+PCA projections fitted (``st.cache_resource`` values, which live in the process). A page computes anything
+still missing itself, so a failure here is logged, never fatal: the page that needs the value explains it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vae.checkpoint import Checkpoint
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+log = logging.getLogger("explorer.serve")
+
+
+class _NoPageNotes(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" notes for the start-up work, which runs outside any page on
+    purpose (the cached functions show their spinners only to a page)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName in _WARMING and "ScriptRunContext" in record.getMessage())
+
+
+_WARMING = {"MainThread"}
+
+
+def _checkpoints() -> tuple[list[Checkpoint], Checkpoint | None]:
+    from explorer import resources
+
+    catalog = resources.catalog()
+    found = [pair.get(kind) for pair in catalog.pairs.values() for kind in pair.kinds]
+    return [c for c in found if c is not None], catalog.classifier
+
+
+def load_resources() -> None:
+    """Imports (the page helpers too), the checkpoint list, the models, the test set, the browser exports, the
+    test set's codes and the projections."""
+    import os
+
+    import torch
+
+    from explorer import figures, generation, live, map_chart, panels, resources, share, train_panels, ui  # noqa: F401
+
+    torch.set_num_threads(os.cpu_count() or 1)  # nobody is served yet: encode the test sets on every core
+    try:
+        models, classifier = _checkpoints()
+        resources.test_set()
+        for checkpoint in models:
+            resources.model(checkpoint)
+            resources.browser_model(checkpoint)
+            resources.codes(checkpoint)
+            resources.projection(checkpoint)
+        if classifier is not None:
+            resources.model(classifier)
+    finally:
+        ui.configure_threads()  # then one thread per request, as the pages run
+
+
+def _quietly(step, name: str) -> None:
+    try:
+        step()
+    except Exception:  # the pages compute (and explain) whatever is missing; never stop the server over it
+        log.exception("start-up %s failed; the pages will compute it when asked", name)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoPageNotes())
+    _quietly(load_resources, "loading")
+    _WARMING.clear()  # the server's own threads from now on: their notes are real ones
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(APP), *args]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""explorer.serve, the start-up that ./scripts/run.sh uses: it loads what the pages need before the server listens,
+hands the rest of the command line to `streamlit run app.py`, and never stops the server over a failed warm-up.
+(The e2e tests start every app server this way.)"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from explorer import serve
+
+
+def test_main_warms_up_then_runs_streamlit_on_the_app_with_the_given_options(monkeypatch):
+    calls = []
+    monkeypatch.setattr(serve, "load_resources", lambda: calls.append("load"))
+    from streamlit.web import cli
+
+    monkeypatch.setattr(cli, "main", lambda: calls.append(list(sys.argv)) or 0)
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    with pytest.raises(SystemExit) as stopped:
+        serve.main(["--server.port", "8765", "--server.headless", "true"])
+    assert stopped.value.code == 0
+    assert calls[0] == "load"  # before the server starts
+    command = next(c for c in calls if isinstance(c, list))
+    assert command == ["streamlit", "run", str(serve.APP), "--server.port", "8765", "--server.headless", "true"]
+    assert serve.APP.name == "app.py" and serve.APP.exists()
+
+
+def test_a_failing_warm_up_is_logged_and_does_not_stop_the_start(caplog):
+    def broken() -> None:
+        raise RuntimeError("no checkpoints here")
+
+    with caplog.at_level(logging.ERROR, logger="explorer.serve"):
+        serve._quietly(broken, "loading")  # returns: the pages compute (and explain) what is missing
+    assert "start-up loading failed" in caplog.text and "no checkpoints here" in caplog.text
+
+
+def test_load_resources_leaves_every_shipped_model_ready_and_its_codes_read_only():
+    from explorer import resources
+
+    serve.load_resources()
+    models, classifier = serve._checkpoints()
+    assert len(models) >= 2 and classifier is not None
+    for checkpoint in models:  # process-wide now: every session gets the very same objects
+        assert resources.model(checkpoint) is resources.model(checkpoint)
+        codes = resources.codes(checkpoint)
+        assert codes is resources.codes(checkpoint) and codes.shape == (10_000, checkpoint.model.latent_dim)
+        with pytest.raises(ValueError):
+            codes[0, 0] = 1.0  # shared by every session, so nobody may change it
+        assert resources.projection(checkpoint) is resources.projection(checkpoint)
