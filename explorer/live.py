@@ -140,7 +140,9 @@ def _kind_labels(pair: core.Pair) -> dict[str, str]:
 @cache
 def _draw_component() -> Any:
     return st.components.v2.component(
-        "explorer.draw_digit", css=web_file("draw.css"), js=component_js(("runner.js", "prepare.js"), "draw.js")
+        "explorer.draw_digit",
+        css=web_file("draw.css"),
+        js=component_js(("runner.js", "prepare.js", "mount.js"), "draw.js"),
     )
 
 
@@ -164,7 +166,7 @@ _PLANES = {"pca": "PCA plane of each model's codes", "dims": "two chosen dimensi
 @cache
 def _pad_component() -> Any:
     return st.components.v2.component(
-        "explorer.latent_pad", css=web_file("pad.css"), js=component_js(("runner.js",), "pad.js")
+        "explorer.latent_pad", css=web_file("pad.css"), js=component_js(("runner.js", "mount.js"), "pad.js")
     )
 
 
@@ -234,7 +236,9 @@ def _short(code: Any, shown: int = 4) -> str:
 
 @cache
 def _map_component() -> Any:
-    return st.components.v2.component("explorer.latent_map", css=web_file("map.css"), js=web_file("map.js"))
+    return st.components.v2.component(
+        "explorer.latent_map", css=web_file("map.css"), js=component_js(("mount.js",), "map.js")
+    )
 
 
 def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int | None:

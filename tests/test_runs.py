@@ -186,18 +186,26 @@ def test_collapse_warning_and_progress():
     assert shown.text() == "epoch 2/10 · 4,000 images/s · about 2 min 40 s left"
 
 
-def test_train_page_and_sidebar_offer_a_finished_run(tmp_path, monkeypatch):
+def _train_page_when_done(root, timeout: float):
+    """Once the runs under ``root`` have ended: a fresh session on the Train page, latent size 2, checked clean."""
     from conftest import assert_clean
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
-    (name,) = runs.start([SPEC], tmp_path, evaluate=False)
-    assert runs.wait(tmp_path, 120)
+    assert runs.wait(root, timeout)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.session_state["explorer.latent_size"] = 2
     at.run()
     at.switch_page("views/train.py").run()
     assert_clean(at)
+    return at
+
+
+def test_train_page_and_sidebar_offer_a_finished_run(tmp_path, monkeypatch):
+    from conftest import assert_clean
+
+    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
+    (name,) = runs.start([SPEC], tmp_path, evaluate=False)
+    at = _train_page_when_done(tmp_path, 120)
     assert any("finished" in h.value for h in at.subheader), [h.value for h in at.subheader]
     assert not at.button[0].disabled  # nothing runs: starting is allowed
 
@@ -229,21 +237,13 @@ def test_a_finished_sweep_is_compared_side_by_side_on_canvas_maps(tmp_path, monk
     import base64
     import json
 
-    from conftest import assert_clean
-    from streamlit.testing.v1 import AppTest
-
     from explorer.train_panels import MAP_POINTS
 
     monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
     specs = [runs.RunSpec("vae", "mlp", 2, beta=b, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
              for b in (0.5, 4.0)]  # fmt: skip
     names = runs.start(specs, tmp_path, evaluate=False)
-    assert runs.wait(tmp_path, 240)
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    at.session_state["explorer.latent_size"] = 2
-    at.run()
-    at.switch_page("views/train.py").run()
-    assert_clean(at)
+    at = _train_page_when_done(tmp_path, 240)
     elements = [e for e in at.get("bidi_component") if e.proto.component_name == "explorer.latent_map"]
     maps = [json.loads(e.proto.json) for e in elements]
     assert [m["testid"] for m in maps] == [f"sweep-map-{name}" for name in names]

@@ -54,6 +54,7 @@ def page():
         page.set_viewport_size({"width": 800, "height": 700})
         page.set_content("<!doctype html><title>map</title><body></body>")
         page.add_style_tag(content=MAP_JS.with_suffix(".css").read_text())
+        page.add_script_tag(content=MAP_JS.with_name("mount.js").read_text())
         page.add_script_tag(content=script)
 
     with BlankPage(setup).running() as session:

@@ -3,7 +3,7 @@
  * decode) repainted once per animation frame while the stroke is drawn. "Use this drawing" sends the
  * prepared 28x28 picture to Python as the trigger value `use` ({pixels: 784 numbers}).
  *
- * Needs runner.js and prepare.js in front of it (explorer/live.py concatenates them). data: {models: {ae,
+ * Needs runner.js, prepare.js and mount.js in front of it (explorer/live.py concatenates them). data: {models: {ae,
  * vae}: {hash, url, spec} entries as explorer/weights.py builds them, labels: {ae, vae}: captions}.
  * The prepared digit and the reconstructions are also written to each canvas's data-pixels (784 comma-separated values, 4 decimals),
  * which the e2e test reads.
@@ -193,13 +193,11 @@ class Drawing {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
-  // Kept on the element rather than in a module variable, so a re-evaluated module finds the same drawing.
-  let drawing = parentElement.__drawDigit;
-  if (!drawing) {
-    drawing = new Drawing(parentElement, setTriggerValue);
-    parentElement.__drawDigit = drawing;
+  const drawing = ExplorerMount.once(parentElement, "__drawDigit", () => {
+    const made = new Drawing(parentElement, setTriggerValue);
     performance.mark("explorer:drawn:draw"); // the canvas is up: bench/browser_latency.py's first content
-  }
+    return made;
+  });
   drawing.setTriggerValue = setTriggerValue;
   drawing.setModels(data && data.models, data && data.labels);
 }

@@ -473,12 +473,7 @@ Object.assign(LatentMap.prototype, {
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
-  // Kept on the element rather than in a module variable, so a re-evaluated module finds the same map.
-  let map = parentElement.__latentMap;
-  if (!map) {
-    map = new LatentMap(parentElement, setStateValue);
-    parentElement.__latentMap = map;
-  }
+  const map = ExplorerMount.once(parentElement, "__latentMap", () => new LatentMap(parentElement, setStateValue));
   map.setStateValue = setStateValue;
   map.setData(data || {});
 }

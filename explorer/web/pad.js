@@ -3,7 +3,7 @@
  * (LatentRunner) once per animation frame while the pointer moves. A click pins the point and sends it to
  * Python as the state value `pinned` ({u, v}, both in [-1, 1], v pointing up).
  *
- * Needs runner.js in front of it (explorer/live.py concatenates them). data: {models: {ae, vae}: runner
+ * Needs runner.js and mount.js in front of it (explorer/live.py concatenates them). data: {models: {ae, vae}: runner
  * entries, labels: {ae, vae}: titles, pads: {ae, vae}: explorer.latent_pad.scatter_payload(...), colors: ten
  * CSS colours (one per digit), pinned: {u, v} or null}. Each decoded canvas carries data-pixels (784 values)
  * for the e2e test.
@@ -205,12 +205,7 @@ class LatentPad {
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
-  // Kept on the element rather than in a module variable, so a re-evaluated module finds the same pad.
-  let pad = parentElement.__latentPad;
-  if (!pad) {
-    pad = new LatentPad(parentElement, setStateValue);
-    parentElement.__latentPad = pad;
-  }
+  const pad = ExplorerMount.once(parentElement, "__latentPad", () => new LatentPad(parentElement, setStateValue));
   pad.setStateValue = setStateValue;
   pad.setData(data || {});
 }
