@@ -23,14 +23,18 @@ log = logging.getLogger("explorer.serve")
 
 
 class _NoPageNotes(logging.Filter):
-    """Drops Streamlit's "missing ScriptRunContext" notes for the start-up work, which runs outside any page on
-    purpose (the cached functions show their spinners only to a page)."""
+    """Drops Streamlit's notes that the start-up work runs outside any page and before its runtime exists, which
+    it does on purpose: "missing ScriptRunContext" (a cached function's spinner has no page to show on) and "No
+    runtime found" (st.cache_data checks its storage when a module that uses it is imported)."""
+
+    NOTES = ("missing ScriptRunContext", "No runtime found")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.threadName in _WARMING and "ScriptRunContext" in record.getMessage())
+        return not (record.threadName in _WARMING and any(note in record.getMessage() for note in self.NOTES))
 
 
 _WARMING = {"MainThread"}
+_NOTED = ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api")
 
 
 def _checkpoints() -> tuple[list[Checkpoint], Checkpoint | None]:
@@ -74,7 +78,8 @@ def _quietly(step, name: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoPageNotes())
+    for name in _NOTED:
+        logging.getLogger(name).addFilter(_NoPageNotes())
     _quietly(load_resources, "loading")
     _WARMING.clear()  # the server's own threads from now on: their notes are real ones
     from streamlit.web import cli

@@ -50,3 +50,20 @@ def test_load_resources_leaves_every_shipped_model_ready_and_its_codes_read_only
         with pytest.raises(ValueError):
             codes[0, 0] = 1.0  # shared by every session, so nobody may change it
         assert resources.projection(checkpoint) is resources.projection(checkpoint)
+
+
+def test_start_up_notes_about_running_outside_a_page_are_dropped_and_later_ones_kept(monkeypatch):
+    monkeypatch.setattr(serve, "_WARMING", {"MainThread"})
+    keep = serve._NoPageNotes()
+
+    def record(message: str, thread: str = "MainThread") -> logging.LogRecord:
+        made = logging.LogRecord("streamlit", logging.WARNING, __file__, 1, message, None, None)
+        made.threadName = thread
+        return made
+
+    assert not keep.filter(record("No runtime found, using MemoryCacheStorageManager"))
+    assert not keep.filter(record("Thread 'MainThread': missing ScriptRunContext! This warning can be ignored"))
+    assert keep.filter(record("Thread 'ScriptRunner': missing ScriptRunContext!", thread="ScriptRunner.scriptThread"))
+    assert keep.filter(record("something else went wrong"))
+    serve._WARMING.clear()  # what main() does once the start-up work is done
+    assert keep.filter(record("No runtime found, using MemoryCacheStorageManager"))
