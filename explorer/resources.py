@@ -179,13 +179,16 @@ def tsne(checkpoint: Checkpoint, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     return _tsne(str(checkpoint.path), version(checkpoint), seed)
 
 
-@st.cache_data(show_spinner="Scoring the test set…", max_entries=8)
+@st.cache_resource(show_spinner="Scoring the test set…", max_entries=8)  # a resource for explorer.serve, as codes
 def _test_scores(path: str, stamp: str) -> np.ndarray:
-    return core.neg_elbo_scores(_model(path, stamp), test_set()[0], seed=0)
+    scores = core.neg_elbo_scores(_model(path, stamp), test_set()[0], seed=0)
+    scores.setflags(write=False)
+    return scores
 
 
 def test_scores(checkpoint: Checkpoint) -> np.ndarray:
-    """The VAE's single-sample negative ELBO of each test image (N,), the reference for outlier checks."""
+    """The VAE's single-sample negative ELBO of each test image (N,), read-only: the reference for outlier
+    checks."""
     return _test_scores(str(checkpoint.path), version(checkpoint))
 
 

@@ -2,8 +2,9 @@
 with the work a first visitor would otherwise wait for done at start-up (what ./scripts/run.sh does).
 
 Before the server listens: torch, scikit-learn and the app's modules are imported, the checkpoints listed and
-loaded, the test set read, each model exported for the browser, the test set encoded by every model and the
-PCA projections fitted (``st.cache_resource`` values, which live in the process). A page computes anything
+loaded, the test set read, each model exported for the browser, the test set encoded by every model, the PCA
+projections fitted and each VAE's per-image test scores computed (``st.cache_resource`` values, which live in
+the process). A page computes anything
 still missing itself, so a failure here is logged, never fatal: the page that needs the value explains it.
 """
 
@@ -63,6 +64,8 @@ def load_resources() -> None:
             resources.browser_model(checkpoint)
             resources.codes(checkpoint)
             resources.projection(checkpoint)
+            if checkpoint.model.kind == "vae":
+                resources.test_scores(checkpoint)  # Reconstruct's histogram
         if classifier is not None:
             resources.model(classifier)
     finally:
