@@ -325,13 +325,28 @@ async def first_paint(context, url: str) -> dict:
 FLOOR_PAGE = "Streamlit floor (bench/floor_app.py)"
 
 
-async def _visits(browser, url: str) -> dict:
+async def _server_quiet(app, timeout: float = 60.0, window: float = 0.5) -> None:
+    """Until the server used under 5% of a core over `window` seconds: a visit's page closes at its first paint,
+    while its script may still be running (scoring samples, say); the next visit should not queue behind it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = app.cpu_seconds()
+        await asyncio.sleep(window)
+        if app.cpu_seconds() - before < 0.05 * window:
+            return
+
+
+async def _visits(browser, app, path: str) -> dict:
     """Three visits from one browser profile, each a new tab (so a new Streamlit session): cold (the first
     after the server started), warm (Streamlit's scripts now come from the browser cache, as on a person's
-    return) and a third (Chromium also reuses its compiled code for the scripts from the second load on)."""
+    return) and a third (Chromium also reuses its compiled code for the scripts from the second load on). Each
+    visit starts once the server has finished the previous one's work."""
     context = await browser.new_context(viewport=VIEWPORT)
     await context.add_init_script(PROBE_JS)
-    visits = {name: await first_paint(context, url) for name in ("cold", "warm", "third")}
+    visits = {}
+    for name in ("cold", "warm", "third"):
+        visits[name] = await first_paint(context, app.url + path)
+        await _server_quiet(app)
     await context.close()
     return visits
 
@@ -343,7 +358,7 @@ async def page_loads(browser, report: Report) -> None:
         launched = time.perf_counter()
         with server(script, "app-pages" if script == "app.py" else "floor-pages") as app:
             started = time.perf_counter() - launched  # process start -> /_stcore/health answers
-            report.pages[name] = visits = await _visits(browser, app.url + path)
+            report.pages[name] = visits = await _visits(browser, app, path)
             visits["start_s"] = started
         cold, warm = visits["cold"], visits["warm"]
         print(
