@@ -33,13 +33,14 @@ def payload(
     path: np.ndarray | None = None,
     height: int = 460,
     alpha: float = 0.7,
+    testid: str = "",
 ) -> dict[str, Any]:
     """The map component's data for points (N, 2) with digit labels (N,) and test-set indices (N,).
 
     ``prior_origin`` is where z = 0 lands on the plane (the component draws the prior's 1-2-3 sigma circles
     around it, one unit being one standard deviation), or None; ``picked`` a test-set index to mark; ``path``
     (steps, 2) a line drawn on top from its start (a filled circle) to its end (a square); ``height`` the
-    chart's height in CSS pixels and ``alpha`` the points' opacity.
+    chart's height in CSS pixels, ``alpha`` the points' opacity and ``testid`` the chart's data-testid.
     """
     points = np.asarray(points, dtype=np.float32)
     labels = np.asarray(labels).astype(np.int64)
@@ -75,6 +76,7 @@ def payload(
         "path": None if line is None else line.tolist(),
         "height": int(height),
         "alpha": float(alpha),
+        "testid": testid,
     }
 
 

@@ -219,8 +219,9 @@ def _sweep_column(status, checkpoint, images, labels, shown) -> None:
         prior_origin=(0.0, 0.0),
         colors=figures.DIGIT_COLORS,
         height=360,
+        testid=f"sweep-map-{status.name}",
     )
-    live.latent_map_chart({**data, "testid": f"sweep-map-{status.name}"}, f"train.sweep.{status.name}")
+    live.latent_map_chart(data, f"train.sweep.{status.name}")
 
 
 def root_note() -> str:

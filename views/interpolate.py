@@ -59,9 +59,10 @@ def main() -> None:
             path=projection(path.codes),
             height=380,
             alpha=0.35,
+            testid=f"interp-map-{kind}",
         )
         with column:
-            live.latent_map_chart({**data, "testid": f"interp-map-{kind}"}, f"interp.map.{kind}")
+            live.latent_map_chart(data, f"interp.map.{kind}")
     caption = "The path from the start (filled circle) to the end (square) over test codes in faint colours"
     if pair.latent_dim > 2:
         caption += ", through the same PCA projection as the Latent map page"

@@ -28,8 +28,8 @@ def main() -> None:
             axis_titles=axes,
             prior_origin=origin if kind == "vae" else None,
             colors=figures.DIGIT_COLORS,
+            testid=f"latent-map-{kind}",
         )
-        data["testid"] = f"latent-map-{kind}"
         with column:
             picks[kind] = live.latent_map_chart(
                 data, charts[kind], lambda k=kind: state.remember_map_selection(k, charts[k])
