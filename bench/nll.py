@@ -27,10 +27,11 @@ import torch
 from bench._report import command_line, write_section
 from vae.checkpoint import Checkpoint, save_checkpoint
 from vae.config import ModelConfig, TrainConfig
-from vae.data import load_mnist
+from vae.data import Binarizer, load_mnist
 from vae.evaluate import iwae_nll, per_image_scores
 from vae.fused_adam import FusedAdam
 from vae.losses import model_loss
+from vae.mlp_step import MLPVAEStep
 from vae.models import build_model
 
 ANCHORS = [
@@ -79,17 +80,21 @@ class WeightAverage:
         torch._foreach_lerp_(self._mine, self._live, 1.0 - self.decay)
 
 
-def _one_pass(model, optimizer, average, train_x, settings: dict, clock: tuple[float, float], generator) -> float:
+def _one_pass(model, optimizer, average, train_x, settings: dict, clock: tuple[float, float], sources) -> float:
     """One pass over the training images; returns the mean training negative ELBO."""
     started, budget = clock
+    generator, binarize, step = sources
     total = 0.0
     for index in torch.randperm(len(train_x), generator=generator).split(settings["batch_size"]):
         fraction = (time.perf_counter() - started) / budget
         optimizer.defaults["lr"] = learning_rate(fraction, settings["lr"], settings["lr_final"], settings["schedule"])
-        x = torch.bernoulli(train_x[index], generator=generator)  # dynamic binarisation, fresh every batch
-        loss = model_loss(model, x).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        x = binarize(train_x[index])  # dynamic binarisation, fresh every batch
+        if step is not None:  # the hand-written backward pass (vae.mlp_step) fills the gradients
+            loss = step(x).loss
+        else:
+            loss = model_loss(model, x).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
         optimizer.step()
         if average is not None:
             average.update()
@@ -111,9 +116,11 @@ def train(minutes: float, settings: dict, seed: int, curve_every: float) -> dict
     started = time.perf_counter()
     epoch, curve, next_point = 0, [], 0.0
     generator = torch.Generator().manual_seed(seed)
+    step = None if settings["autograd"] else MLPVAEStep(model)
+    sources = (generator, Binarizer(seed), step)
     while time.perf_counter() - started < budget:
         epoch += 1
-        train_loss = _one_pass(model, optimizer, average, train_x, settings, (started, budget), generator)
+        train_loss = _one_pass(model, optimizer, average, train_x, settings, (started, budget), sources)
         elapsed = time.perf_counter() - started
         if elapsed >= next_point or elapsed >= budget:
             point = {"epoch": epoch, "minutes": round(elapsed / 60, 2), "train_neg_elbo": round(train_loss, 3)}
@@ -142,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="score an exponential moving average of the weights with this decay (0 = off)",
+    )
+    parser.add_argument(
+        "--autograd",
+        action="store_true",
+        help="train with autograd's backward pass instead of vae.mlp_step's hand-written one (same gradients)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--curve-every", type=float, default=3.0, help="minutes between learning-curve points")
@@ -221,7 +233,7 @@ def main() -> None:
     args = build_parser().parse_args()
     print(f"training {CONFIG} for {args.minutes} minutes on {torch.get_num_threads()} threads", flush=True)
     loads = [os.getloadavg()[0]]
-    settings = {key: getattr(args, key) for key in ("batch_size", "lr", "lr_final", "schedule", "ema")}
+    settings = {key: getattr(args, key) for key in ("batch_size", "lr", "lr_final", "schedule", "ema", "autograd")}
     result = train(args.minutes, settings, args.seed, args.curve_every)
     loads.append(os.getloadavg()[0])
     scores = evaluate_and_save(args, result)

@@ -36,6 +36,7 @@ from vae.checkpoint import load, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import data_dir, load_mnist
 from vae.evaluate import per_image_scores
+from vae.mlp_step import MLPVAEStep, supports
 from vae.models import build_model
 from vae.optim import make_optimizer, precision_context, resolve_precision
 from vae.training import _batch_terms
@@ -70,6 +71,7 @@ def run_ours(epochs: int, out: Path) -> dict:
         "fit_seconds": float(record.progress["train_seconds"]),  # passes + validation + checkpoints
         "precision": record.training.precision,
         "fused_optimizer": record.training.fused_optimizer,
+        "manual_backward": record.training.manual_backward,
     }
 
 
@@ -97,28 +99,32 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, rounds: int = 5) -> float:
 
 def step_rates(steps: int = 40, rounds: int = 5) -> dict[str, float]:
     """Images per second of the training step alone (forward, loss, backward, Adam) on in-memory batches, for
-    vae.train's default path and the plain one, interleaved; the median of ``rounds``."""
+    vae.train's default path (fused Adam, vae.mlp_step's backward) and the plain one (autograd, torch's Adam), interleaved; the median of ``rounds``."""
     x = load_mnist("train")[0][: BATCH * steps]
     y = torch.zeros(len(x), dtype=torch.long)
     paths = {
         "default": TrainConfig(lr=1e-3),
-        "plain": TrainConfig(lr=1e-3, precision="fp32", fused_optimizer=False),
+        "plain": TrainConfig(lr=1e-3, precision="fp32", fused_optimizer=False, manual_backward=False),
     }
     setups = {}
     for name, config in paths.items():
         torch.manual_seed(0)
         model = build_model(CONFIG)
         precision = resolve_precision(config.precision, torch.device("cpu"))
-        setups[name] = (model, make_optimizer(model, config), precision)
+        manual = config.manual_backward and precision == "fp32" and supports(model)  # as vae.training decides
+        setups[name] = (model, make_optimizer(model, config), precision, MLPVAEStep(model) if manual else None)
     rates: dict[str, list[float]] = {name: [] for name in paths}
     for round_ in range(rounds + 1):
-        for name, (model, optimizer, precision) in setups.items():
+        for name, (model, optimizer, precision, step) in setups.items():
             started = time.perf_counter()
             for index in torch.arange(len(x)).split(BATCH):
-                with precision_context(precision, x.device):
-                    loss = _batch_terms(model, x[index], y[index], 1.0).loss
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                if step is not None:
+                    step(x[index])
+                else:
+                    with precision_context(precision, x.device):
+                        loss = _batch_terms(model, x[index], y[index], 1.0).loss
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
                 optimizer.step()
             if round_:  # round 0 warms up
                 rates[name].append(len(x) / (time.perf_counter() - started))
@@ -151,6 +157,8 @@ def report(args: argparse.Namespace, results: dict, steps: dict, peaks: dict, lo
     fraction = {name: rate * STEP_FLOPS_PER_IMAGE / 1e9 / step_peak[name] for name, rate in steps.items()}
     overhead = (_median(ours, "fit_seconds") - _median(ours, "train_seconds")) / args.epochs
     optimizer = "fused Adam" if ours[0]["fused_optimizer"] else "Adam"
+    if ours[0]["manual_backward"] and precision == "fp32":
+        optimizer += ", hand-written backward"
     return "\n".join(
         [
             "## Training throughput (issue 14: at least 3x pytorch/examples' VAE, whole process)",
@@ -196,7 +204,7 @@ def report(args: argparse.Namespace, results: dict, steps: dict, peaks: dict, lo
                 f" | {fraction[name]:.0%} |"
                 for name, label in (
                     ("default", f"vae.train's default: {precision}, {optimizer}"),
-                    ("plain", "`--precision fp32 --no-fused-optimizer`"),
+                    ("plain", "`--precision fp32 --no-fused-optimizer --no-manual-backward`"),
                 )
             ],
         ]

@@ -16,9 +16,9 @@ real_batch_terms = training._batch_terms
 steps = 0
 
 
-def batch_terms(model, x, y, beta):
+def batch_terms(model, x, y, beta, step=None):
     global steps
-    terms = real_batch_terms(model, x, y, beta)
+    terms = real_batch_terms(model, x, y, beta, step)
     if model.training:
         steps += 1
         if steps == nan_at:

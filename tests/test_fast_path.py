@@ -1,6 +1,6 @@
-"""The fast training path (fused Adam, optional bf16 forward) agrees with the plain one, and its flags turn it off.
+"""The fast training path (fused Adam, the hand-written MLP-VAE backward, optional bf16 forward) agrees with the plain one, and its flags turn it off.
 
-The plain path (``--precision fp32 --no-fused-optimizer``) must be the loop of earlier runs bit for bit, so old
+The plain path (``--precision fp32 --no-fused-optimizer --no-manual-backward``) must be the loop of earlier runs bit for bit, so old
 checkpoints resume exactly; the fast path may differ by rounding only, within the tolerances stated below.
 """
 
@@ -24,7 +24,7 @@ from vae.training import _batch_terms
 
 REPO = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
-PLAIN = {"precision": "fp32", "fused_optimizer": False}
+PLAIN = {"precision": "fp32", "fused_optimizer": False, "manual_backward": False}
 
 
 def _old_loop(config: ModelConfig, train: TrainConfig, images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -60,13 +60,14 @@ def test_plain_flags_reproduce_the_old_loop_bit_for_bit(tmp_path, tiny_vae_confi
 
 
 def test_default_fast_path_tracks_the_plain_path(tmp_path, tiny_vae_config, mnist_small):
-    # Fused Adam computes the same update in another order: after 16 steps the weights may differ by
-    # rounding (observed 3e-8), never by more than 1e-5; the training losses agree to 1e-4 relative.
+    # Fused Adam and the hand-written backward pass compute the same update in another order: after 16 steps
+    # the weights may differ by rounding (observed 3e-8), never by more than 1e-5; the training losses agree
+    # to 1e-4 relative.
     fast = fit(tiny_vae_config, TrainConfig(epochs=2, lr=1e-3), tmp_path / "fast", data=mnist_small, progress=False)
     plain = fit(
         tiny_vae_config, TrainConfig(epochs=2, lr=1e-3, **PLAIN), tmp_path / "plain", data=mnist_small, progress=False
     )
-    assert fast.training.fused_optimizer is True
+    assert fast.training.fused_optimizer is True and fast.training.manual_backward is True
     assert fast.training.precision == resolve_precision("auto", CPU)  # recorded resolved, never "auto"
     if fast.training.precision != "fp32":
         pytest.skip("this CPU trains in bf16 by default; the bf16 tolerance is checked below")
@@ -167,15 +168,16 @@ def test_bf16_forward_agrees_with_fp32_on_a_small_batch(kind, mnist_small):
 
 def test_cli_defaults_to_the_fast_path_and_the_flags_turn_it_off():
     _, fast = configs_from_args(build_parser().parse_args([]))
-    assert (fast.precision, fast.fused_optimizer) == ("auto", True)
-    _, plain = configs_from_args(build_parser().parse_args(["--precision", "fp32", "--no-fused-optimizer"]))
-    assert (plain.precision, plain.fused_optimizer) == ("fp32", False)
+    assert (fast.precision, fast.fused_optimizer, fast.manual_backward) == ("auto", True, True)
+    flags = ["--precision", "fp32", "--no-fused-optimizer", "--no-manual-backward"]
+    _, plain = configs_from_args(build_parser().parse_args(flags))
+    assert (plain.precision, plain.fused_optimizer, plain.manual_backward) == ("fp32", False, False)
     assert resolve_precision("fp32", CPU) == "fp32" and resolve_precision("bf16", CPU) == "bf16"
 
 
 def test_configs_saved_before_the_fast_path_load_as_the_plain_path():
     old = TrainConfig.from_dict({"epochs": 3, "lr": 1e-3})  # a config.json written before these fields
-    assert (old.precision, old.fused_optimizer) == ("fp32", False)
+    assert (old.precision, old.fused_optimizer, old.manual_backward) == ("fp32", False, False)
     assert TrainConfig.from_dict(TrainConfig(precision="bf16").to_dict()).precision == "bf16"
     with pytest.raises(ConfigError, match="precision"):
         TrainConfig(precision="fp16")

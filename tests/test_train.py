@@ -81,8 +81,8 @@ def test_a_diverging_loss_keeps_the_last_good_checkpoint(tmp_path, tiny_vae_conf
 
     real = train_module._batch_terms
 
-    def poisoned(model, x, y, beta):
-        terms = real(model, x, y, beta)
+    def poisoned(*args, **kwargs):
+        terms = real(*args, **kwargs)
         terms.loss = terms.loss * float("nan")
         return terms
 
@@ -173,14 +173,14 @@ def test_a_stop_from_another_thread_ends_the_run_after_the_batch_in_flight(
     stop, steps, real = StopFlag(), [], training._batch_terms
     stop_at = 1024 // 64 + 3  # the third batch of epoch 2
 
-    def batch_terms(model, x, y, beta):
+    def batch_terms(model, x, y, beta, step=None):
         if model.training:
             steps.append(len(x))
             if len(steps) == stop_at:  # as a page's stop button would: from another thread, mid-epoch
                 setter = threading.Thread(target=stop.set, args=("the stop button",))
                 setter.start()
                 setter.join()
-        return real(model, x, y, beta)
+        return real(model, x, y, beta, step)
 
     monkeypatch.setattr(training, "_batch_terms", batch_terms)
     with pytest.raises(TrainingInterrupted, match=r"stopped by the stop button during epoch 2; .* holds epoch 1"):

@@ -12,7 +12,7 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 PRECISIONS = ("auto", "fp32", "bf16")
 # What a run saved before these fields existed was trained with; from_dict fills them in, so resuming such a
 # run keeps its arithmetic instead of silently switching to the faster path.
-_BEFORE_FAST_PATH = {"precision": "fp32", "fused_optimizer": False}
+_BEFORE_FAST_PATH = {"precision": "fp32", "fused_optimizer": False, "manual_backward": False}
 
 T = TypeVar("T")
 
@@ -99,6 +99,9 @@ class TrainConfig:
     # fit() records the resolved choice, so a checkpoint says which arithmetic trained it.
     precision: str = "auto"
     fused_optimizer: bool = True  # Adam's fused kernel (one call per step instead of ~10 ops per tensor)
+    # vae.mlp_step's hand-written backward pass for fp32 MLP VAEs with a Bernoulli likelihood on one CPU process:
+    # autograd's gradients (to float rounding) with less bookkeeping per op. Other models ignore it.
+    manual_backward: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes, e.g. the command line
 
     def __post_init__(self) -> None:

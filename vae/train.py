@@ -88,7 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--fused-optimizer",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Adam's fused kernel; --no-fused-optimizer with --precision fp32 is the plain path of earlier runs",
+        help="Adam's fused kernel; --no-fused-optimizer --no-manual-backward with --precision fp32 is the plain path of earlier runs",
+    )
+    p.add_argument(
+        "--manual-backward",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the hand-written backward pass of vae.mlp_step for fp32 MLP VAEs with a Bernoulli likelihood "
+        "(the same gradients as autograd, faster); --no-manual-backward uses autograd",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--out", type=Path, default=None, help="checkpoint folder (default runs/KIND-ARCH-zDIM)")
@@ -124,6 +131,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         max_minutes=args.max_minutes,
         precision=args.precision,
         fused_optimizer=args.fused_optimizer,
+        manual_backward=args.manual_backward,
     )
     return model_config, train_config
 
