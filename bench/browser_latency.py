@@ -735,8 +735,11 @@ def page_lines(report: Report) -> tuple[list[str], bool]:
         "`python -m explorer.serve`, which loads the models first)."
     )
     lines.append("")
-    lines.append("| page | cold | warm | warm: page boot | warm: server | warm: render | third visit | first content |")
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    lines.append(
+        "| page | server start | cold | warm | warm: page boot | warm: server | warm: render | third visit "
+        "| first content |"
+    )
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for name, result in report.pages.items():
         cold, w = result["cold"]["s"], result["warm"]
         judged = name != FLOOR_PAGE

@@ -1,0 +1,39 @@
+"""The page-load table of bench/browser_latency.py: one header cell per value, and the targets judged."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("browser_latency", REPO / "bench" / "browser_latency.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("browser_latency", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _visit(seconds: float) -> dict:
+    return {"s": seconds, "boot": 0.5, "server": 0.2, "render": 0.1, "what": "image"}
+
+
+def test_every_row_has_a_cell_for_every_header_and_misses_are_flagged():
+    bench = _bench()
+    report = bench.Report()
+    report.pages[bench.FLOOR_PAGE] = {"start_s": 1.3, "cold": _visit(2.0), "warm": _visit(1.2), "third": _visit(0.9)}
+    report.pages["Home"] = {"start_s": 7.0, "cold": _visit(2.4), "warm": _visit(1.5), "third": _visit(0.8)}
+    lines, ok = bench.page_lines(report)
+    table = [line for line in lines if line.startswith("|")]
+    widths = {line.count("|") for line in table}
+    assert len(table) == 4 and len(widths) == 1, table
+    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    home = [cell.strip() for cell in table[3].strip("|").split("|")]
+    assert dict(zip(header, home, strict=True))["server start"] == "7.00"
+    assert dict(zip(header, home, strict=True))["warm"] == "1.50 **(over)**"  # warm over 1.0 s
+    assert dict(zip(header, home, strict=True))["cold"] == "2.40"  # cold within 2.5 s
+    assert not ok
+    assert "(over)" not in table[2]  # the floor is shown, not judged
