@@ -25,9 +25,9 @@ PATHS = {"old": "autograd + `torch.bernoulli`", "new": "`vae.mlp_step` + `Binari
 
 def one_run(path: str, seed: int, passes: int, lr: float) -> dict:
     """Train one model in this process (one thread) and return its figures."""
+    import nll
     import torch
 
-    import nll
     from vae.data import Binarizer, load_mnist
     from vae.fused_adam import FusedAdam
     from vae.mlp_step import MLPVAEStep
@@ -66,14 +66,26 @@ def main() -> None:
     for seed in args.seeds:
         children = {
             path: subprocess.Popen(
-                [sys.executable, __file__, "--passes", str(args.passes), "--lr", str(args.lr), "--one", path, str(seed)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--passes",
+                    str(args.passes),
+                    "--lr",
+                    str(args.lr),
+                    "--one",
+                    path,
+                    str(seed),
+                ],
                 stdout=subprocess.PIPE,
                 text=True,
                 cwd=Path(__file__).resolve().parent,
             )
             for path in PATHS
         }
-        results = {path: json.loads(child.communicate()[0].strip().splitlines()[-1]) for path, child in children.items()}
+        results = {
+            path: json.loads(child.communicate()[0].strip().splitlines()[-1]) for path, child in children.items()
+        }
         rows.append((seed, results))
         print(seed, results, flush=True)
     print(f"\n{args.passes} passes at lr {args.lr:g}, k = 100 gauge (training negative ELBO of the last pass):\n")

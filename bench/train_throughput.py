@@ -99,7 +99,8 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, rounds: int = 5) -> float:
 
 def step_rates(steps: int = 40, rounds: int = 5) -> dict[str, float]:
     """Images per second of the training step alone (forward, loss, backward, Adam) on in-memory batches, for
-    vae.train's default path (fused Adam, vae.mlp_step's backward) and the plain one (autograd, torch's Adam), interleaved; the median of ``rounds``."""
+    vae.train's default path (fused Adam, vae.mlp_step's backward) and the plain one (autograd, torch's Adam),
+    interleaved; the median of ``rounds``."""
     x = load_mnist("train")[0][: BATCH * steps]
     y = torch.zeros(len(x), dtype=torch.long)
     paths = {

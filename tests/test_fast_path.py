@@ -1,7 +1,9 @@
-"""The fast training path (fused Adam, the hand-written MLP-VAE backward, optional bf16 forward) agrees with the plain one, and its flags turn it off.
+"""The fast training path (fused Adam, the hand-written MLP-VAE backward, optional bf16 forward) agrees with
+the plain one, and its flags turn it off.
 
-The plain path (``--precision fp32 --no-fused-optimizer --no-manual-backward``) must be the loop of earlier runs bit for bit, so old
-checkpoints resume exactly; the fast path may differ by rounding only, within the tolerances stated below.
+The plain path (``--precision fp32 --no-fused-optimizer --no-manual-backward``) must be the loop of earlier runs
+bit for bit, so old checkpoints resume exactly; the fast path may differ by rounding only, within the tolerances
+stated below.
 """
 
 from __future__ import annotations

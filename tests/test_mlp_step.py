@@ -93,8 +93,13 @@ def test_training_uses_the_step_by_default_and_the_flag_turns_it_off(tmp_path, m
     plain = TrainConfig(epochs=1, precision="fp32", manual_backward=False)
     fit(config, plain, tmp_path / "plain", data=mnist_small, progress=False)
     assert calls[0] == 1024 // 128  # no further calls
-    fit(ModelConfig(kind="ae", arch="mlp", latent_dim=4, hidden=(32,)), TrainConfig(epochs=1), tmp_path / "ae",
-        data=mnist_small, progress=False)
+    fit(
+        ModelConfig(kind="ae", arch="mlp", latent_dim=4, hidden=(32,)),
+        TrainConfig(epochs=1),
+        tmp_path / "ae",
+        data=mnist_small,
+        progress=False,
+    )
     assert calls[0] == 1024 // 128  # the autoencoder trains with autograd
 
 

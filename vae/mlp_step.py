@@ -87,7 +87,9 @@ class MLPVAEStep:
             outputs.append(torch.addmm(layer.bias, outputs[-1], layer.weight.t()).clamp_min_(0.0))
         return outputs
 
-    def _relu_stack_backward(self, layers: list[nn.Linear], outputs: list[torch.Tensor], d: torch.Tensor, need_input: bool) -> torch.Tensor | None:
+    def _relu_stack_backward(
+        self, layers: list[nn.Linear], outputs: list[torch.Tensor], d: torch.Tensor, need_input: bool
+    ) -> torch.Tensor | None:
         """Back through ``_relu_stack``: d is dL/d(last output); returns dL/d(input) when asked."""
         for index in range(len(layers) - 1, -1, -1):
             d = d * (outputs[index + 1] > 0)  # the ReLU passes gradient where its output is positive

@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--fused-optimizer",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Adam's fused kernel; --no-fused-optimizer --no-manual-backward with --precision fp32 is the plain path of earlier runs",
+        help="Adam's fused kernel; --no-fused-optimizer --no-manual-backward with --precision fp32 is the plain "
+        "path of earlier runs",
     )
     p.add_argument(
         "--manual-backward",
