@@ -22,12 +22,11 @@ with a ReLU passing the gradient only where its output is positive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vae.losses import LossTerms
 from vae.models import PIXELS
 
 
@@ -43,18 +42,10 @@ def _linears(module: nn.Module) -> list[nn.Linear]:
     return [m for m in module.modules() if isinstance(m, nn.Linear)]
 
 
-@dataclass
-class StepTerms:
-    """Batch means (nats per image) of the step's objective and its parts, as detached scalars."""
-
-    loss: torch.Tensor  # reconstruction + beta * kl
-    reconstruction: torch.Tensor
-    kl: torch.Tensor
-
-
 class MLPVAEStep:
     """``step(x)`` fills the ``.grad`` of every parameter of ``model`` with the gradient of the beta-weighted
-    negative ELBO of the batch x (B, 1, 28, 28) and returns the loss terms; the optimizer step is the caller's.
+    negative ELBO of the batch x (B, 1, 28, 28) and returns its loss terms (as ``model_loss``, without the
+    per-dimension KL); the optimizer step is the caller's.
 
     Gradients are overwritten, not accumulated (the optimizer's ``zero_grad`` is not needed, and
     ``zero_grad(set_to_none=True)`` is harmless: the buffers come back on the next call).
@@ -99,7 +90,7 @@ class MLPVAEStep:
         return d if need_input else None
 
     @torch.no_grad()
-    def __call__(self, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None) -> StepTerms:
+    def __call__(self, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None) -> LossTerms:
         batch = x.shape[0]
         target = x.reshape(batch, PIXELS)  # (B, 784)
         hidden = self._relu_stack(self.encoder, target)
@@ -124,4 +115,4 @@ class MLPVAEStep:
         self._linear_backward(self.to_logvar, d_logvar, h)
         d_h = torch.addmm(d_mu @ self.to_mu.weight, d_logvar, self.to_logvar.weight)
         self._relu_stack_backward(self.encoder, hidden, d_h, need_input=False)
-        return StepTerms(reconstruction + beta * kl, reconstruction, kl)
+        return LossTerms(reconstruction + beta * kl, reconstruction, kl, reconstruction + kl)

@@ -51,7 +51,7 @@ from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer, load_dataset
 from vae.distributed import World
 from vae.losses import LossTerms, model_loss
-from vae.mlp_step import MLPVAEStep, StepTerms, supports
+from vae.mlp_step import MLPVAEStep, supports
 from vae.models import build_model
 from vae.optim import (
     Optimizer,
@@ -119,7 +119,7 @@ def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
 
 def _batch_terms(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float, step: MLPVAEStep | None = None
-) -> LossTerms | StepTerms:
+) -> LossTerms:
     """The batch's loss terms; with ``step`` (vae.mlp_step), computed by it, which also fills the gradients."""
     if step is not None:
         return step(x, beta)
