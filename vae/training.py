@@ -8,7 +8,9 @@ so a resumed run repeats an uninterrupted one exactly on the same device.
 
 One epoch is four steps, each a function below: :func:`_train_epoch` (one optimiser step per batch,
 :func:`_train_step`), :func:`_validate_and_record` (validation, best weights, the history record),
-:func:`_stop_reason` (all epochs done, early stopping, time budget) and :func:`_save`.
+:func:`_stop_reason` (all epochs done, early stopping, time budget) and :func:`_save`. For an fp32 MLP VAE
+with a Bernoulli decoder in one CPU process, a step takes its gradients from vae.mlp_step's hand-written
+backward pass instead of autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``).
 
 Reporting and stopping (the hooks a CLI or an app page uses):
 
