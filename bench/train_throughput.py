@@ -18,6 +18,7 @@ training step of the 784-400-20 MLP reaches.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -36,7 +37,7 @@ from vae.checkpoint import load, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import data_dir, load_mnist
 from vae.evaluate import per_image_scores
-from vae.mlp_step import MLPVAEStep, supports
+from vae.mlp_step import step_for
 from vae.models import build_model
 from vae.optim import make_optimizer, precision_context, resolve_precision
 from vae.training import _batch_terms
@@ -112,18 +113,16 @@ def step_rates(steps: int = 40, rounds: int = 5) -> dict[str, float]:
         torch.manual_seed(0)
         model = build_model(CONFIG)
         precision = resolve_precision(config.precision, torch.device("cpu"))
-        manual = config.manual_backward and precision == "fp32" and supports(model)  # as vae.training decides
-        setups[name] = (model, make_optimizer(model, config), precision, MLPVAEStep(model) if manual else None)
+        step = step_for(model, dataclasses.replace(config, precision=precision))  # as vae.train decides
+        setups[name] = (model, make_optimizer(model, config), precision, step)
     rates: dict[str, list[float]] = {name: [] for name in paths}
     for round_ in range(rounds + 1):
         for name, (model, optimizer, precision, step) in setups.items():
             started = time.perf_counter()
             for index in torch.arange(len(x)).split(BATCH):
-                if step is not None:
-                    step(x[index])
-                else:
-                    with precision_context(precision, x.device):
-                        loss = _batch_terms(model, x[index], y[index], 1.0).loss
+                with precision_context(precision, x.device):
+                    loss = _batch_terms(model, x[index], y[index], 1.0, step).loss
+                if step is None:  # the hand-written step has already filled the gradients
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                 optimizer.step()

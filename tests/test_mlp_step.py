@@ -9,7 +9,7 @@ import torch
 from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer
 from vae.losses import model_loss
-from vae.mlp_step import MLPVAEStep, supports
+from vae.mlp_step import MLPVAEStep, step_for, supports
 from vae.models import build_model
 from vae.train import fit
 
@@ -71,6 +71,15 @@ def test_other_models_are_refused(config):
     with pytest.raises(ValueError, match="mlp"):
         MLPVAEStep(model)
     assert not supports(build_model(ModelConfig(kind="vae", arch="mlp", latent_dim=4, hidden=(32,))).double())
+
+
+def test_step_for_applies_only_to_single_process_fp32_runs_with_the_flag_on():
+    model = build_model(ModelConfig(kind="vae", arch="mlp", latent_dim=4, hidden=(32,)))
+    assert isinstance(step_for(model, TrainConfig(precision="fp32")), MLPVAEStep)
+    assert step_for(model, TrainConfig(precision="fp32", manual_backward=False)) is None
+    assert step_for(model, TrainConfig(precision="bf16")) is None
+    assert step_for(model, TrainConfig(precision="fp32"), distributed=True) is None
+    assert step_for(build_model(ModelConfig(kind="ae", arch="mlp", latent_dim=4, hidden=(32,))), TrainConfig()) is None
 
 
 def _count_steps(monkeypatch) -> list[int]:

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vae.config import TrainConfig
 from vae.losses import LossTerms
 from vae.models import PIXELS
 
@@ -36,6 +37,14 @@ def supports(model: nn.Module) -> bool:
     if config is None or (config.kind, config.arch, config.likelihood) != ("vae", "mlp", "bernoulli"):
         return False
     return all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters())
+
+
+def step_for(model: nn.Module, config: TrainConfig, distributed: bool = False) -> MLPVAEStep | None:
+    """The step vae.train uses for ``model`` under ``config`` (its precision already resolved): one for a
+    single-process fp32 run of a supported model with ``config.manual_backward`` on, else None (autograd)."""
+    if config.manual_backward and not distributed and config.precision == "fp32" and supports(model):
+        return MLPVAEStep(model)
+    return None
 
 
 def _linears(module: nn.Module) -> list[nn.Linear]:

@@ -53,7 +53,7 @@ from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer, load_dataset
 from vae.distributed import World
 from vae.losses import LossTerms, model_loss
-from vae.mlp_step import MLPVAEStep, supports
+from vae.mlp_step import MLPVAEStep, step_for
 from vae.models import build_model
 from vae.optim import (
     Optimizer,
@@ -217,7 +217,7 @@ class _Run:
     stop: StopFlag
     show_progress: bool
     net: torch.nn.Module | None = None  # what a step calls: the model itself, or its DDP wrapper
-    step: MLPVAEStep | None = None  # the hand-written backward pass, where it applies (see _hand_written_step)
+    step: MLPVAEStep | None = None  # the hand-written backward pass, where it applies (see vae.mlp_step.step_for)
     binarize: Binarizer | None = None  # dynamic binarisation of CPU batches, seeded afresh every epoch
     data: Data | None = None
     best_weights: dict[str, torch.Tensor] | None = None
@@ -318,20 +318,11 @@ def _attach_data(run: _Run, data: Data | None) -> None:
         dev = run.device
         run.net = DistributedDataParallel(run.model, device_ids=[dev.index] if dev.type == "cuda" else None)
         run.net.config = run.model_config  # model_loss reads the config from the module it calls
-    run.step = _hand_written_step(run)
+    run.step = step_for(run.model, run.train_config, run.world.distributed)
     run.progress = dict(run.record.progress) or {"epoch": 0, "best_epoch": 0, "best_valid_loss": math.inf}
     run.progress["finished"] = False
     run.seconds_before = float(run.progress.get("train_seconds", 0.0))
     run.started = time.perf_counter()
-
-
-def _hand_written_step(run: _Run) -> MLPVAEStep | None:
-    """vae.mlp_step's backward pass (the same gradients as autograd's, with less work per op) for single-process
-    fp32 CPU training of an MLP VAE with a Bernoulli likelihood, unless the config turns it off."""
-    config = run.train_config
-    if config.manual_backward and not run.world.distributed and config.precision == "fp32" and supports(run.model):
-        return MLPVAEStep(run.model)
-    return None
 
 
 # ------------------------------------------------------------------------------------ the steps of an epoch
