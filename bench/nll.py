@@ -4,8 +4,12 @@ One stochastic layer: MLP 784-200-200-50 with tanh-free ReLU bodies from vae.mod
 training images binarised afresh for every batch (dynamic binarisation), the 10k test images binarised once
 with a fixed seed. Training runs for a wall-clock budget with Adam (torch's fused kernel, vae.fused_adam); the
 learning rate falls step by step from 1e-3 to 1e-4 over that budget, exponentially (the paper decays it in
-stages over 3,280 passes; --schedule cosine and --ema, a moving average of the weights, are there to try
-others). Then the test negative log-likelihood is estimated with k = 5000 importance samples.
+stages over 3,280 passes; --schedule cosine, --ema (a moving average of the weights), --warmup (the KL term's
+weight rising from 0 to 1) and --adam-eps are there to try others). Then the test negative log-likelihood is
+estimated with k = 5000 importance samples.
+
+--passes N trains for N passes instead of a time budget, with the schedules following the steps taken: a
+loaded machine then trains the same way, only slower, which is what recipe trials need (bench/nll_trials.py).
 
     python bench/nll.py --minutes 30
 """
@@ -18,6 +22,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -63,6 +68,35 @@ def learning_rate(fraction: float, lr: float, lr_final: float, schedule: str) ->
     return lr * (lr_final / lr) ** fraction
 
 
+def kl_weight(fraction: float, warmup: float) -> float:
+    """The KL term's weight ``fraction`` of the way through the budget: rising linearly from 0 to 1 over the
+    first ``warmup`` of it (Sonderby et al. 2016), then 1; always 1 without warm-up."""
+    return 1.0 if warmup <= 0 else min(1.0, max(fraction, 0.0) / warmup)
+
+
+@dataclass
+class Budget:
+    """How long training runs: ``seconds`` of wall clock, or ``passes`` over the data when given. The schedules
+    read ``fraction()``: the share of the time used, or of the steps taken when the budget is in passes."""
+
+    seconds: float
+    passes: int | None = None
+    steps_per_pass: int = 1
+    started: float = field(default_factory=time.perf_counter)
+    steps: int = 0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def fraction(self) -> float:
+        if self.passes is not None:
+            return self.steps / (self.passes * self.steps_per_pass)
+        return self.elapsed() / self.seconds
+
+    def done(self, passes_made: int) -> bool:
+        return passes_made >= self.passes if self.passes is not None else self.elapsed() >= self.seconds
+
+
 class WeightAverage:
     """An exponential moving average of the weights (Polyak averaging), kept beside the model being trained.
 
@@ -80,60 +114,65 @@ class WeightAverage:
         torch._foreach_lerp_(self._mine, self._live, 1.0 - self.decay)
 
 
-def _one_pass(model, optimizer, average, train_x, settings: dict, clock: tuple[float, float], sources) -> float:
-    """One pass over the training images; returns the mean training negative ELBO."""
-    started, budget = clock
+def _one_pass(model, optimizer, average, train_x, settings: dict, budget: Budget, sources) -> float:
+    """One pass over the training images; returns the mean training negative ELBO (at the weight the KL term
+    had at each step)."""
     generator, binarize, step = sources
     total = 0.0
     for index in torch.randperm(len(train_x), generator=generator).split(settings["batch_size"]):
-        fraction = (time.perf_counter() - started) / budget
+        fraction = budget.fraction()
         optimizer.defaults["lr"] = learning_rate(fraction, settings["lr"], settings["lr_final"], settings["schedule"])
+        beta = kl_weight(fraction, settings["warmup"])
         x = binarize(train_x[index])  # dynamic binarisation, fresh every batch
         if step is not None:  # the hand-written backward pass (vae.mlp_step) fills the gradients
-            loss = step(x).loss
+            loss = step(x, beta).loss
         else:
-            loss = model_loss(model, x).loss
+            loss = model_loss(model, x, beta).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
         optimizer.step()
+        budget.steps += 1
         if average is not None:
             average.update()
         total += float(loss.detach()) * len(index)
     return total / len(train_x)
 
 
-def train(minutes: float, settings: dict, seed: int, curve_every: float) -> dict:
-    """Train for ``minutes`` of wall clock; returns the model scored (the weight average when there is one),
-    the passes, seconds and a learning curve."""
+def train(budget: Budget, settings: dict, seed: int, curve_every: float) -> dict:
+    """Train until ``budget`` is spent; returns the model scored (the weight average when there is one), the
+    passes, seconds and a learning curve (a point every ``curve_every`` minutes, and one after the last pass)."""
     torch.manual_seed(seed)
     train_x = torch.cat([load_mnist("train")[0], load_mnist("valid")[0]])  # the paper trains on all 60k
     curve_x = binarized_test_set()[:1000]
     model = build_model(CONFIG)
-    optimizer = FusedAdam(model.parameters(), lr=settings["lr"], eps=1e-4)  # the paper's eps
+    optimizer = FusedAdam(model.parameters(), lr=settings["lr"], eps=settings["adam_eps"])
     average = WeightAverage(model, settings["ema"]) if settings["ema"] else None
     scored = average.model if average is not None else model
-    budget = 60.0 * minutes
-    started = time.perf_counter()
+    budget.steps_per_pass = math.ceil(len(train_x) / settings["batch_size"])
+    budget.started = time.perf_counter()
     epoch, curve, next_point = 0, [], 0.0
     generator = torch.Generator().manual_seed(seed)
     step = None if settings["autograd"] else MLPVAEStep(model)
     sources = (generator, Binarizer(seed), step)
-    while time.perf_counter() - started < budget:
+    while not budget.done(epoch):
         epoch += 1
-        train_loss = _one_pass(model, optimizer, average, train_x, settings, (started, budget), sources)
-        elapsed = time.perf_counter() - started
-        if elapsed >= next_point or elapsed >= budget:
+        train_loss = _one_pass(model, optimizer, average, train_x, settings, budget, sources)
+        elapsed = budget.elapsed()
+        if elapsed >= next_point or budget.done(epoch):
             point = {"epoch": epoch, "minutes": round(elapsed / 60, 2), "train_neg_elbo": round(train_loss, 3)}
             point["test_nll_k100_first1000"] = round(quick_nll(scored, curve_x, 100), 3)
             curve.append(point)
             print(f"  {point}", flush=True)
             next_point = elapsed + 60.0 * curve_every
-    return {"model": scored.eval(), "epochs": epoch, "seconds": time.perf_counter() - started, "curve": curve}
+    return {"model": scored.eval(), "epochs": epoch, "seconds": budget.elapsed(), "curve": curve}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=30.0, help="wall-clock training budget")
+    parser.add_argument(
+        "--passes", type=int, default=None, help="train for this many passes instead of --minutes (for trials)"
+    )
     parser.add_argument("--k", type=int, default=5000, help="importance samples for the final test NLL")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -150,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="score an exponential moving average of the weights with this decay (0 = off)",
     )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        help="share of the budget over which the KL term's weight rises from 0 to 1 (0 = no warm-up)",
+    )
+    parser.add_argument("--adam-eps", type=float, default=1e-4, help="Adam's epsilon (the paper's 1e-4)")
     parser.add_argument(
         "--autograd",
         action="store_true",
@@ -195,6 +241,7 @@ def report(args: argparse.Namespace, result: dict, scores: dict, loads: list[flo
     """The BENCHMARKS.md section: setting, result against the anchors, passes per minute, learning curve."""
     minutes = result["seconds"] / 60
     averaging = f", scored with an exponential moving average of the weights (decay {args.ema:g})" if args.ema else ""
+    warmup = f", KL weight rising from 0 to 1 over the first {args.warmup:.0%} of the budget" if args.warmup else ""
     return "\n".join(
         [
             "## Likelihood benchmark: one-stochastic-layer VAE on binarised MNIST",
@@ -203,9 +250,9 @@ def report(args: argparse.Namespace, result: dict, scores: dict, loads: list[flo
             f"2-core CPU · load average {loads[0]:.1f} before, {loads[1]:.1f} after training, "
             f"{loads[2]:.1f} after evaluation.",
             "MLP 784-200-200-50 VAE, Bernoulli likelihood, dynamic binarisation of the 60k training images, "
-            f"test set binarised once (seed {TEST_BINARIZATION_SEED}), fused Adam (eps 1e-4), lr {args.lr:g} "
-            f"falling to {args.lr_final:g} ({args.schedule}, step by step) over the budget, batch "
-            f"{args.batch_size}{averaging}.",
+            f"test set binarised once (seed {TEST_BINARIZATION_SEED}), fused Adam (eps {args.adam_eps:g}), "
+            f"lr {args.lr:g} falling to {args.lr_final:g} ({args.schedule}, step by step) over the budget, batch "
+            f"{args.batch_size}{averaging}{warmup}.",
             "",
             "| result | test NLL (nats) |",
             "|---|---:|",
@@ -231,10 +278,12 @@ def report(args: argparse.Namespace, result: dict, scores: dict, loads: list[flo
 
 def main() -> None:
     args = build_parser().parse_args()
-    print(f"training {CONFIG} for {args.minutes} minutes on {torch.get_num_threads()} threads", flush=True)
+    length = f"{args.passes} passes" if args.passes is not None else f"{args.minutes} minutes"
+    print(f"training {CONFIG} for {length} on {torch.get_num_threads()} threads", flush=True)
     loads = [os.getloadavg()[0]]
-    settings = {key: getattr(args, key) for key in ("batch_size", "lr", "lr_final", "schedule", "ema", "autograd")}
-    result = train(args.minutes, settings, args.seed, args.curve_every)
+    keys = ("batch_size", "lr", "lr_final", "schedule", "ema", "warmup", "adam_eps", "autograd")
+    settings = {key: getattr(args, key) for key in keys}
+    result = train(Budget(60.0 * args.minutes, args.passes), settings, args.seed, args.curve_every)
     loads.append(os.getloadavg()[0])
     scores = evaluate_and_save(args, result)
     loads.append(os.getloadavg()[0])
