@@ -95,8 +95,9 @@ PROBE_JS = r"""
   }
   const painted = fn => requestAnimationFrame(() => setTimeout(fn, 0));
   const stamp = what => () => { L.first = {what, t: performance.now()}; };
-  // The live components (in shadow roots, out of the MutationObserver's sight) mark their first drawing
-  // with performance.mark('explorer:drawn:<component>').
+  // The live components and the charts (in shadow roots, out of the MutationObserver's sight) mark their first
+  // drawing with performance.mark('explorer:drawn:<component>'): 'chart' for explorer/web/chart.js (Home's
+  // training curves, Reconstruct's error maps and histogram), 'latent-map' for the maps.
   new PerformanceObserver(list => {
     const mark = list.getEntries().find(e => e.name.startsWith('explorer:drawn:'));
     if (mark && L.first === null) { L.first = 'pending'; painted(stamp(mark.name.slice(15))); }
@@ -111,12 +112,8 @@ PROBE_JS = r"""
   const check = () => {
     if (L.first === null) {
       const img = document.querySelector('[data-testid="stImage"] img');
-      const chart = [...document.querySelectorAll('.js-plotly-plot')]
-        .find(g => g._fullData && g._fullData.length && g.querySelector('.main-svg'))
-        || document.querySelector('[data-testid="stVegaLiteChart"] .marks');
       const form = document.querySelector('[data-testid="stForm"]');
       if (img && img.getAttribute('src')) { L.first = 'pending'; after(img, stamp('image')); }
-      else if (chart) { L.first = 'pending'; painted(stamp('chart')); }
       else if (form) { L.first = 'pending'; painted(stamp('form')); }
     }
     const img = target();

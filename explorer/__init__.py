@@ -1,7 +1,9 @@
 """explorer: the Streamlit app's helpers, kept out of the pages so they can be tested without a browser.
 
 - ``core``: the computations behind each page (pure torch/numpy, no Streamlit);
-- ``figures``: Vega-Lite chart specs and image grids/strips as PNG bytes (no Streamlit);
+- ``figures``: image grids/strips as PNG bytes and the digit palette (no Streamlit);
+- ``chart_data``: every other chart (training curves, bars, histograms, error maps) as data for the canvas
+  chart component (no Streamlit); ``charts`` draws them on a page;
 - ``map_chart``: the latent maps' points as data for their canvas component (no Streamlit);
 - ``resources``: models, test data and derived arrays, cached once per process;
 - ``state``: everything a session keeps between pages (chosen model pair, chosen image, uploads);

@@ -1,5 +1,6 @@
-"""Vega-Lite chart specs and PNG pictures for the pages: plain functions of arrays, so tests need
-no browser.
+"""PNG pictures for the pages and the Train and Sampling pages' Vega-Lite chart specs: plain functions of
+arrays, so tests need no browser. Home's and Reconstruct's charts are data for our canvas chart component
+(explorer/chart_data.py).
 
 Digits are always enlarged by whole-pixel blocks (nearest neighbour), never smoothed: a 28x28 digit blown
 up with interpolation looks blurred and hides exactly the pixels a person wants to inspect.
@@ -70,8 +71,9 @@ def grid_png(images: np.ndarray, columns: int, scale: int = 3, pad: int = 2) -> 
 # Training and evaluation
 
 
-# Charts are Vega-Lite, and the latent maps a canvas component (explorer/web/map.js); the app loads no Plotly,
-# whose 4.7 MB of script took most of a page's first paint. A keyed st.vega_lite_chart also keeps its element
+# The latent maps are a canvas component (explorer/web/map.js), Home's and Reconstruct's charts another
+# (explorer/web/chart.js), so those pages load neither Plotly (4.7 MB of script) nor Vega; the Train and
+# Sampling pages still draw Vega-Lite. A keyed st.vega_lite_chart also keeps its element
 # while its data grows (the Train page's curves), where st.plotly_chart remounted it with a blank flash.
 _SERIES_COLORS = list(DIGIT_COLORS[:3])  # the first hues of the digit palette, so all charts match
 _SPLIT_COLORS = {"domain": ["train", "valid"], "range": _SERIES_COLORS[:2]}
@@ -139,97 +141,6 @@ def _all_kl_zero(history: Sequence[Mapping[str, Any]]) -> bool:
     """True when every recorded KL is 0: a plain autoencoder, whose KL panel would be a flat line."""
     values = [h.get(k) for h in history for k in ("train_kl", "valid_kl") if isinstance(h.get(k), (int, float))]
     return bool(values) and all(v == 0 for v in values)
-
-
-_RED_WHITE_BLUE = {"domain": [-1.0, 0.0, 1.0], "range": ["#2166ac", "#f7f7f7", "#b2182b"]}  # lost, exact, added
-_ERROR_PIXEL = 8  # screen pixels per image pixel
-
-
-def error_spec(errors: Mapping[str, np.ndarray]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Signed error maps (reconstruction minus original) side by side on one diverging scale [-1, 1], as
-    (rows {"panel", "row", "column", "error"}, Vega-Lite spec); row 0 is the top of each image."""
-    rows = [
-        {"panel": title, "row": r, "column": c, "error": float(v)}
-        for title, error in errors.items()
-        for (r, c), v in np.ndenumerate(np.asarray(error, dtype=np.float64).reshape(28, 28))
-    ]
-    bare = {"axis": None, "type": "ordinal"}
-    spec = {
-        "mark": {"type": "rect"},
-        "encoding": {
-            "x": {"field": "column", **bare},
-            "y": {"field": "row", **bare},
-            "color": {
-                "field": "error",
-                "type": "quantitative",
-                "scale": {**_RED_WHITE_BLUE, "clamp": True},
-                "legend": {"title": "error", "orient": "bottom", "direction": "horizontal", "gradientLength": 200},
-            },
-            "column": {"field": "panel", "type": "nominal", "sort": list(errors), "title": None},
-            "tooltip": [{"field": f} for f in ("row", "column")] + [{"field": "error", "format": ".2f"}],
-        },
-        "width": 28 * _ERROR_PIXEL,
-        "height": 28 * _ERROR_PIXEL,
-        "usermeta": _SVG,
-    }
-    return rows, spec
-
-
-def score_histogram_spec(
-    test_scores: np.ndarray, score: float | None = None, threshold: float | None = None, bins: int = 60
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The test set's negative ELBOs as a histogram (binned here: 60 bars, not 10,000 values, go to the page),
-    with this image's score and the OOD cut-off as labelled rules; as (bar rows, Vega-Lite spec).
-
-    The x-axis stops at the 99.9th percentile (or at the marks, if further out): the few worst-fitting test
-    images would otherwise stretch it to several times the bulk's width and squash the bulk into a spike.
-    """
-    test_scores = np.asarray(test_scores, dtype=np.float64)
-    marks = [m for m in (score, threshold) if m is not None]
-    lo = min([float(test_scores.min()), *marks])
-    hi = max([float(np.quantile(test_scores, 0.999)), *marks])
-    lo, hi = lo - 0.02 * (hi - lo), hi + 0.05 * (hi - lo)
-    counts, edges = np.histogram(test_scores, bins=bins, range=(lo, hi))
-    rows = [
-        {"start": float(a), "end": float(b), "count": int(n)}
-        for a, b, n in zip(edges[:-1], edges[1:], counts, strict=True)
-    ]
-    # The two labels sit at different heights, so marks close together do not print over each other.
-    labelled = [(threshold, "99th pct", "grey", 16), (score, "this image", "#d62728", 2)]
-    rules = [{"x": float(x), "label": t, "color": c, "top": top} for x, t, c, top in labelled if x is not None]
-    x = {"field": "start", "type": "quantitative", "title": "negative ELBO (nats)", "scale": {"domain": [lo, hi]}}
-    layers = [
-        {
-            "mark": {"type": "bar", "color": "#9ab"},
-            "encoding": {
-                "x": x,
-                "x2": {"field": "end"},
-                "y2": {"datum": 0},  # bars from zero (a layered chart does not assume it)
-                "y": {"field": "count", "type": "quantitative", "title": "test images"},
-            },
-        }
-    ]
-    if rules:
-        rule_x = {"field": "x", "type": "quantitative"}
-        color = {"field": "color", "type": "nominal", "scale": None}
-        layers += [
-            {
-                "data": {"values": rules},
-                "mark": {"type": "rule", "strokeWidth": 2.5},
-                "encoding": {"x": rule_x, "color": color},
-            },
-            {
-                "data": {"values": rules},
-                "mark": {"type": "text", "align": "left", "dx": 4, "baseline": "top"},
-                "encoding": {
-                    "x": rule_x,
-                    "y": {"field": "top", "type": "quantitative", "scale": None},  # pixels from the top
-                    "text": {"field": "label"},
-                    "color": color,
-                },
-            },
-        ]
-    return rows, {"layer": layers, "height": 230, "usermeta": _SVG}
 
 
 def class_histogram_spec(histograms: Mapping[str, Sequence[int]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -20,10 +20,12 @@ from bench import _browser
 
 
 class BlankPage:
-    """``setup(page)`` runs once in the page's thread (routes, content, script tags); ``evaluate`` runs there too."""
+    """``setup(page)`` runs once in the page's thread (routes, content, script tags); ``evaluate`` runs there too.
+    ``page_options`` go to ``browser.new_page`` (e.g. ``device_scale_factor=2`` for a HiDPI screen)."""
 
-    def __init__(self, setup: Callable[[Any], None]) -> None:
+    def __init__(self, setup: Callable[[Any], None], **page_options: Any) -> None:
         self._setup = setup
+        self._page_options = page_options
         self._pool = ThreadPoolExecutor(1)
         self._playwright = self._browser = self.page = None
 
@@ -32,7 +34,7 @@ class BlankPage:
 
         self._playwright = sync_playwright().start()
         self._browser = self._playwright.chromium.launch(executable_path=_browser.CHROMIUM, args=_browser.CHROMIUM_ARGS)
-        self.page = self._browser.new_page()
+        self.page = self._browser.new_page(**self._page_options)
         self._setup(self.page)
 
     def _stop(self) -> None:

@@ -53,3 +53,12 @@ def live_sliders(at) -> dict:
 
     (component,) = [e for e in at.get("bidi_component") if e.proto.component_name == "explorer.live_sliders"]
     return json.loads(component.proto.json)
+
+
+def charts(at) -> dict[str, dict]:
+    """The data each canvas chart (explorer/web/chart.js) on the page was given, by its test id (AppTest cannot
+    run the component's JS; tests/test_web_chart.py checks how it draws)."""
+    import json
+
+    found = [e for e in at.get("bidi_component") if e.proto.component_name == "explorer.chart"]
+    return {data["testid"]: data for data in (json.loads(e.proto.json) for e in found)}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_clean, live_sliders
+from conftest import assert_clean, charts, live_sliders
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -73,8 +73,16 @@ def test_home_lists_models_links_and_curves():
     at = app(max(SIZES))
     assert_clean(at)
     assert len(at.get("page_link")) == 5
-    assert len(at.get("vega_lite_chart")) == 2  # the AE's and the VAE's training curves
-    assert not at.get("plotly_chart")  # so the page loads without Plotly's script
+    curves = charts(at)  # the AE's and the VAE's training curves, on our canvas chart
+    assert sorted(curves) == ["curves-ae", "curves-vae"]
+    pair = CATALOG.pairs[max(SIZES)]
+    for kind, data in (("ae", curves["curves-ae"]), ("vae", curves["curves-vae"])):
+        history = pair.get(kind).history
+        assert data["kind"] == "lines" and data["columns"] == 2 and len(data["x"]) == len(history)
+        assert data["panels"][0]["title"] == "loss"
+        assert data["panels"][0]["values"][1] == pytest.approx([h["valid_loss"] for h in history])
+    assert [p["title"] for p in curves["curves-vae"]["panels"]] == ["loss", "reconstruction", "KL"]
+    assert not at.get("plotly_chart") and not at.get("vega_lite_chart")  # so the page loads neither library
     assert any("vae-z" in s.value or "VAE" in s.value for s in at.subheader)
 
 
@@ -159,7 +167,13 @@ def test_uploaded_scan_is_reconstructed_and_classified():
     seen = dict(re.findall(r"(original|AE|VAE) \*\*(\d)\*\*", texts[0]))
     assert seen.get("original") == "3" and seen.get("VAE") == "3", texts[0]
     assert "out of distribution" not in texts[0]
-    assert len(at.get("vega_lite_chart")) == 2  # the error heatmaps and the score histogram
+    shown = charts(at)  # the error maps and the score histogram
+    assert sorted(shown) == ["error-maps", "score-histogram"]
+    assert [p["title"] for p in shown["error-maps"]["panels"]] == ["AE − original", "VAE − original"]
+    (mark,) = [r for r in shown["score-histogram"]["rules"] if r["label"] == "this image"]
+    score = re.search(r"negative ELBO ([\d.]+) nats", texts[0])  # the row's score is the histogram's red rule
+    assert score is not None and mark["x"] == pytest.approx(float(score.group(1)), abs=0.06), texts[0]
+    assert not at.get("vega_lite_chart")
 
 
 def test_broken_upload_shows_one_error_and_the_rest_works():

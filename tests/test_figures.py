@@ -57,33 +57,6 @@ def history(kl: float, epochs: int = 3) -> list[dict]:
     ]  # fmt: skip
 
 
-def test_error_spec_is_diverging_centred_and_keeps_rows_top_down():
-    error = np.zeros((28, 28))
-    error[0, 5], error[27, 0] = 0.75, -2.0  # top row; bottom row, beyond the scale
-    rows, spec = figures.error_spec({"AE": error, "VAE": -np.ones((28, 28))})
-    assert len(rows) == 2 * 784
-    first = {(r["row"], r["column"]): r["error"] for r in rows if r["panel"] == "AE"}
-    assert first[(0, 5)] == 0.75 and first[(27, 0)] == -2.0 and first[(3, 3)] == 0.0
-    color = spec["encoding"]["color"]["scale"]
-    assert color["domain"] == [-1.0, 0.0, 1.0] and color["clamp"]  # white is exact; -2 shows as full blue
-    assert color["range"][1] == "#f7f7f7"
-    assert spec["encoding"]["y"]["field"] == "row" and "sort" not in spec["encoding"]["y"]  # row 0 on top
-    assert spec["encoding"]["column"]["sort"] == ["AE", "VAE"]
-
-
-def test_score_histogram_spec_bins_the_scores_and_marks_the_score():
-    scores = np.arange(1000.0)
-    rows, spec = figures.score_histogram_spec(scores, score=42.0, threshold=990.0)
-    assert len(rows) == 60 and sum(r["count"] for r in rows) == 1000  # every score falls in a bar
-    assert rows[0]["start"] < 0 and rows[-1]["end"] > 999  # room either side of the bulk and the marks
-    rules = spec["layer"][1]["data"]["values"]
-    assert sorted((r["x"], r["label"]) for r in rules) == [(42.0, "this image"), (990.0, "99th pct")]
-    far = np.concatenate([np.zeros(999), [1e6]])  # one absurd score does not stretch the axis
-    rows, _ = figures.score_histogram_spec(far)
-    assert rows[-1]["end"] < 1e4
-    assert len(figures.score_histogram_spec(scores)[1]["layer"]) == 1  # no marks, no rules
-
-
 def test_class_histogram_spec_gives_shares():
     rows, spec = figures.class_histogram_spec({"AE": [1] * 10, "VAE": [0] * 9 + [5]})
     assert spec["encoding"]["color"]["scale"]["domain"] == ["AE", "VAE"]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import core, figures, resources, ui
+from explorer import chart_data, charts, core, resources, ui
 
 INTRO = """
 An **autoencoder** squeezes each 28x28 digit into a short code *z* and rebuilds the digit from it. A plain
@@ -55,10 +55,12 @@ def main() -> None:
                 else:
                     st.caption("Not evaluated yet: run `python -m vae.evaluate` on this checkpoint.")
                 if checkpoint.history:
-                    # Vega-Lite, as on the Train page: Home then needs no Plotly bundle (4.7 MB of script). Two
-                    # panels per row fit half the page; the Train page has the whole width for three.
-                    curves = figures.training_curves_spec(checkpoint.history, columns=2, width=170)
-                    st.vega_lite_chart(*curves, key=f"curves.{kind}")
+                    # Our canvas chart, so Home loads neither Vega nor Plotly. Two panels per row fit half the page;
+                    # the Train page has the whole width for three.
+                    curves = chart_data.training_curves(
+                        checkpoint.history, columns=2, height=160, testid=f"curves-{kind}"
+                    )
+                    charts.chart(curves, key=f"curves.{kind}")
     if catalog.classifier is not None:
         accuracy = catalog.classifier.metrics.get("test_accuracy")
         note = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import core, figures, panels, resources, state, ui
+from explorer import chart_data, charts, core, panels, resources, state, ui
 
 
 def inputs() -> tuple[list[str], np.ndarray]:
@@ -50,12 +50,16 @@ def main() -> None:
         if r is not None
     }
     left, right = st.columns(2)
-    left.vega_lite_chart(*figures.error_spec(errors), key="rec.errors")
-    left.caption("Red: ink the model added; blue: ink it lost.")
+    with left:
+        charts.chart(chart_data.error_maps(errors, testid="error-maps"), key="rec.errors")
+        st.caption("Red: ink the model added; blue: ink it lost.")
     if item.check is not None and scores is not None:
-        histogram = figures.score_histogram_spec(scores, item.check.score, item.check.threshold)
-        right.vega_lite_chart(*histogram, key="rec.hist")
-        right.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
+        with right:
+            histogram = chart_data.score_histogram(
+                scores, item.check.score, item.check.threshold, testid="score-histogram"
+            )
+            charts.chart(histogram, key="rec.hist")
+            st.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
 
 
 ui.guard(main)
