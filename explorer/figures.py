@@ -1,6 +1,5 @@
-"""PNG pictures for the pages and the Train and Sampling pages' Vega-Lite chart specs: plain functions of
-arrays, so tests need no browser. Home's and Reconstruct's charts are data for our canvas chart component
-(explorer/chart_data.py).
+"""PNG pictures for the pages (digits, grids, strips, downloads) and the digit palette: plain functions of
+arrays, so tests need no browser. Charts are data for our canvas chart component (explorer/chart_data.py).
 
 Digits are always enlarged by whole-pixel blocks (nearest neighbour), never smoothed: a 28x28 digit blown
 up with interpolation looks blurred and hides exactly the pixels a person wants to inspect.
@@ -9,8 +8,7 @@ up with interpolation looks blurred and hides exactly the pixels a person wants 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -20,6 +18,10 @@ from vae.export import gif_bytes, image_grid, image_strip, png_bytes
 DIGIT_COLORS: tuple[str, ...] = (  # ten distinct hues, one per digit (the D3 "category10" palette)
     "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF",
 )  # fmt: skip
+
+# Charts are drawn by our own canvas components, fed plain data: the latent maps by explorer/web/map.js, every
+# other chart by explorer/web/chart.js (data from explorer/chart_data.py). The app loads neither Plotly, whose
+# 4.7 MB of script took most of a page's first paint, nor Streamlit's Vega chunk (1.3-1.5 s of Home's).
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -65,111 +67,6 @@ def strip_png(images: Sequence[np.ndarray] | np.ndarray, scale: int = 4, pad: in
 def grid_png(images: np.ndarray, columns: int, scale: int = 3, pad: int = 2) -> bytes:
     """Digits tiled row by row; pad=0 gives a seamless manifold picture."""
     return png_bytes(image_grid(np.asarray(images).reshape(-1, 28, 28), columns=columns, pad=pad), scale=scale)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Training and evaluation
-
-
-# The latent maps are a canvas component (explorer/web/map.js), Home's and Reconstruct's charts another
-# (explorer/web/chart.js), so those pages load neither Plotly (4.7 MB of script) nor Vega; the Train and
-# Sampling pages still draw Vega-Lite. A keyed st.vega_lite_chart also keeps its element
-# while its data grows (the Train page's curves), where st.plotly_chart remounted it with a blank flash.
-_SERIES_COLORS = list(DIGIT_COLORS[:3])  # the first hues of the digit palette, so all charts match
-_SPLIT_COLORS = {"domain": ["train", "valid"], "range": _SERIES_COLORS[:2]}
-_SVG = {"embedOptions": {"renderer": "svg"}}  # crisp at any zoom, and tests can count the marks
-
-
-def training_curves_spec(
-    history: Sequence[Mapping[str, Any]], columns: int | None = None, width: int = 240
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-epoch loss (train and valid), reconstruction and KL as (long-form rows, Vega-Lite spec): one row per
-    epoch, split and panel ({"epoch", "panel", "split", "value"}), one panel ``width`` pixels wide per term,
-    each with its own y scale, side by side or wrapped after ``columns`` panels (a faceted chart does not
-    shrink to its container, so a narrow column needs fewer panels per row). Panels without numbers (an AE's
-    KL, which is all zero) are left out."""
-    names = {"loss": "loss", "reconstruction": "reconstruction", "kl": "KL"}
-    skip_kl = _all_kl_zero(history)
-    rows = [
-        {"epoch": h.get("epoch", i + 1), "panel": name, "split": split, "value": float(h[f"{split}_{key}"])}
-        for key, name in names.items()
-        if not (key == "kl" and skip_kl)
-        for split in ("train", "valid")
-        for i, h in enumerate(history)
-        if isinstance(h.get(f"{split}_{key}"), (int, float))
-    ]
-    panels = [name for name in names.values() if any(r["panel"] == name for r in rows)]
-    line = {"type": "line", "point": len(history) <= 20}  # 60 markers blur into a bar
-    facet = {"field": "panel", "type": "nominal", "sort": panels, "title": None}
-    spec = {
-        "mark": line,
-        "encoding": {
-            "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
-            "y": {"field": "value", "type": "quantitative", "scale": {"zero": False}, "title": None},
-            "color": {"field": "split", "type": "nominal", "scale": _SPLIT_COLORS, "legend": {"orient": "bottom"}},
-            "strokeDash": {"field": "split", "type": "nominal", "legend": None},
-        },
-        "width": width,
-        "height": 200,
-        "resolve": {"scale": {"y": "independent"}},
-        "usermeta": _SVG,
-    }
-    if columns is None:
-        spec["encoding"]["column"] = facet
-    else:
-        spec["encoding"]["facet"] = {**facet, "columns": columns}
-    return rows, spec
-
-
-def latent_bars_spec(values: Sequence[float], title: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One bar per latent dimension (z0, z1, ...) as (rows, Vega-Lite spec), in dimension order."""
-    rows = [{"dimension": f"z{i}", "value": float(v)} for i, v in enumerate(values)]
-    spec = {
-        "mark": {"type": "bar", "color": "#1f77b4"},
-        "encoding": {
-            "x": {"field": "dimension", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
-            "y": {"field": "value", "type": "quantitative", "title": None},
-        },
-        "title": title,
-        "height": 220,
-        "usermeta": _SVG,
-    }
-    return rows, spec
-
-
-def _all_kl_zero(history: Sequence[Mapping[str, Any]]) -> bool:
-    """True when every recorded KL is 0: a plain autoencoder, whose KL panel would be a flat line."""
-    values = [h.get(k) for h in history for k in ("train_kl", "valid_kl") if isinstance(h.get(k), (int, float))]
-    return bool(values) and all(v == 0 for v in values)
-
-
-def class_histogram_spec(histograms: Mapping[str, Sequence[int]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """How often the classifier assigns each digit, one bar group per digit and one bar per model, as
-    (rows {"digit", "model", "share"}, Vega-Lite spec)."""
-    rows = [
-        {"digit": str(d), "model": name, "share": c / max(1, sum(counts))}
-        for name, counts in histograms.items()
-        for d, c in enumerate(counts)
-    ]
-    models = list(histograms)
-    spec = {
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": {"field": "digit", "type": "nominal", "title": "digit the classifier sees", "axis": {"labelAngle": 0}},
-            "xOffset": {"field": "model", "type": "nominal", "sort": models},
-            "y": {"field": "share", "type": "quantitative", "title": "share of samples", "axis": {"format": ".0%"}},
-            "color": {
-                "field": "model",
-                "type": "nominal",
-                "scale": {"domain": models, "range": _SERIES_COLORS[: len(models)]},
-                "legend": {"orient": "top", "title": None},
-            },
-            "tooltip": [{"field": "model"}, {"field": "digit"}, {"field": "share", "format": ".1%"}],
-        },
-        "height": 240,
-        "usermeta": _SVG,
-    }
-    return rows, spec
 
 
 # --------------------------------------------------------------------------------------------------------

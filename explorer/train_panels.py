@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import core, figures, live, map_chart, resources, run_view, runs, state, ui
+from explorer import chart_data, charts, core, figures, live, map_chart, resources, run_view, runs, state, ui
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 ACTIVE_REFRESH_S = 2.0
@@ -97,8 +97,9 @@ def live_view(built_for: tuple | None) -> None:
     _run_header(status, checkpoint)
     if checkpoint is None or not checkpoint.history:
         return
-    rows, spec = figures.training_curves_spec(checkpoint.history)
-    st.vega_lite_chart(rows, spec, key=f"train.curves.{status.name}")
+    # Keyed: as epochs arrive the same element repaints its canvas in place, without a remount or a blank flash.
+    curves = chart_data.training_curves(checkpoint.history, testid="train-curves")
+    charts.chart(curves, key=f"train.curves.{status.name}")
     st.caption(
         "Loss: train is the beta-weighted objective; validation is the negative ELBO at beta = 1 (nats per image)."
     )
@@ -140,7 +141,7 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
         st.warning(warning, icon=":material/warning:")
     left, right = st.columns([2, 3])
     with left:
-        st.vega_lite_chart(*_latent_bars(shot), key=f"train.bars.{status.name}", width="stretch")
+        charts.chart(_latent_bars(shot), key=f"train.bars.{status.name}")
     with right:
         st.markdown(f"**The weights of epoch {best}** (the best validation loss so far)")
         for title, images in (
@@ -151,10 +152,11 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
             st.image(figures.inline_png(figures.strip_png(images, scale=3)), caption=title)
 
 
-def _latent_bars(shot: run_view.Snapshot) -> tuple[list[dict], dict]:
+def _latent_bars(shot: run_view.Snapshot) -> dict:
     values = shot.kl_per_dim if shot.kl_per_dim is not None else shot.code_variance
     what = "KL per dimension (nats)" if shot.kl_per_dim is not None else "code variance per dimension"
-    return figures.latent_bars_spec(values, f"{what} · {shot.active_units}/{shot.latent_dim} active")
+    title = f"{what} · {shot.active_units}/{shot.latent_dim} active"
+    return chart_data.latent_bars(values, title, testid="latent-bars")
 
 
 def _metrics(status: runs.RunStatus, checkpoint: Checkpoint) -> None:

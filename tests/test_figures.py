@@ -1,4 +1,5 @@
-"""The explorer's figures and pictures (explorer.figures) and page logic (explorer.core), without a browser.
+"""The explorer's pictures (explorer.figures) and page logic (explorer.core), without a browser; the charts' data
+is tested in tests/test_chart_data.py.
 
 Everything here runs on synthetic arrays or tiny untrained models, so it needs no checkpoints.
 """
@@ -43,26 +44,6 @@ def test_strip_and_grid_sizes():
 
 # --------------------------------------------------------------------------------------------------------
 # Latent space
-
-
-# --------------------------------------------------------------------------------------------------------
-# Training and evaluation figures
-
-
-def history(kl: float, epochs: int = 3) -> list[dict]:
-    return [
-        {"epoch": e, "train_loss": 10.0 / e, "valid_loss": 11.0 / e, "train_reconstruction": 9.0 / e,
-         "valid_reconstruction": 10.0 / e, "train_kl": kl, "valid_kl": kl}
-        for e in range(1, epochs + 1)
-    ]  # fmt: skip
-
-
-def test_class_histogram_spec_gives_shares():
-    rows, spec = figures.class_histogram_spec({"AE": [1] * 10, "VAE": [0] * 9 + [5]})
-    assert spec["encoding"]["color"]["scale"]["domain"] == ["AE", "VAE"]
-    assert len(rows) == 20
-    assert sum(r["share"] for r in rows if r["model"] == "VAE") == pytest.approx(1.0)
-    assert [r["share"] for r in rows if r["model"] == "AE"] == pytest.approx([0.1] * 10)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -229,24 +210,3 @@ def test_plane_grid_stretches_each_axis_and_keeps_latent_grid_order():
     assert grid[0].tolist() == [-30.0, 2.0] and grid[-1].tolist() == [10.0, -2.0]  # top-left first
     assert core.ae_plane_ranges({"code_range": [[-30, 10], [-2, 2]]}) == ((-30.0, 10.0), (-2.0, 2.0))
     assert core.ae_plane_ranges({}) == ((-3.0, 3.0), (-3.0, 3.0))
-
-
-def test_training_curves_spec_has_a_panel_per_term_and_every_point():
-    rows, spec = figures.training_curves_spec(history(kl=2.0))
-    assert spec["encoding"]["column"]["sort"] == ["loss", "reconstruction", "KL"]
-    assert len(rows) == 3 * 2 * 3  # panels x splits x epochs
-    loss = [r["value"] for r in rows if r["panel"] == "loss" and r["split"] == "valid"]
-    assert loss == pytest.approx([11.0, 5.5, 11.0 / 3])
-    ae_rows, ae_spec = figures.training_curves_spec(history(kl=0.0))
-    assert ae_spec["encoding"]["column"]["sort"] == ["loss", "reconstruction"]
-    assert {r["panel"] for r in ae_rows} == {"loss", "reconstruction"}
-    assert figures.training_curves_spec([])[0] == []
-    _, wrapped = figures.training_curves_spec(history(kl=2.0), columns=2, width=170)
-    assert "column" not in wrapped["encoding"] and wrapped["encoding"]["facet"]["columns"] == 2
-    assert wrapped["encoding"]["facet"]["sort"] == ["loss", "reconstruction", "KL"] and wrapped["width"] == 170
-
-
-def test_latent_bars_spec_keeps_dimension_order():
-    rows, spec = figures.latent_bars_spec([0.5, 2.0, 0.0], "KL")
-    assert [(r["dimension"], r["value"]) for r in rows] == [("z0", 0.5), ("z1", 2.0), ("z2", 0.0)]
-    assert spec["encoding"]["x"]["sort"] is None and spec["title"] == "KL"

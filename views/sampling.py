@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import core, figures, generation, panels, resources, ui
+from explorer import chart_data, charts, core, figures, generation, panels, resources, ui
 
 WHY = """
 **Why the autoencoder fails with N(0, I).** It was only asked to rebuild its inputs, so its codes live
@@ -63,7 +63,7 @@ def samplers(pair: core.Pair, classifier: object) -> None:
         stored = core.stored_sample_quality(checkpoints[kind]) if sampler == "prior" else None
         panels.sample_scores(column, scores[kind], stored)
     histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
-    st.vega_lite_chart(*figures.class_histogram_spec(histograms), key="sample.hist")
+    charts.chart(chart_data.class_histogram(histograms, testid="class-histogram"), key="sample.hist")
     st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
 
 
