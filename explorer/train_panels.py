@@ -98,8 +98,8 @@ def live_view(built_for: tuple | None) -> None:
     if checkpoint is None or not checkpoint.history:
         return
     # Keyed: as epochs arrive the same element repaints its canvas in place, without a remount or a blank flash.
-    curves = chart_data.training_curves(checkpoint.history, testid="train-curves")
-    charts.chart(curves, key=f"train.curves.{status.name}")
+    key = f"train.curves.{status.name}"
+    charts.chart(chart_data.training_curves, checkpoint.history, testid="train-curves", key=key)
     st.caption(
         "Loss: train is the beta-weighted objective; validation is the negative ELBO at beta = 1 (nats per image)."
     )
@@ -141,7 +141,8 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
         st.warning(warning, icon=":material/warning:")
     left, right = st.columns([2, 3])
     with left:
-        charts.chart(_latent_bars(shot), key=f"train.bars.{status.name}")
+        values, title = _latent_bars(shot)
+        charts.chart(chart_data.latent_bars, values, title, testid="latent-bars", key=f"train.bars.{status.name}")
     with right:
         st.markdown(f"**The weights of epoch {best}** (the best validation loss so far)")
         for title, images in (
@@ -152,11 +153,11 @@ def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
             st.image(figures.inline_png(figures.strip_png(images, scale=3)), caption=title)
 
 
-def _latent_bars(shot: run_view.Snapshot) -> dict:
+def _latent_bars(shot: run_view.Snapshot) -> tuple[list[float], str]:
+    """The values and title of the latent bars: KL per dimension for a VAE, code variance for an AE."""
     values = shot.kl_per_dim if shot.kl_per_dim is not None else shot.code_variance
     what = "KL per dimension (nats)" if shot.kl_per_dim is not None else "code variance per dimension"
-    title = f"{what} · {shot.active_units}/{shot.latent_dim} active"
-    return chart_data.latent_bars(values, title, testid="latent-bars")
+    return values, f"{what} · {shot.active_units}/{shot.latent_dim} active"
 
 
 def _metrics(status: runs.RunStatus, checkpoint: Checkpoint) -> None:

@@ -331,6 +331,28 @@ def test_broken_checkpoints_are_listed_and_the_rest_still_works(tmp_path, monkey
     assert slider_count(at) == max(SIZES)
 
 
+def test_a_history_that_is_no_list_of_epochs_gets_a_warning_in_place_of_its_chart(tmp_path, monkeypatch):
+    size = max(SIZES)
+    vae = CATALOG.pairs[size].vae
+    for folder in ROOT.iterdir():
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name != vae.path.name:
+            (tmp_path / folder.name).symlink_to(folder.resolve())
+    broken = tmp_path / vae.path.name  # the same VAE, with a hand-edited history
+    broken.mkdir()
+    for item in vae.path.iterdir():
+        (broken / item.name).symlink_to(item.resolve())
+    config = json.loads((vae.path / "config.json").read_text())
+    (broken / "config.json").unlink()
+    (broken / "config.json").write_text(json.dumps({**config, "history": ["epoch one", 2]}))
+    monkeypatch.setenv("VAE_CHECKPOINTS", str(tmp_path))
+    at = app(size)
+    assert_clean(at)
+    (warning,) = at.warning
+    assert "cannot be drawn" in warning.value and "per-epoch dicts" in warning.value, warning.value
+    assert sorted(charts(at)) == ["curves-ae"]  # the other model's curves and the rest of Home still show
+    assert len(at.table) == 2
+
+
 def test_the_chosen_image_follows_the_user_between_pages():
     at = app(max(SIZES), "views/sliders.py")
     at.selectbox(key="sliders.image.digit").set_value(5).run()

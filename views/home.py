@@ -57,10 +57,8 @@ def main() -> None:
                 if checkpoint.history:
                     # Our canvas chart, so Home loads neither Vega nor Plotly. Two panels per row fit half the page;
                     # the Train page has the whole width for three.
-                    curves = chart_data.training_curves(
-                        checkpoint.history, columns=2, height=160, testid=f"curves-{kind}"
-                    )
-                    charts.chart(curves, key=f"curves.{kind}")
+                    curves = {"columns": 2, "height": 160, "testid": f"curves-{kind}"}
+                    charts.chart(chart_data.training_curves, checkpoint.history, **curves, key=f"curves.{kind}")
     if catalog.classifier is not None:
         accuracy = catalog.classifier.metrics.get("test_accuracy")
         note = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""

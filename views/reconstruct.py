@@ -51,14 +51,12 @@ def main() -> None:
     }
     left, right = st.columns(2)
     with left:
-        charts.chart(chart_data.error_maps(errors, testid="error-maps"), key="rec.errors")
+        charts.chart(chart_data.error_maps, errors, testid="error-maps", key="rec.errors")
         st.caption("Red: ink the model added; blue: ink it lost.")
     if item.check is not None and scores is not None:
         with right:
-            histogram = chart_data.score_histogram(
-                scores, item.check.score, item.check.threshold, testid="score-histogram"
-            )
-            charts.chart(histogram, key="rec.hist")
+            marks = (item.check.score, item.check.threshold)
+            charts.chart(chart_data.score_histogram, scores, *marks, testid="score-histogram", key="rec.hist")
             st.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
 
 

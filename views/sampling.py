@@ -63,7 +63,7 @@ def samplers(pair: core.Pair, classifier: object) -> None:
         stored = core.stored_sample_quality(checkpoints[kind]) if sampler == "prior" else None
         panels.sample_scores(column, scores[kind], stored)
     histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
-    charts.chart(chart_data.class_histogram(histograms, testid="class-histogram"), key="sample.hist")
+    charts.chart(chart_data.class_histogram, histograms, testid="class-histogram", key="sample.hist")
     st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
 
 
