@@ -33,7 +33,7 @@ from bench._report import command_line, write_section
 from vae.checkpoint import Checkpoint, save_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer, load_mnist
-from vae.evaluate import iwae_nll, per_image_scores
+from vae.evaluate import iwae_nll, latent_statistics, per_image_scores
 from vae.fused_adam import FusedAdam
 from vae.losses import model_loss
 from vae.mlp_step import MLPVAEStep
@@ -53,11 +53,14 @@ def binarized_test_set() -> torch.Tensor:
 
 
 @torch.inference_mode()
-def quick_nll(model: torch.nn.Module, x: torch.Tensor, k: int) -> float:
+def gauge(model: torch.nn.Module, x: torch.Tensor, k: int = 100) -> dict:
+    """The learning curve's quick scores on a slice of the test set: NLL with k importance samples, and the
+    active units (latent dimensions whose posterior mean varies across the images)."""
     model.eval()
-    value = float(iwae_nll(model, x, k, generator=torch.Generator().manual_seed(1)).mean())
+    nll = float(iwae_nll(model, x, k, generator=torch.Generator().manual_seed(1)).mean())
+    active = latent_statistics(model, x)["active_units"]
     model.train()
-    return value
+    return {f"test_nll_k{k}_first{len(x)}": round(nll, 3), "active_units": active}
 
 
 def learning_rate(fraction: float, lr: float, lr_final: float, schedule: str) -> float:
@@ -160,7 +163,7 @@ def train(budget: Budget, settings: dict, seed: int, curve_every: float) -> dict
         elapsed = budget.elapsed()
         if elapsed >= next_point or budget.done(epoch):
             point = {"epoch": epoch, "minutes": round(elapsed / 60, 2), "train_neg_elbo": round(train_loss, 3)}
-            point["test_nll_k100_first1000"] = round(quick_nll(scored, curve_x, 100), 3)
+            point.update(gauge(scored, curve_x))
             curve.append(point)
             print(f"  {point}", flush=True)
             next_point = elapsed + 60.0 * curve_every
@@ -266,10 +269,11 @@ def report(args: argparse.Namespace, result: dict, scores: dict, loads: list[flo
             "",
             "Learning curve (NLL with k = 100 on the first 1,000 binarised test images, of the weights scored):",
             "",
-            "| minutes | passes | train negative ELBO | test NLL (k=100, 1k images) |",
-            "|---:|---:|---:|---:|",
+            "| minutes | passes | train negative ELBO | test NLL (k=100, 1k images) | active units |",
+            "|---:|---:|---:|---:|---:|",
             *[
-                f"| {p['minutes']} | {p['epoch']} | {p['train_neg_elbo']:.2f} | {p['test_nll_k100_first1000']:.2f} |"
+                f"| {p['minutes']} | {p['epoch']} | {p['train_neg_elbo']:.2f} | {p['test_nll_k100_first1000']:.2f} "
+                f"| {p['active_units']} |"
                 for p in result["curve"]
             ],
         ]

@@ -56,12 +56,12 @@ def one_run(flags: list[str], seed: int, passes: int, folder: Path) -> dict:
 
 
 def table(arms: list[tuple[str, list[str]]], seeds: list[int], results: dict) -> str:
-    """Markdown: one row per arm, the gauge (training negative ELBO) per seed, and the mean gauge."""
+    """Markdown: one row per arm, the gauge (training negative ELBO; active units) per seed, and the mean gauge."""
     lines = ["| arm | flags | " + " | ".join(f"seed {s}" for s in seeds) + " | mean |"]
     lines.append("|---|---|" + "---:|" * (len(seeds) + 1))
     for name, flags in arms:
         runs = [results[name, s] for s in seeds]
-        cells = [f"{r['test_nll_k100_first1000']:.2f} ({r['train_neg_elbo']:.2f})" for r in runs]
+        cells = [f"{r['test_nll_k100_first1000']:.2f} ({r['train_neg_elbo']:.2f}; {r['active_units']})" for r in runs]
         mean = statistics.mean(r["test_nll_k100_first1000"] for r in runs)
         lines.append(f"| {name} | `{' '.join(flags) or '(defaults)'}` | " + " | ".join(cells) + f" | {mean:.2f} |")
     return "\n".join(lines)
@@ -85,7 +85,8 @@ def main() -> None:
     print(
         f"\n{args.passes} passes per run, {args.parallel} runs side by side on one thread each, "
         f"{(time.time() - started) / 60:.1f} min in all, load average {load:.1f} before and "
-        f"{os.getloadavg()[0]:.1f} after. k = 100 gauge at the end (training negative ELBO of the last pass):\n"
+        f"{os.getloadavg()[0]:.1f} after. k = 100 gauge at the end (training negative ELBO of the last pass; "
+        "active units):\n"
     )
     print(table(args.arm, args.seeds, results))
 
