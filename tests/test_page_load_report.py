@@ -35,5 +35,6 @@ def test_every_row_has_a_cell_for_every_header_and_misses_are_flagged():
     assert dict(zip(header, home, strict=True))["server start"] == "7.00"
     assert dict(zip(header, home, strict=True))["warm"] == "1.50 **(over)**"  # warm over 1.0 s
     assert dict(zip(header, home, strict=True))["cold"] == "2.40"  # cold within 2.5 s
+    assert dict(zip(header, home, strict=True))["cold: boot / server / render"] == "0.50 / 0.20 / 0.10"
     assert not ok
     assert "(over)" not in table[2]  # the floor is shown, not judged
