@@ -53,7 +53,19 @@ def load_resources() -> None:
 
     import torch
 
-    from explorer import figures, generation, live, map_chart, panels, resources, share, train_panels, ui  # noqa: F401
+    from explorer import (  # noqa: F401 (imported here so that no visitor waits for it)
+        chart_data,
+        charts,
+        figures,
+        generation,
+        live,
+        map_chart,
+        panels,
+        resources,
+        share,
+        train_panels,
+        ui,
+    )
 
     torch.set_num_threads(os.cpu_count() or 1)  # nobody is served yet: encode the test sets on every core
     try:
