@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _web_page import BlankPage, require_chromium
+from test_chart_data import history
 
 from explorer import chart_data
 
@@ -139,16 +140,8 @@ def test_grouped_bars_reach_the_height_their_share_predicts(page):
     assert hover(page, x, panel["top"] + panel["height"] - 5) == "digit 8\nAE 16.4%\nVAE 75.0%"
 
 
-def history(epochs: int, kl: float = 2.0) -> list[dict]:
-    return [
-        {"epoch": e, "train_loss": 10.0 / e, "valid_loss": 11.0 / e, "train_reconstruction": 9.0 / e,
-         "valid_reconstruction": 10.0 / e, "train_kl": kl, "valid_kl": kl}
-        for e in range(1, epochs + 1)
-    ]  # fmt: skip
-
-
 def test_curves_put_each_point_where_its_panel_scale_says_and_grow_in_place(page):
-    state = mount(page, chart_data.training_curves(history(3), testid="curves"), 900)
+    state = mount(page, chart_data.training_curves(history(kl=2.0, epochs=3), testid="curves"), 900)
     assert (state["kind"], state["panels"], state["marks"], state["paints"]) == ("lines", "3", "18", "1")
     loss, reconstruction, kl = state["layout"]
     assert loss["top"] == reconstruction["top"] == kl["top"]  # 0 columns: as many as fit, here all three
@@ -161,17 +154,18 @@ def test_curves_put_each_point_where_its_panel_scale_says_and_grow_in_place(page
     assert hover(page, to_x(loss, 2) + 3, loss["top"] + 10) == "loss · epoch 2\ntrain 5.00\nvalid 5.50"
 
     page.evaluate(f"() => {{ window.firstCanvas = {ROOT}.querySelector('canvas.base'); {ROOT}.stamp = 7; }}")
-    page.evaluate(UPDATE, chart_data.training_curves(history(4), testid="curves"))  # the next epoch arrives
+    four = chart_data.training_curves(history(kl=2.0, epochs=4), testid="curves")
+    page.evaluate(UPDATE, four)  # the next epoch arrives
     grown = page.evaluate(STATE)
     assert (grown["paints"], grown["marks"], grown["layout"][0]["x"]) == ("2", "24", [1, 4])
     same = page.evaluate(f"() => {ROOT}.querySelector('canvas.base') === window.firstCanvas && {ROOT}.stamp === 7")
     assert same, "the chart was rebuilt instead of repainted"
-    page.evaluate(UPDATE, chart_data.training_curves(history(4), testid="curves"))  # a rerun with the same data
+    page.evaluate(UPDATE, four)  # a rerun with the same data
     assert page.evaluate(STATE)["paints"] == "2"
 
 
 def test_curves_wrap_and_leave_gaps(page):
-    rows = history(4, kl=0.0)  # an autoencoder: no KL panel
+    rows = history(kl=0.0, epochs=4)  # an autoencoder: no KL panel
     rows[1]["valid_loss"] = float("nan")  # a diverged epoch is a gap, not a broken chart
     state = mount(page, chart_data.training_curves(rows, columns=1, testid="ae-curves"), 500)
     assert (state["panels"], state["marks"]) == ("2", str(2 * 2 * 4 - 1))
