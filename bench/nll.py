@@ -228,6 +228,7 @@ def evaluate_and_save(args: argparse.Namespace, result: dict) -> dict:
             epochs=result["epochs"],
             batch_size=args.batch_size,
             lr=args.lr,
+            warmup_epochs=round(args.warmup * result["epochs"]),  # the passes the KL weight took to reach 1
             binarize="dynamic",
             seed=args.seed,
             max_minutes=args.minutes,
