@@ -4,7 +4,7 @@ with the work a first visitor would otherwise wait for done at start-up (what ./
 Before the server listens: torch, scikit-learn and the app's modules are imported, the checkpoints listed and
 loaded, the test set read, each model exported for the browser, the test set encoded by every model, the PCA
 projections fitted and each VAE's per-image test scores computed (``st.cache_resource`` values, which live in
-the process), and pandas and pyarrow imported for the pages' tables. A page computes anything
+the process). A page computes anything
 still missing itself, so a failure here is logged, never fatal: the page that needs the value explains it.
 """
 
@@ -80,18 +80,8 @@ def load_resources() -> None:
                 resources.test_scores(checkpoint)  # Reconstruct's histogram
         if classifier is not None:
             resources.model(classifier)
-        warm_tables()
     finally:
         ui.configure_threads()  # then one thread per request, as the pages run
-
-
-def warm_tables() -> None:
-    """Convert a small table to Arrow as st.table and st.dataframe do (Home's metrics, the Train page's, the
-    sampler table): the first conversion in a process imports pandas and pyarrow, which the first visitor of
-    such a page would otherwise wait for."""
-    from streamlit import dataframe_util
-
-    dataframe_util.convert_anything_to_arrow_bytes({"metric": ["loss"], "value": ["1.0"]})
 
 
 def _quietly(step, name: str) -> None:

@@ -5,15 +5,11 @@ hands the rest of the command line to `streamlit run app.py`, and never stops th
 from __future__ import annotations
 
 import logging
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from explorer import serve
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_main_warms_up_then_runs_streamlit_on_the_app_with_the_given_options(monkeypatch):
@@ -71,13 +67,3 @@ def test_start_up_notes_about_running_outside_a_page_are_dropped_and_later_ones_
     assert keep.filter(record("something else went wrong"))
     serve._WARMING.clear()  # what main() does once the start-up work is done
     assert keep.filter(record("No runtime found, using MemoryCacheStorageManager"))
-
-
-def test_start_up_readies_the_tables_arrow_conversion():
-    # In a fresh interpreter: this test process may have imported pandas for other tests already.
-    check = (
-        "import sys; from explorer import serve; before = {'pandas', 'pyarrow'} & set(sys.modules); "
-        "serve.warm_tables(); print(sorted(before), sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
-    )
-    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert done.stdout.split("\n")[0] == "[] ['pandas', 'pyarrow']"  # imported by the warm-up, not before it
