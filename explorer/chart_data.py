@@ -30,7 +30,7 @@ ERROR_CELL = 8  # at most this many CSS pixels per image pixel
 DIGIT_SIDE = 28
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
     """A finite float, or None for anything else (missing, text, NaN, infinite, a bool)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         return None
@@ -59,7 +59,7 @@ def _chart(kind: str, testid: str, height: int, series: Sequence[Mapping[str, An
 
 def _all_kl_zero(history: Sequence[Mapping[str, Any]]) -> bool:
     """True when every recorded KL is 0: a plain autoencoder, whose KL panel would be a flat line."""
-    values = [_number(h.get(k)) for h in history for k in ("train_kl", "valid_kl")]
+    values = [finite_number(h.get(k)) for h in history for k in ("train_kl", "valid_kl")]
     values = [v for v in values if v is not None]
     return bool(values) and all(v == 0 for v in values)
 
@@ -74,12 +74,12 @@ def training_curves(
     """
     if isinstance(history, str | bytes) or not all(isinstance(h, Mapping) for h in history):
         raise ValueError("training history must be a list of per-epoch dicts")
-    epochs = [_number(h.get("epoch")) for h in history]
+    epochs = [finite_number(h.get("epoch")) for h in history]
     x = [e if e is not None else float(i + 1) for i, e in enumerate(epochs)]
     skip = {"kl"} if _all_kl_zero(history) else set()
     panels = []
     for key, title in CURVE_PANELS.items():
-        values = [[_number(h.get(f"{split}_{key}")) for h in history] for split in SPLITS]
+        values = [[finite_number(h.get(f"{split}_{key}")) for h in history] for split in SPLITS]
         if key not in skip and any(v is not None for line in values for v in line):
             panels.append({"title": title, "values": values})
     colors = zip(SPLITS, SERIES_COLORS, strict=False)
@@ -109,7 +109,7 @@ def latent_bars(values: Sequence[float] | np.ndarray, title: str, *, height: int
         raise ValueError(f"latent bars need numbers, got {values!r}") from error
     if array.ndim != 1 or not len(array):
         raise ValueError(f"need one value per latent dimension, got an array shaped {array.shape}")
-    bars = [_number(v) for v in array.tolist()]
+    bars = [finite_number(v) for v in array.tolist()]
     return {
         **_chart("bars", testid, height, [{"name": "", "color": DIGIT_COLORS[0], "dash": False}]),
         "title": title,
@@ -169,14 +169,15 @@ def score_histogram(
         raise ValueError("no test-set scores to draw")
     if int(bins) < 1:
         raise ValueError(f"need at least one bin, got {bins}")
-    marks = [m for m in (_number(score), _number(threshold)) if m is not None]
+    score, threshold = finite_number(score), finite_number(threshold)
+    marks = [m for m in (score, threshold) if m is not None]
     lo = min([float(scores.min()), *marks])
     hi = max([float(np.quantile(scores, 0.999)), *marks])
     if hi <= lo:  # every score the same
         lo, hi = lo - 1.0, hi + 1.0
     lo, hi = lo - 0.02 * (hi - lo), hi + 0.05 * (hi - lo)
     counts, edges = np.histogram(scores, bins=int(bins), range=(lo, hi))
-    labelled = [(_number(score), "this image", "#d62728", 0), (_number(threshold), "99th pct", "#808080", 1)]
+    labelled = [(score, "this image", "#d62728", 0), (threshold, "99th pct", "#808080", 1)]
     rules = [{"x": x, "label": label, "color": color, "row": row} for x, label, color, row in labelled if x is not None]
     return {
         **_chart("histogram", testid, height, [{"name": "", "color": HISTOGRAM_COLOR, "dash": False}]),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from explorer.chart_data import finite_number
 from vae.checkpoint import Checkpoint, CheckpointError
 from vae.latent import interpolate, latent_grid, traverse
 from vae.metrics import classify
@@ -111,12 +112,6 @@ SAMPLE_LABELS = {
 }
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 _VAE_ONLY = {"test_neg_elbo", "test_nll_iwae", "test_kl"}  # an AE's evaluation reports its loss under these names
 
 
@@ -125,11 +120,12 @@ def metric_rows(checkpoint: Checkpoint) -> dict[str, float]:
     keys = {k: v for k, v in METRIC_LABELS.items() if checkpoint.model.kind == "vae" or k not in _VAE_ONLY}
     if checkpoint.model.kind == "ae":
         keys["test_reconstruction"] = "Reconstruction loss"
-    rows = {label: v for key, label in keys.items() if (v := _number(checkpoint.metrics.get(key))) is not None}
+    rows = {label: v for key, label in keys.items() if (v := finite_number(checkpoint.metrics.get(key))) is not None}
     samples = checkpoint.metrics.get("prior_samples")
     if isinstance(samples, dict):
-        rows.update({label: v for key, label in SAMPLE_LABELS.items() if (v := _number(samples.get(key))) is not None})
-    if (epochs := _number(checkpoint.progress.get("epoch"))) is not None:
+        values = {label: finite_number(samples.get(key)) for key, label in SAMPLE_LABELS.items()}
+        rows.update({label: v for label, v in values.items() if v is not None})
+    if (epochs := finite_number(checkpoint.progress.get("epoch"))) is not None:
         rows["Epochs trained"] = epochs
     return rows
 
@@ -184,11 +180,11 @@ def slider_specs(kind: str, latent_dim: int, stats: dict[str, Any]) -> list[Slid
     ranges = _per_dim(stats, "code_range", latent_dim)
     specs = []
     for dim in range(latent_dim):
-        kl = _number(kls[dim]) if kls else None
-        variance = _number(variances[dim]) if variances else None
+        kl = finite_number(kls[dim]) if kls else None
+        variance = finite_number(variances[dim]) if variances else None
         lo, hi = -PRIOR_RANGE, PRIOR_RANGE
         if kind != "vae" and ranges and isinstance(ranges[dim], (list, tuple)) and len(ranges[dim]) == 2:
-            a, b = (_number(v) for v in ranges[dim])
+            a, b = (finite_number(v) for v in ranges[dim])
             if a is not None and b is not None and b > a:
                 margin = AE_MARGIN * (b - a)
                 lo, hi = a - margin, b + margin
@@ -502,7 +498,7 @@ def sample_quality(
 def stored_sample_quality(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
     """The sample-quality metrics vae.metrics stored in a checkpoint (on 10k samples), if any."""
     stored = checkpoint.metrics.get("prior_samples") if checkpoint is not None else None
-    return stored if isinstance(stored, dict) and _number(stored.get("recognisable_share")) is not None else None
+    return stored if isinstance(stored, dict) and finite_number(stored.get("recognisable_share")) is not None else None
 
 
 _PERCENT_LABELS = {METRIC_LABELS["test_accuracy"], SAMPLE_LABELS["recognisable_share"]}
