@@ -14,9 +14,7 @@ import streamlit as st
 
 from explorer import ui
 
-# An emoji favicon, drawn by the browser: Streamlit fetches a ":material/...:" favicon from fonts.gstatic.com,
-# which fails offline. The page icons below are fine, they come from the Material font bundled with Streamlit.
-st.set_page_config(page_title="Latent-space explorer", page_icon="🔢", layout="wide")
+st.set_page_config(page_title="Latent-space explorer", page_icon=ui.PAGE_ICON, layout="wide")
 ui.setup_logging()
 ui.configure_threads()
 ui.crisp_pixels()

@@ -78,10 +78,25 @@ def load_resources() -> None:
             resources.projection(checkpoint)
             if checkpoint.model.kind == "vae":
                 resources.test_scores(checkpoint)  # Reconstruct's histogram
+        resources.user_runs()  # the sidebar's list of the Train page's runs, which reads each run's weights
         if classifier is not None:
             resources.model(classifier)
     finally:
         ui.configure_threads()  # then one thread per request, as the pages run
+
+
+def warm_streamlit() -> None:
+    """Streamlit's own first-use costs, which the first script run of the first visitor would otherwise pay
+    (0.3-0.5 s of the cold Home page's server phase, profiled with py-spy): st.set_page_config checks whether the
+    page icon is an emoji, which imports Streamlit's emoji table and compiles it into one large regular
+    expression; the first element a process sends checks whether it runs in a REPL with inspect.stack(), whose
+    first call indexes the file of every module imported so far (torch's and scikit-learn's included)."""
+    from streamlit import env_util, string_util
+
+    from explorer.ui import PAGE_ICON
+
+    string_util.is_emoji(PAGE_ICON)
+    env_util.is_repl()
 
 
 def _quietly(step, name: str) -> None:
@@ -96,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name in _NOTED:
         logging.getLogger(name).addFilter(_NoPageNotes())
     _quietly(load_resources, "loading")
+    _quietly(warm_streamlit, "Streamlit warm-up")
     _WARMING.clear()  # the server's own threads from now on: their notes are real ones
     from streamlit.web import cli
 

@@ -24,6 +24,10 @@ log = logging.getLogger("explorer")
 F = TypeVar("F", bound=Callable[..., Any])
 KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE"}
 DIGIT_SCALE = 10  # 28 px -> 280 px
+# The favicon (app.py): an emoji, which the browser draws. Streamlit fetches a ":material/...:" favicon from
+# fonts.gstatic.com, which fails offline; the page icons in app.py are fine, they come from the Material font
+# bundled with Streamlit.
+PAGE_ICON = "🔢"
 
 
 def guard(body: Callable[[], Any]) -> None:

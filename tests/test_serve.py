@@ -4,7 +4,9 @@ hands the rest of the command line to `streamlit run app.py`, and never stops th
 
 from __future__ import annotations
 
+import ast
 import logging
+import subprocess
 import sys
 
 import pytest
@@ -15,6 +17,7 @@ from explorer import serve
 def test_main_warms_up_then_runs_streamlit_on_the_app_with_the_given_options(monkeypatch):
     calls = []
     monkeypatch.setattr(serve, "load_resources", lambda: calls.append("load"))
+    monkeypatch.setattr(serve, "warm_streamlit", lambda: calls.append("warm Streamlit"))
     from streamlit.web import cli
 
     monkeypatch.setattr(cli, "main", lambda: calls.append(list(sys.argv)) or 0)
@@ -22,7 +25,7 @@ def test_main_warms_up_then_runs_streamlit_on_the_app_with_the_given_options(mon
     with pytest.raises(SystemExit) as stopped:
         serve.main(["--server.port", "8765", "--server.headless", "true"])
     assert stopped.value.code == 0
-    assert calls[0] == "load"  # before the server starts
+    assert calls[:2] == ["load", "warm Streamlit"]  # before the server starts
     command = next(c for c in calls if isinstance(c, list))
     assert command == ["streamlit", "run", str(serve.APP), "--server.port", "8765", "--server.headless", "true"]
     assert serve.APP.name == "app.py" and serve.APP.exists()
@@ -67,3 +70,24 @@ def test_start_up_notes_about_running_outside_a_page_are_dropped_and_later_ones_
     assert keep.filter(record("something else went wrong"))
     serve._WARMING.clear()  # what main() does once the start-up work is done
     assert keep.filter(record("No runtime found, using MemoryCacheStorageManager"))
+
+
+def test_streamlit_warm_up_pays_its_first_use_costs_before_any_visitor():
+    """In a fresh interpreter: the emoji table (imported and compiled by set_page_config's icon check) and
+    inspect's module index (built by the REPL check of the first element sent) exist only after the warm-up."""
+    code = (
+        "import inspect, sys\n"
+        "from explorer import serve\n"
+        "before = ('streamlit.emojis' in sys.modules, len(inspect.modulesbyfile))\n"
+        "serve.warm_streamlit()\n"
+        "after = ('streamlit.emojis' in sys.modules, len(inspect.modulesbyfile))\n"
+        "print('warm-up:', (before, after))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=serve.APP.parent, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("warm-up:"))
+    (had_emojis, indexed_before), (has_emojis, indexed_after) = ast.literal_eval(line.removeprefix("warm-up:"))
+    assert not had_emojis and indexed_before == 0
+    assert has_emojis and indexed_after > 100  # every module imported so far has its file indexed
