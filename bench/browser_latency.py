@@ -6,7 +6,9 @@ free loopback ports, driven by Debian's headless Chromium through Playwright:
 1. Page loads: for each page, and for the floor (bench/floor_app.py, Streamlit's own cost), a fresh server;
    the time from navigation to the first content painted (image, chart, form, or a live component's first
    drawing, which marks itself with performance.mark('explorer:drawn:...')), on the first visit after the
-   server started (cold), a second (warm) and a third visit, each a new tab of one browser profile.
+   server started (cold), a second (warm) and a third visit, each a new tab of one browser profile. Then, on
+   one more fresh server, in-app switches: a click on each page's sidebar link in turn, to that page's first
+   content, touring the app twice (first visit in the session, then a return).
 2. Slider latency, one session: the time from the key press on a slider (PageUp/PageDown/Home, i.e. 10% of
    the range or a jump to its end, so every move gives a new code) to the server's answer, measured in the
    page with ``performance.now()`` at keydown. The floor (bench/floor_app.py: two st.sliders -> a 28x28 numpy
@@ -296,6 +298,7 @@ class Report:
     cpu_ms: dict[str, float] = field(default_factory=dict)  # server CPU time per measured move
     live: dict = field(default_factory=dict)  # live_drag_runs: the in-page decoder's drag latency and load
     page_load: list[tuple[str, float, float]] = field(default_factory=list)  # as load, around page_loads
+    switches: dict[str, dict] = field(default_factory=dict)  # page -> in-app switch {"first", "again", "what"}
 
 
 FIRST_SPLIT_JS = """() => {
@@ -364,6 +367,73 @@ async def page_loads(browser, report: Report) -> None:
             f" third {visits['third']['s']:.2f} s",
             flush=True,
         )
+
+
+# Click a sidebar link (selector) and time it to the new page's first content painted: an image whose picture was
+# added or replaced after the click, a form, or a component's first-drawing mark made after the click. Content
+# inside a stale (greyed-out) element is the old page's and does not count. Returns the page title (h1) before
+# the click and at the paint, so the caller can tell the new page was showing.
+SWITCH_JS = r"""
+selector => new Promise(resolve => {
+  const t0 = performance.now(), before = document.querySelector('h1')?.innerText ?? '';
+  let done = false;
+  const finish = what => {
+    if (done) return;
+    done = true;
+    watch.disconnect();
+    marks.disconnect();
+    const title = document.querySelector('h1')?.innerText ?? '';
+    const s = () => (performance.now() - t0) / 1000;
+    requestAnimationFrame(() => setTimeout(() => resolve({what, s: s(), title, before}), 0));
+  };
+  const fresh = el => !el.closest('[data-stale="true"]');
+  const within = (node, css) => node.matches(css) ? node : node.querySelector(css);
+  const watch = new MutationObserver(records => {
+    for (const record of records) {
+      for (const node of record.type === 'attributes' ? [record.target] : record.addedNodes) {
+        if (!(node instanceof Element)) continue;
+        const img = within(node, '[data-testid="stImage"] img[src]');
+        if (img && fresh(img)) { img.decode().then(() => finish('image'), () => finish('image')); return; }
+        const form = within(node, '[data-testid="stForm"]');
+        if (form && fresh(form)) { finish('form'); return; }
+      }
+    }
+  });
+  watch.observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+  const marks = new PerformanceObserver(list => {
+    const mark = list.getEntries().find(e => e.name.startsWith('explorer:drawn:') && e.startTime >= t0);
+    if (mark) finish(mark.name.slice(15));
+  });
+  marks.observe({type: 'mark'});
+  document.querySelector(selector).click();
+})"""
+
+
+async def in_app_switches(browser, report: Report) -> None:
+    """Page to page by the sidebar, as a person moves around the app: on a fresh server, Home first, then a click
+    on each other page's link in turn and back to Home, twice. The first tour is each page's first visit in the
+    session (and its first run in the process); the second, a return to it."""
+    tour = [path for path in PAGES if path != "/"] + ["/"]
+    with server("app.py", "app-switches") as app:
+        context = await browser.new_context(viewport=VIEWPORT)
+        await context.add_init_script(PROBE_JS)
+        page = await context.new_page()
+        page.set_default_timeout(LOAD_TIMEOUT_MS)
+        await page.goto(app.url + "/", wait_until="commit")
+        await page.wait_for_function("() => window.__lat && window.__lat.first && window.__lat.first.t")
+        for round_name in ("first", "again"):
+            for path in tour:
+                await _server_quiet(app)
+                link = f'[data-testid="stSidebarNavLink"][href="{app.url}{path}"]'
+                await page.wait_for_selector(link)
+                switched = await page.evaluate(SWITCH_JS, link)
+                entry = report.switches.setdefault(PAGES[path], {})
+                if switched["title"] == switched["before"]:  # the content found was the old page's
+                    raise RuntimeError(f"switch to {path}: still showing {switched['before']!r}")
+                entry[round_name], entry["what"] = switched["s"], switched["what"]
+        await context.close()
+    for name, entry in report.switches.items():
+        print(f"  {name:20s} in-app switch: first {entry['first']:.2f} s, again {entry['again']:.2f} s", flush=True)
 
 
 def cpu_pressure() -> float:
@@ -733,24 +803,30 @@ def page_lines(report: Report) -> tuple[list[str], bool]:
         f"warm at most {warm_target:g} s, cold at most {cold_target:g} s. Each visit is a new tab of one browser "
         "profile on a fresh server: cold is the first, warm the second, third the third. Server start: from "
         "launching the process to its health check answering (the app is started as ./scripts/run.sh does, "
-        "`python -m explorer.serve`, which loads the models first)."
+        "`python -m explorer.serve`, which loads the models first). In-app switch: from a click on the page's "
+        "sidebar link to its first content, on one more fresh server, touring every page from Home and back, "
+        "twice: first is the page's first visit in the session, again the return (not judged: the targets are "
+        "for opening a page)."
     )
     lines.append("")
     lines.append(
         "| page | server start | cold | cold: boot / server / render | warm | warm: page boot | warm: server "
-        "| warm: render | third visit | first content |"
+        "| warm: render | third visit | in-app switch: first / again | first content |"
     )
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for name, result in report.pages.items():
         cold, w = result["cold"]["s"], result["warm"]
         judged = name != FLOOR_PAGE
         cold_flag = " **(over)**" if judged and cold > cold_target else ""
         warm_flag = " **(over)**" if judged and w["s"] > warm_target else ""
         ok &= not (cold_flag or warm_flag)
+        switch = report.switches.get(name)
+        switched = f"{switch['first']:.2f} / {switch['again']:.2f}" if switch else "-"
         lines.append(
             f"| {name} | {result['start_s']:.2f} | {cold:.2f}{cold_flag} | {_split(result['cold'])} "
             f"| {w['s']:.2f}{warm_flag} "
-            f"| {w['boot']:.2f} | {w['server']:.2f} | {w['render']:.2f} | {result['third']['s']:.2f} | {w['what']} |"
+            f"| {w['boot']:.2f} | {w['server']:.2f} | {w['render']:.2f} | {result['third']['s']:.2f} | {switched} "
+            f"| {w['what']} |"
         )
     lines.append("")
     return lines, ok
@@ -793,6 +869,8 @@ async def main_async(args: argparse.Namespace) -> Report:
                 print("page loads (a fresh server per page)", flush=True)
                 report.page_load.append(("before", os.getloadavg()[0], cpu_pressure()))
                 await page_loads(browser, report)
+                print("in-app page switches", flush=True)
+                await in_app_switches(browser, report)
                 report.page_load.append(("after", os.getloadavg()[0], cpu_pressure()))
             if args.training:
                 print("slider latency while a training run trains", flush=True)

@@ -26,6 +26,7 @@ def test_every_row_has_a_cell_for_every_header_and_misses_are_flagged():
     report = bench.Report()
     report.pages[bench.FLOOR_PAGE] = {"start_s": 1.3, "cold": _visit(2.0), "warm": _visit(1.2), "third": _visit(0.9)}
     report.pages["Home"] = {"start_s": 7.0, "cold": _visit(2.4), "warm": _visit(1.5), "third": _visit(0.8)}
+    report.switches["Home"] = {"first": 0.31, "again": 0.2, "what": "chart"}
     lines, ok = bench.page_lines(report)
     table = [line for line in lines if line.startswith("|")]
     widths = {line.count("|") for line in table}
@@ -36,5 +37,8 @@ def test_every_row_has_a_cell_for_every_header_and_misses_are_flagged():
     assert dict(zip(header, home, strict=True))["warm"] == "1.50 **(over)**"  # warm over 1.0 s
     assert dict(zip(header, home, strict=True))["cold"] == "2.40"  # cold within 2.5 s
     assert dict(zip(header, home, strict=True))["cold: boot / server / render"] == "0.50 / 0.20 / 0.10"
+    assert dict(zip(header, home, strict=True))["in-app switch: first / again"] == "0.31 / 0.20"  # not judged
+    floor = [cell.strip() for cell in table[2].strip("|").split("|")]
+    assert dict(zip(header, floor, strict=True))["in-app switch: first / again"] == "-"  # one page: no sidebar
     assert not ok
     assert "(over)" not in table[2]  # the floor is shown, not judged
