@@ -351,22 +351,38 @@ async def _visits(browser, app, path: str) -> dict:
     return visits
 
 
-async def page_loads(browser, report: Report) -> None:
-    """Every page on a fresh app server, and the floor: the smallest Streamlit page (two sliders, one image)."""
+def _median_visit(visits: list[dict]) -> dict:
+    """The median of each timing over repeated visits (the split's parts each on their own, so they need not add
+    up exactly), with the content kind of the first."""
+    return {key: float(np.median([v[key] for v in visits])) for key in ("s", "boot", "server", "render")} | {
+        "what": visits[0]["what"]
+    }
+
+
+async def page_loads(browser, report: Report, repeats: int = 3) -> None:
+    """Every page on a fresh app server, and the floor: the smallest Streamlit page (two sliders, one image);
+    `repeats` rounds over all of them, each page's figures the medians of its rounds (one cold visit is one
+    sample, and a shared machine's noise moves it by several tenths of a second)."""
     targets = [("bench/floor_app.py", "/", FLOOR_PAGE)] + [("app.py", path, name) for path, name in PAGES.items()]
-    for script, path, name in targets:
-        launched = time.perf_counter()
-        with server(script, "app-pages" if script == "app.py" else "floor-pages") as app:
-            started = time.perf_counter() - launched  # process start -> /_stcore/health answers
-            report.pages[name] = visits = await _visits(browser, app, path)
+    rounds: dict[str, list[dict]] = {name: [] for _, _, name in targets}
+    for round_number in range(1, repeats + 1):
+        print(f" round {round_number} of {repeats}", flush=True)
+        for script, path, name in targets:
+            launched = time.perf_counter()
+            with server(script, "app-pages" if script == "app.py" else "floor-pages") as app:
+                started = time.perf_counter() - launched  # process start -> /_stcore/health answers
+                visits = await _visits(browser, app, path)
             visits["start_s"] = started
-        cold, warm = visits["cold"], visits["warm"]
-        print(
-            f"  {name:20s} cold {cold['s']:6.2f} s ({_split(cold)})   warm {warm['s']:5.2f} s = boot {warm['boot']:.2f}"
-            f" + server {warm['server']:.2f} + render {warm['render']:.2f} ({warm['what']});"
-            f" third {visits['third']['s']:.2f} s",
-            flush=True,
-        )
+            rounds[name].append(visits)
+            cold, warm = visits["cold"], visits["warm"]
+            print(
+                f"  {name:20s} cold {cold['s']:6.2f} s ({_split(cold)})   warm {warm['s']:5.2f} s ({_split(warm)});"
+                f" third {visits['third']['s']:.2f} s",
+                flush=True,
+            )
+    for name, samples in rounds.items():
+        report.pages[name] = {visit: _median_visit([s[visit] for s in samples]) for visit in ("cold", "warm", "third")}
+        report.pages[name] |= {"start_s": float(np.median([s["start_s"] for s in samples])), "rounds": len(samples)}
 
 
 # Click a sidebar link (selector) and time it to the new page's first content painted: an image whose picture was
@@ -798,10 +814,12 @@ def page_lines(report: Report) -> tuple[list[str], bool]:
     if not report.pages:
         return lines, ok
     warm_target, cold_target = TARGETS["warm_first_s"], TARGETS["cold_first_s"]
+    rounds = min(result.get("rounds", 1) for result in report.pages.values())
     lines.append(
         "Navigation -> first content painted (the first image, chart, form or live component), seconds; targets: "
         f"warm at most {warm_target:g} s, cold at most {cold_target:g} s. Each visit is a new tab of one browser "
-        "profile on a fresh server: cold is the first, warm the second, third the third. Server start: from "
+        "profile on a fresh server: cold is the first, warm the second, third the third. Each figure is the median "
+        f"over {rounds} such servers per page (rounds over all pages in turn). Server start: from "
         "launching the process to its health check answering (the app is started as ./scripts/run.sh does, "
         "`python -m explorer.serve`, which loads the models first). In-app switch: from a click on the page's "
         "sidebar link to its first content, on one more fresh server, touring every page from Home and back, "
@@ -868,7 +886,7 @@ async def main_async(args: argparse.Namespace) -> Report:
             if not args.skip_pages:
                 print("page loads (a fresh server per page)", flush=True)
                 report.page_load.append(("before", os.getloadavg()[0], cpu_pressure()))
-                await page_loads(browser, report)
+                await page_loads(browser, report, args.page_rounds)
                 print("in-app page switches", flush=True)
                 await in_app_switches(browser, report)
                 report.page_load.append(("after", os.getloadavg()[0], cpu_pressure()))
@@ -885,6 +903,9 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=60, help="measured slider moves per run (default 60)")
     parser.add_argument("--rounds", type=int, default=3, help="floor/app alternations in the single-session runs")
     parser.add_argument("--skip-pages", action="store_true", help="skip the page-load part")
+    parser.add_argument(
+        "--page-rounds", type=int, default=3, help="fresh servers per page; its figures are their medians (default 3)"
+    )
     parser.add_argument("--skip-sliders", action="store_true", help="skip the slider part")
     parser.add_argument("--skip-live", action="store_true", help="skip the live sliders' drag measurement")
     parser.add_argument("--training", action="store_true", help="also measure sliders during a training run")

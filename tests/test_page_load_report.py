@@ -42,3 +42,13 @@ def test_every_row_has_a_cell_for_every_header_and_misses_are_flagged():
     assert dict(zip(header, floor, strict=True))["in-app switch: first / again"] == "-"  # one page: no sidebar
     assert not ok
     assert "(over)" not in table[2]  # the floor is shown, not judged
+
+
+def test_repeated_visits_are_summed_up_by_the_median_of_each_timing():
+    bench = _bench()
+    visits = [
+        {"s": 2.9, "boot": 1.5, "server": 0.9, "render": 0.5, "what": "image"},
+        {"s": 1.8, "boot": 1.0, "server": 0.5, "render": 0.3, "what": "image"},
+        {"s": 2.0, "boot": 1.1, "server": 0.4, "render": 0.5, "what": "image"},
+    ]
+    assert bench._median_visit(visits) == {"s": 2.0, "boot": 1.1, "server": 0.5, "render": 0.5, "what": "image"}
