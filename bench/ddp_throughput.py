@@ -89,33 +89,17 @@ def allreduce_seconds(numel: int, repeats: int = 100) -> float:
     return result.get()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
-    args = parser.parse_args()
-
-    load_before = os.getloadavg()[0]
-    python = [sys.executable, "-m", "vae.train"]
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "vae.train"]
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        rows = [
-            run("1 process, default threads", python, None, args.epochs, root),
-            run("1 process, 1 thread", python, 1, args.epochs, root),
-            run("2 processes (torchrun), 1 thread each", torchrun, 1, args.epochs, root),
-        ]
-    load_after = os.getloadavg()[0]
+def report(rows: list[dict], epochs: int, loads: tuple[float, float]) -> str:
+    """The BENCHMARKS.md section: the three runs side by side, what the all-reduce costs, and what it means."""
     numel = sum(p.numel() for p in build_model(ModelConfig(latent_dim=20, hidden=(400,))).parameters())
     reduce_ms = 1000 * allreduce_seconds(numel)
     steps = -(-50_000 // 128)
     best = max(rows[:2], key=lambda row: row["images_per_second"])
-    two = rows[2]
-
+    loss_gap = abs(rows[2]["train_loss"] - best["train_loss"]) / best["train_loss"]
     lines = [
         "## Data-parallel training (torchrun, DistributedDataParallel on gloo)",
         "",
-        f"Command: `{command_line()}` — {args.epochs} epochs of the 784-400-20 MLP VAE on the 50k MNIST training "
+        f"Command: `{command_line()}` — {epochs} epochs of the 784-400-20 MLP VAE on the 50k MNIST training "
         "images, global batch 128, seed 0, each way through the real CLI (`python -m vae.train` or "
         "`torchrun --standalone --nproc_per_node=2 -m vae.train`). Images per second are the training loop's "
         "(median over epochs, from the checkpoint history); wall time covers the whole command including "
@@ -130,16 +114,22 @@ def main() -> None:
             f"{row['images_per_second'] / best['images_per_second']:.2f}x "
             f"| {row['wall_seconds']:.1f} s | {row['train_loss']:.2f} | {row['valid_loss']:.2f} |"
         )
-    loss_gap = abs(two["train_loss"] - best["train_loss"]) / best["train_loss"]
     lines += [
         "",
         f"One 2-rank gloo all-reduce of the model's {numel:,} gradients ({4 * numel / 1e6:.1f} MB) over loopback "
         f"takes {reduce_ms:.2f} ms here: about {reduce_ms * steps / 1000:.1f} s of pure communication per epoch "
         f"({steps} steps), against {50_000 / best['images_per_second']:.1f} s for a whole epoch in the best "
-        f"single process. Load average (1 min) on this shared machine: {load_before:.1f} before, "
-        f"{load_after:.1f} after; other people's jobs were running, so differences of 10-20% are noise. The two "
+        f"single process. Load average (1 min) on this shared machine: {loads[0]:.1f} before, "
+        f"{loads[1]:.1f} after; other people's jobs were running, so differences of 10-20% are noise. The two "
         f"processes end {100 * loss_gap:.1f}% away from the single process's training loss (different "
         "reparameterisation noise per rank, same global batch; the test suite checks 1% on a small slice).",
+    ]
+    return "\n".join(lines + findings(rows))
+
+
+def findings(rows: list[dict]) -> list[str]:
+    """What the runs can and cannot show on two cores, and what they predict elsewhere."""
+    lines = [
         "",
         "What two cores can and cannot show. One process can already use both cores through PyTorch's intra-op "
         "threads, so two ranks add no compute: they split the same two cores, one thread each, and on top pay "
@@ -166,7 +156,27 @@ def main() -> None:
         "this small becomes communication-bound; bigger models (the conv VAE) and bigger global batches amortise "
         "it. For in-memory MNIST on one CPU machine, one process is the right choice.",
     ]
-    publish("ddp", "\n".join(lines), write=not args.no_write)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()[0]
+    python = [sys.executable, "-m", "vae.train"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "vae.train"]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        rows = [
+            run("1 process, default threads", python, None, args.epochs, root),
+            run("1 process, 1 thread", python, 1, args.epochs, root),
+            run("2 processes (torchrun), 1 thread each", torchrun, 1, args.epochs, root),
+        ]
+    loads = (load_before, os.getloadavg()[0])
+    publish("ddp", report(rows, args.epochs, loads), write=not args.no_write)
 
 
 if __name__ == "__main__":

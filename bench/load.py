@@ -506,24 +506,20 @@ async def run(args) -> tuple[Results, dict]:
     return results, info
 
 
-def report(args, results: Results, info: dict) -> tuple[str, bool]:
+def _setup_lines(args, results: Results, info: dict) -> list[str]:
+    """The command, the versions, and what the sessions did."""
     import platform
 
     import streamlit
     import torch
 
-    growth = info["rss_end"] - info["rss_start"]
-    errors = sum(results.errors.values())
-    ok = errors == 0 and growth < args.max_growth_mb
     try:
         chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         chromium = ""
     la0, la1, cores = info["loadavg_start"], info["loadavg_end"], info["cores"]
-    capacity = cores * info["elapsed"]  # CPU-seconds the machine had in the window
-    spare = max(0.0, capacity - info["cpu_used"] - info["client_cpu"])
     root = os.environ.get("VAE_CHECKPOINTS") or "checkpoints/"
-    lines = [
+    return [
         f"Command: `{command_line()}` · {dt.date.today().isoformat()} · Streamlit {streamlit.__version__}, "
         f"torch {torch.__version__}, Python {platform.python_version()}, {chromium or 'chromium'} (headless); "
         f"checkpoints from `{root}`.",
@@ -543,13 +539,16 @@ def report(args, results: Results, info: dict) -> tuple[str, bool]:
         f"Load average (1/5/15 min) on {cores} cores: {la0[0]:.1f} / {la0[1]:.1f} / {la0[2]:.1f} before the run, "
         f"{la1[0]:.1f} / {la1[1]:.1f} / {la1[2]:.1f} after it.",
         "",
-        "| latency (ms) | p50 | p90 | p99 | max | count |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| slider step → server answered (new code= in the URL) {percentiles(results.slider_ms)}",
-        f"| upload → result row shown {percentiles(results.upload_ms)}",
-        f"| page switch (sidebar link → page drawn) {percentiles(results.switch_ms)}",
-        f"| first page load (while sessions open) {percentiles(results.first_load_ms)}",
-        "",
+    ]
+
+
+def _resource_lines(args, info: dict) -> list[str]:
+    """The server's memory over the run and where the window's CPU time went."""
+    growth = info["rss_end"] - info["rss_start"]
+    cores = info["cores"]
+    capacity = cores * info["elapsed"]  # CPU-seconds the machine had in the window
+    spare = max(0.0, capacity - info["cpu_used"] - info["client_cpu"])
+    return [
         f"Server resident memory (VmRSS, process and children): {info['rss_start']:.0f} MB after the warm-up, "
         f"{info['rss_open']:.0f} MB with all {args.sessions} sessions open, peak {info['rss_peak']:.0f} MB, "
         f"{info['rss_end']:.0f} MB at the end of the window (growth {growth:+.0f} MB since the warm-up; target "
@@ -567,6 +566,23 @@ def report(args, results: Results, info: dict) -> tuple[str, bool]:
         ),
         "",
     ]
+
+
+def report(args, results: Results, info: dict) -> tuple[str, bool]:
+    """The BENCHMARKS.md section and whether the run passed (no errors, memory growth under the limit)."""
+    errors = sum(results.errors.values())
+    ok = errors == 0 and info["rss_end"] - info["rss_start"] < args.max_growth_mb
+    lines = _setup_lines(args, results, info)
+    lines += [
+        "| latency (ms) | p50 | p90 | p99 | max | count |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| slider step → server answered (new code= in the URL) {percentiles(results.slider_ms)}",
+        f"| upload → result row shown {percentiles(results.upload_ms)}",
+        f"| page switch (sidebar link → page drawn) {percentiles(results.switch_ms)}",
+        f"| first page load (while sessions open) {percentiles(results.first_load_ms)}",
+        "",
+    ]
+    lines += _resource_lines(args, info)
     if errors:
         lines.append(f"**Errors: {errors}**")
         for kind, count in results.errors.most_common():

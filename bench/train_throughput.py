@@ -147,14 +147,35 @@ def _median(runs: list[dict], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
+def _step_lines(steps: dict, peaks: dict, precision: str, optimizer: str) -> list[str]:
+    """The training step alone against a plain matmul's peak, measured in the same run."""
+    step_peak = {"default": peaks[precision], "plain": peaks["fp32"]}  # each against its own arithmetic's peak
+    fraction = {name: rate * STEP_FLOPS_PER_IMAGE / 1e9 / step_peak[name] for name, rate in steps.items()}
+    return [
+        f"Training step alone (in-memory batches of 128, forward + loss + backward + Adam), against a plain"
+        f" {2048}x{2048} matmul in this run ({peaks['fp32']:,.0f} GFLOP/s fp32"
+        + (f", {peaks['bf16']:,.0f} GFLOP/s bf16" if "bf16" in peaks else "")
+        + f"); a step is {STEP_FLOPS_PER_IMAGE * BATCH / 1e6:.0f} MFLOP:",
+        "",
+        "| step | images / s | GFLOP/s | fraction of matmul peak |",
+        "|---|---:|---:|---:|",
+        *[
+            f"| {name} ({label}) | {steps[name]:,.0f} | {steps[name] * STEP_FLOPS_PER_IMAGE / 1e9:.1f}"
+            f" | {fraction[name]:.0%} |"
+            for name, label in (
+                ("default", f"vae.train's default: {precision}, {optimizer}"),
+                ("plain", "`--precision fp32 --no-fused-optimizer --no-manual-backward`"),
+            )
+        ],
+    ]
+
+
 def report(args: argparse.Namespace, results: dict, steps: dict, peaks: dict, loads: tuple) -> str:
     ours, ref = results["ours"], results["reference"]
     wall_ours, wall_ref = _median(ours, "wall"), _median(ref, "wall")
     rate_ours = _median(ours, "train_images") / _median(ours, "train_seconds")
     rate_ref = _median(ref, "train_images") / _median(ref, "train_seconds")
     precision = ours[0]["precision"]
-    step_peak = {"default": peaks[precision], "plain": peaks["fp32"]}  # each against its own arithmetic's peak
-    fraction = {name: rate * STEP_FLOPS_PER_IMAGE / 1e9 / step_peak[name] for name, rate in steps.items()}
     overhead = (_median(ours, "fit_seconds") - _median(ours, "train_seconds")) / args.epochs
     optimizer = "fused Adam" if ours[0]["fused_optimizer"] else "Adam"
     if ours[0]["manual_backward"] and precision == "fp32":
@@ -192,21 +213,7 @@ def report(args: argparse.Namespace, results: dict, steps: dict, peaks: dict, lo
             f" {rate_ours / rate_ref:.2f}x faster. (a) uses its CLI defaults (Adam 2e-3); (b) the example's 1e-3."
             " Test loss: one posterior sample per test image; (a) scores its best-validation weights.",
             "",
-            f"Training step alone (in-memory batches of 128, forward + loss + backward + Adam), against a plain"
-            f" {2048}x{2048} matmul in this run ({peaks['fp32']:,.0f} GFLOP/s fp32"
-            + (f", {peaks['bf16']:,.0f} GFLOP/s bf16" if "bf16" in peaks else "")
-            + f"); a step is {STEP_FLOPS_PER_IMAGE * BATCH / 1e6:.0f} MFLOP:",
-            "",
-            "| step | images / s | GFLOP/s | fraction of matmul peak |",
-            "|---|---:|---:|---:|",
-            *[
-                f"| {name} ({label}) | {steps[name]:,.0f} | {steps[name] * STEP_FLOPS_PER_IMAGE / 1e9:.1f}"
-                f" | {fraction[name]:.0%} |"
-                for name, label in (
-                    ("default", f"vae.train's default: {precision}, {optimizer}"),
-                    ("plain", "`--precision fp32 --no-fused-optimizer --no-manual-backward`"),
-                )
-            ],
+            *_step_lines(steps, peaks, precision, optimizer),
         ]
     )
 

@@ -63,26 +63,9 @@ def test_two_processes_match_one_process(runs):
     assert runs["single"].stdout.count("epoch   1") == 1
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_sigterm_to_one_rank_stops_all_and_resume_is_exact(runs, tmp_path):
-    out, release = tmp_path / "run", tmp_path / "release"
-    block_at = 16 + 3  # 2048 / 128 = 16 batches per epoch: the third batch of epoch 2
-    child = subprocess.Popen(
-        [*TORCHRUN, str(REPO / "tests" / "_blocking_train.py"), *TINY, "--out", str(out)],
-        cwd=REPO,
-        # Rank 0 blocks SIGTERM (see _blocking_train.py): torchrun's own SIGTERM, sent once rank 1 has exited,
-        # cannot reach it, so the only way rank 0 can stop is by learning of rank 1's stop at the next batch.
-        env={
-            **_child_env(),
-            "TEST_BLOCK_AT_STEP": str(block_at),
-            "TEST_RELEASE_FILE": str(release),
-            "TEST_BLOCK_SIGTERM_ON_RANK": "0",
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _stop_rank_one_when_blocked(child: subprocess.Popen, block_at: int, release: Path) -> tuple[str, str]:
+    """Waits for rank 1 to say it is blocked at step `block_at`, sends SIGTERM to rank 1 alone, releases both
+    ranks and waits for torchrun to end; returns its stdout and stderr."""
     lines: queue.Queue[str] = queue.Queue()
     stderr: list[str] = []
 
@@ -113,7 +96,30 @@ def test_sigterm_to_one_rank_stops_all_and_resume_is_exact(runs, tmp_path):
         if child.poll() is None:
             child.kill()
     reader.join(timeout=5)
-    text = "".join(stderr)
+    return stdout, "".join(stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_sigterm_to_one_rank_stops_all_and_resume_is_exact(runs, tmp_path):
+    out, release = tmp_path / "run", tmp_path / "release"
+    block_at = 16 + 3  # 2048 / 128 = 16 batches per epoch: the third batch of epoch 2
+    child = subprocess.Popen(
+        [*TORCHRUN, str(REPO / "tests" / "_blocking_train.py"), *TINY, "--out", str(out)],
+        cwd=REPO,
+        # Rank 0 blocks SIGTERM (see _blocking_train.py): torchrun's own SIGTERM, sent once rank 1 has exited,
+        # cannot reach it, so the only way rank 0 can stop is by learning of rank 1's stop at the next batch.
+        env={
+            **_child_env(),
+            "TEST_BLOCK_AT_STEP": str(block_at),
+            "TEST_RELEASE_FILE": str(release),
+            "TEST_BLOCK_SIGTERM_ON_RANK": "0",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stdout, text = _stop_rank_one_when_blocked(child, block_at, release)
     assert child.returncode != 0, f"stdout:\n{stdout}\nstderr:\n{text}"  # torchrun reports stopped workers as failed
     assert re.search(r"exitcode\s*:\s*143", text), text  # our exit code for a stop by SIGTERM
     # Rank 0 never saw a signal: it stopped in epoch 2 because rank 1's stop reached it through the all-reduce.
