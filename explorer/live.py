@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import core, resources, share, state, ui
-from explorer.core import SliderSpec
+from explorer import core, model_catalog, resources, share, state, ui
+from explorer.latent_space import SliderSpec
 from vae.checkpoint import Checkpoint
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -129,7 +129,7 @@ def _noop() -> None:
     """Streamlit reports a component's value only to a registered on_<name>_change callback."""
 
 
-def _kind_labels(pair: core.Pair) -> dict[str, str]:
+def _kind_labels(pair: model_catalog.Pair) -> dict[str, str]:
     return {kind: ui.KIND_NAMES[kind] for kind in pair.kinds}
 
 
@@ -146,7 +146,7 @@ def _draw_component() -> Any:
     )
 
 
-def draw_digit(pair: core.Pair, key: str) -> Any:
+def draw_digit(pair: model_catalog.Pair, key: str) -> Any:
     """The drawing canvas with both models' live reconstructions; returns what "Use this drawing" sent on the
     run it was clicked (validate it with explorer.drawing), else None."""
     data = {
@@ -183,7 +183,7 @@ def _pad_plane_choice(latent_dim: int) -> tuple[str, tuple[int, int]]:
     return method, (int(x), int(y))
 
 
-def latent_pad_section(pair: core.Pair) -> None:
+def latent_pad_section(pair: model_catalog.Pair) -> None:
     """The Latent map's pad: both models' digits decoded live under the pointer; a click pins a point."""
     from explorer import figures, latent_pad
 
@@ -210,7 +210,7 @@ def latent_pad_section(pair: core.Pair) -> None:
         _pinned_pair(pair, planes, pin)
 
 
-def _pinned_pair(pair: core.Pair, planes: dict[str, Any], pin: tuple[float, float]) -> None:
+def _pinned_pair(pair: model_catalog.Pair, planes: dict[str, Any], pin: tuple[float, float]) -> None:
     from explorer import latent_pad
 
     codes = latent_pad.pinned_codes(planes, pin)

@@ -1,6 +1,6 @@
 """Composite displays that would make a page long: result rows, score cards, a selected point's details.
 
-Each takes ready-made results (from explorer.core / explorer.resources) and only lays them out.
+Each takes ready-made results (from explorer.core / explorer.latent_space / explorer.resources) and only lays them out.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import core, figures, resources, state, ui
+from explorer import core, figures, latent_space, model_catalog, resources, state, ui
 from explorer.ui import KIND_NAMES
 
 
@@ -71,7 +71,7 @@ def selected_point(charts: dict[str, str], picks: dict[str, int | None]) -> tupl
     return kind, int(picks[kind])
 
 
-def point_details(pair: core.Pair, kind: str, index: int) -> None:
+def point_details(pair: model_catalog.Pair, kind: str, index: int) -> None:
     """A test image, its reconstructions and its nearest neighbours in the chosen model's latent space."""
     images, labels = resources.test_set()
     state.choose_image(state.ImageChoice("test", index))  # the sliders and interpolation start from it
@@ -81,19 +81,19 @@ def point_details(pair: core.Pair, kind: str, index: int) -> None:
     for cell, other in zip(cells[1:], pair.kinds, strict=False):
         reconstruction = core.reconstruct(resources.model(pair.get(other)), images[index])[0]
         ui.digit(reconstruction, other.upper(), scale=4, container=cell)
-    near = core.nearest_neighbours(resources.codes(pair.get(kind)), index, k=8)
+    near = latent_space.nearest_neighbours(resources.codes(pair.get(kind)), index, k=8)
     caption = "nearest neighbours in latent space, digits " + " ".join(str(labels[i]) for i in near)
     ui.pictures(figures.strip_png(images[near], scale=4), caption, container=cells[-1])
 
 
-def decoded_planes(pair: core.Pair, n: int = 15) -> None:
+def decoded_planes(pair: model_catalog.Pair, n: int = 15) -> None:
     """For 2-D latent spaces: decodes of an n x n grid, the VAE's over the prior's +-3, the AE's over its codes."""
     for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
         if kind == "vae":
-            x_range = y_range = (-core.PRIOR_RANGE, core.PRIOR_RANGE)
+            x_range = y_range = (-latent_space.PRIOR_RANGE, latent_space.PRIOR_RANGE)
         else:
-            x_range, y_range = core.ae_plane_ranges(resources.latent_stats(pair.get(kind)))
-        grid = core.manifold(resources.model(pair.get(kind)), x_range, y_range, n)
+            x_range, y_range = latent_space.ae_plane_ranges(resources.latent_stats(pair.get(kind)))
+        grid = latent_space.manifold(resources.model(pair.get(kind)), x_range, y_range, n)
         caption = (
             f"{KIND_NAMES[kind]}: {n}x{n} codes, z0 from {x_range[0]:.1f} to {x_range[1]:.1f} (left to right), "
             f"z1 from {y_range[1]:.1f} to {y_range[0]:.1f} (top to bottom)"

@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import core
+from explorer import core, latent_space, model_catalog
 from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, Checkpoint
 
 CHECKPOINTS_ENV = "VAE_CHECKPOINTS"
@@ -54,13 +54,13 @@ def _root_stamp(root: Path) -> tuple[tuple[str, str], ...]:
 
 
 @st.cache_resource(show_spinner="Checking the checkpoints…", max_entries=4)
-def _catalog(root: str, stamp: tuple[tuple[str, str], ...]) -> core.Catalog:
+def _catalog(root: str, stamp: tuple[tuple[str, str], ...]) -> model_catalog.Catalog:
     from vae.checkpoint import scan_checkpoints
 
-    return core.build_catalog(root, scan_checkpoints(root))
+    return model_catalog.build_catalog(root, scan_checkpoints(root))
 
 
-def catalog() -> core.Catalog:
+def catalog() -> model_catalog.Catalog:
     """The checkpoints under the root, rescanned only when a folder appears, vanishes or changes."""
     root = checkpoint_root()
     return _catalog(str(root), _root_stamp(root))
@@ -148,14 +148,14 @@ def latent_stats(checkpoint: Checkpoint) -> dict[str, Any]:
 
 
 @st.cache_resource(show_spinner="Fitting the PCA projection…", max_entries=16)
-def _projection(path: str, stamp: str) -> core.Projection:
-    view = core.pca_projection(_codes(path, stamp))
+def _projection(path: str, stamp: str) -> latent_space.Projection:
+    view = latent_space.pca_projection(_codes(path, stamp))
     for array in (view.mean, view.components):
         array.setflags(write=False)
     return view
 
 
-def projection(checkpoint: Checkpoint) -> core.Projection:
+def projection(checkpoint: Checkpoint) -> latent_space.Projection:
     """The 2-D view shared by the latent map and the interpolation path (PCA, or the codes for z = 2)."""
     return _projection(str(checkpoint.path), version(checkpoint))
 
@@ -245,7 +245,7 @@ def _user_runs(stamp: tuple[tuple[str, str], ...]) -> list[Checkpoint]:
             found.append(load(path).checkpoint)
         except CheckpointError:  # a run stopped before its first epoch ended, or damaged: not offered
             continue
-    return core.usable_user_runs(found)
+    return model_catalog.usable_user_runs(found)
 
 
 def user_runs() -> list[Checkpoint]:

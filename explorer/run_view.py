@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer import core
+from explorer import core, latent_space
 from explorer.runs import RunStatus
 from vae.checkpoint import Checkpoint
 
@@ -69,7 +69,7 @@ class Snapshot:
     samples: np.ndarray  # (SHOWN, 28, 28), decoded N(0, I) draws
     kl_per_dim: list[float] | None  # VAE only, nats, mean over the slice
     code_variance: list[float]  # Var_x of the posterior mean (or the AE's code) per dimension
-    active_units: int  # vae.evaluate's definition: variance above core.INACTIVE_VARIANCE
+    active_units: int  # vae.evaluate's definition: variance above latent_space.INACTIVE_VARIANCE
 
     @property
     def latent_dim(self) -> int:
@@ -96,16 +96,16 @@ def snapshot(model: torch.nn.Module, images: np.ndarray, epoch: int, seed: int =
 
 def collapse_warning(kind: str, shot: Snapshot) -> str | None:
     """A VAE whose active units fall below COLLAPSE_SHARE of its latent size, or whose every dimension
-    carries less than core.INACTIVE_KL nats, has (partly) collapsed onto the prior; None otherwise."""
+    carries less than latent_space.INACTIVE_KL nats, has (partly) collapsed onto the prior; None otherwise."""
     if kind != "vae":
         return None
     needed = math.ceil(COLLAPSE_SHARE * shot.latent_dim)
-    all_quiet = shot.kl_per_dim is not None and all(v < core.INACTIVE_KL for v in shot.kl_per_dim)
+    all_quiet = shot.kl_per_dim is not None and all(v < latent_space.INACTIVE_KL for v in shot.kl_per_dim)
     if shot.active_units >= needed and not all_quiet:
         return None
     return (
         f"Posterior collapse: only {shot.active_units} of {shot.latent_dim} latent dimensions are active "
         f"(variance of the posterior mean over {SNAPSHOT_IMAGES} validation images above "
-        f"{core.INACTIVE_VARIANCE}; the warning shows below {needed}). The encoder sends the other dimensions "
+        f"{latent_space.INACTIVE_VARIANCE}; the warning shows below {needed}). The encoder sends the other dimensions "
         "to the prior and the decoder ignores them. A smaller beta or a KL warm-up usually helps."
     )

@@ -13,7 +13,20 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import chart_data, charts, core, figures, live, map_chart, resources, run_view, runs, state, ui
+from explorer import (
+    chart_data,
+    charts,
+    core,
+    figures,
+    live,
+    map_chart,
+    model_catalog,
+    resources,
+    run_view,
+    runs,
+    state,
+    ui,
+)
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 ACTIVE_REFRESH_S = 2.0
@@ -165,11 +178,11 @@ def _metrics(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
         st.caption("Evaluating on the test set in the background…")
     elif status.evaluation.startswith("failed"):
         st.warning(f"Evaluation {status.evaluation}")
-    rows = core.metric_rows(checkpoint)
+    rows = model_catalog.metric_rows(checkpoint)
     if status.evaluation == "done" and rows:
         images = checkpoint.metrics.get("test_images")
         st.markdown(f"**Test metrics** (first {images:,} test images, k = {checkpoint.metrics.get('iwae_k')})")
-        st.table({"metric": list(rows), "value": [core.format_value(k, v) for k, v in rows.items()]})
+        st.table({"metric": list(rows), "value": [model_catalog.format_value(k, v) for k, v in rows.items()]})
 
 
 def run_picker(statuses: list[runs.RunStatus], busy: bool) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import core, figures, resources, state
+from explorer import core, figures, model_catalog, resources, state
 from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES
 
 log = logging.getLogger("explorer")
@@ -85,16 +85,16 @@ def configure_threads() -> None:
 # Model pair
 
 
-def current_pair() -> core.Pair | None:
+def current_pair() -> model_catalog.Pair | None:
     catalog, runs = resources.catalog(), resources.user_runs()
-    size = state.latent_size(core.latent_sizes(catalog, runs), shipped=list(catalog.pairs))
+    size = state.latent_size(model_catalog.latent_sizes(catalog, runs), shipped=list(catalog.pairs))
     if size is None:
         return None
     chosen = state.user_run(size, [r.name for r in runs if r.model.latent_dim == size])
-    return core.pair_with_run(catalog, size, next((r for r in runs if r.name == chosen), None))
+    return model_catalog.pair_with_run(catalog, size, next((r for r in runs if r.name == chosen), None))
 
 
-def require_pair(*kinds: str) -> core.Pair:
+def require_pair(*kinds: str) -> model_catalog.Pair:
     """The chosen model pair; stops the page with a hint when it lacks the model kinds the page needs."""
     pair = current_pair()
     missing = [KIND_NAMES[k] for k in kinds or ("ae", "vae") if pair is None or pair.get(k) is None]
@@ -111,7 +111,7 @@ def require_pair(*kinds: str) -> core.Pair:
 def sidebar() -> None:
     """The latent-size selector every page shares, and which checkpoints it resolves to."""
     catalog = resources.catalog()
-    sizes = core.latent_sizes(catalog, resources.user_runs())
+    sizes = model_catalog.latent_sizes(catalog, resources.user_runs())
     with st.sidebar:
         if not sizes:
             st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
@@ -156,7 +156,7 @@ def classifier() -> Any:
     return resources.model(resources.catalog().classifier)
 
 
-def kind_picker(pair: core.Pair, key: str, label: str = "Model") -> str:
+def kind_picker(pair: model_catalog.Pair, key: str, label: str = "Model") -> str:
     """AE or VAE (only those the pair has); VAE first, as it is the one that can be sampled from."""
     options = [k for k in ("vae", "ae") if pair.get(k) is not None]
     return st.radio(label, options, format_func=KIND_NAMES.get, horizontal=True, key=key)

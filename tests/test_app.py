@@ -26,7 +26,7 @@ TIMEOUT = 120  # the first run loads models and encodes the test set on a shared
 
 
 def _catalog():
-    from explorer.core import build_catalog
+    from explorer.model_catalog import build_catalog
     from vae.checkpoint import scan_checkpoints
 
     return build_catalog(ROOT, scan_checkpoints(ROOT))
@@ -223,7 +223,7 @@ def test_upload_preview_is_an_inline_png():
 
 
 def test_interpolation_endpoints_are_the_reconstructions():
-    from explorer import core
+    from explorer import core, latent_space
     from vae.checkpoint import load
     from vae.data import load_mnist
 
@@ -232,7 +232,7 @@ def test_interpolation_endpoints_are_the_reconstructions():
     for checkpoint in (pair.ae, pair.vae):
         model = load(checkpoint.path)
         for method in ("linear", "slerp"):
-            path = core.interpolation(model, images[0], images[1], 7, method)
+            path = latent_space.interpolation(model, images[0], images[1], 7, method)
             assert path.codes.shape == (7, pair.latent_dim) and path.images.shape == (7, 28, 28)
             np.testing.assert_allclose(path.codes[[0, -1]], core.embed(model, images), atol=1e-6)
             np.testing.assert_allclose(path.images[[0, -1]], core.reconstruct(model, images), atol=1e-5)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the corpus lives bes
 from conftest import assert_clean, charts, live_sliders  # noqa: E402
 from test_images import CORPUS, Case, digit_image, encode  # noqa: E402
 
-from explorer import core  # noqa: E402
+from explorer import core, model_catalog  # noqa: E402
 from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load, scan_checkpoints  # noqa: E402
 from vae.images import MAX_UPLOAD_MB, ImageError, prepare_image  # noqa: E402
 
@@ -39,8 +39,8 @@ TIMEOUT = 120  # the first run loads the models and scores the test set on a sha
 UPLOADER = "rec.uploader"
 
 
-def _catalog(root: Path) -> core.Catalog:
-    return core.build_catalog(root, scan_checkpoints(root))
+def _catalog(root: Path) -> model_catalog.Catalog:
+    return model_catalog.build_catalog(root, scan_checkpoints(root))
 
 
 CATALOG = _catalog(ROOT)

@@ -1,5 +1,5 @@
-"""The explorer's pictures (explorer.figures) and page logic (explorer.core), without a browser; the charts' data
-is tested in tests/test_chart_data.py.
+"""The explorer's pictures (explorer.figures) and page logic (explorer.core, explorer.latent_space,
+explorer.model_catalog), without a browser; the charts' data is tested in tests/test_chart_data.py.
 
 Everything here runs on synthetic arrays or tiny untrained models, so it needs no checkpoints.
 """
@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import core, figures
+from explorer import core, figures, latent_space, model_catalog
 
 
 def png_pixels(data: bytes) -> np.ndarray:
@@ -47,12 +47,12 @@ def test_strip_and_grid_sizes():
 
 
 # --------------------------------------------------------------------------------------------------------
-# Page logic (explorer.core)
+# Page logic (explorer.core, explorer.latent_space, explorer.model_catalog)
 
 
 def test_slider_specs_follow_the_kl_and_mark_inactive_dimensions():
     stats = {"kl_per_dim": [0.5, 0.001, 2.0, 1.0], "code_variance": [1, 1, 1, 0.001], "code_range": [[-9, 9]] * 4}
-    specs = core.slider_specs("vae", 4, stats)
+    specs = latent_space.slider_specs("vae", 4, stats)
     assert [s.dim for s in specs] == [2, 3, 0, 1]
     assert [s.active for s in specs] == [True, False, True, False]  # dim 3: tiny variance; dim 1: tiny KL
     assert all((s.lo, s.hi) == (-3.0, 3.0) for s in specs)  # the prior's range, not the codes'
@@ -60,7 +60,7 @@ def test_slider_specs_follow_the_kl_and_mark_inactive_dimensions():
 
 def test_ae_slider_ranges_widen_the_code_range():
     stats = {"code_variance": [4.0, 9.0], "code_range": [[-2.0, 2.0], [0.0, 10.0]]}
-    specs = core.slider_specs("ae", 2, stats)
+    specs = latent_space.slider_specs("ae", 2, stats)
     assert [s.dim for s in specs] == [1, 0]  # larger variance first
     by_dim = {s.dim: s for s in specs}
     assert by_dim[0].lo <= -2.4 and by_dim[0].hi >= 2.4
@@ -70,16 +70,20 @@ def test_ae_slider_ranges_widen_the_code_range():
 
 @pytest.mark.parametrize("stats", [{}, {"kl_per_dim": [1.0]}, {"code_range": "garbage"}, {"kl_per_dim": [None, "x"]}])
 def test_slider_specs_survive_missing_or_malformed_metrics(stats):
-    specs = core.slider_specs("vae", 2, stats)
+    specs = latent_space.slider_specs("vae", 2, stats)
     assert sorted(s.dim for s in specs) == [0, 1] and all(s.lo == -3.0 for s in specs)
 
 
 def test_start_codes_are_clipped_and_seeded():
-    specs = core.slider_specs("vae", 3, {})
-    assert not core.start_code("zero", specs).any()
-    assert np.array_equal(core.start_code("random", specs, seed=4), core.start_code("random", specs, seed=4))
-    assert not np.array_equal(core.start_code("random", specs, seed=4), core.start_code("random", specs, seed=5))
-    clipped = core.start_code("encoding", specs, code=np.array([10.0, -10.0, 0.123456]))
+    specs = latent_space.slider_specs("vae", 3, {})
+    assert not latent_space.start_code("zero", specs).any()
+    assert np.array_equal(
+        latent_space.start_code("random", specs, seed=4), latent_space.start_code("random", specs, seed=4)
+    )
+    assert not np.array_equal(
+        latent_space.start_code("random", specs, seed=4), latent_space.start_code("random", specs, seed=5)
+    )
+    clipped = latent_space.start_code("encoding", specs, code=np.array([10.0, -10.0, 0.123456]))
     assert clipped.tolist() == pytest.approx([3.0, -3.0, 0.12])
 
 
@@ -100,17 +104,17 @@ def test_outlier_check_uses_the_99th_percentile():
 def test_pca_projection_is_orthonormal_and_keeps_2d_codes():
     rng = np.random.default_rng(0)
     codes = rng.standard_normal((300, 6)).astype(np.float32) * np.arange(1, 7)
-    projection = core.pca_projection(codes)
+    projection = latent_space.pca_projection(codes)
     np.testing.assert_allclose(projection.components @ projection.components.T, np.eye(2), atol=1e-5)
     assert projection(codes).shape == (300, 2)
     flat = rng.standard_normal((50, 2)).astype(np.float32)
-    np.testing.assert_array_equal(core.pca_projection(flat)(flat), flat)
-    assert core.pca_projection(flat).origin == (0.0, 0.0)
+    np.testing.assert_array_equal(latent_space.pca_projection(flat)(flat), flat)
+    assert latent_space.pca_projection(flat).origin == (0.0, 0.0)
 
 
 def test_nearest_neighbours_exclude_the_point_itself():
     codes = np.array([[0.0], [0.1], [5.0], [0.3], [-0.05]])
-    assert core.nearest_neighbours(codes, 0, k=3).tolist() == [4, 1, 3]
+    assert latent_space.nearest_neighbours(codes, 0, k=3).tolist() == [4, 1, 3]
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +133,10 @@ def tiny_models():
 def test_interpolation_starts_and_ends_at_the_reconstructions(tiny_models, kind):
     model = tiny_models[kind]
     images = np.random.default_rng(2).random((2, 28, 28)).astype(np.float32)
-    path = core.interpolation(model, images[0], images[1], steps=5, method="slerp")
+    path = latent_space.interpolation(model, images[0], images[1], steps=5, method="slerp")
     np.testing.assert_allclose(path.images[[0, -1]], core.reconstruct(model, images), atol=1e-6)
-    values, strip = core.traversal(model, path.codes[2], core.slider_specs(kind, 3, {})[0])
-    assert strip.shape == (core.TRAVERSAL_STEPS, 28, 28) and values[0] == -3.0
+    values, strip = latent_space.traversal(model, path.codes[2], latent_space.slider_specs(kind, 3, {})[0])
+    assert strip.shape == (latent_space.TRAVERSAL_STEPS, 28, 28) and values[0] == -3.0
 
 
 def test_reconstruction_rows_without_classifier(tiny_models):
@@ -160,7 +164,7 @@ def test_build_catalog_pairs_models_and_lists_broken_ones():
         (Path("classifier"), checkpoint("classifier", "classifier")),
         (Path("broken"), CheckpointError("broken/config.json: not valid JSON")),
     ]
-    catalog = core.build_catalog("root", scanned)
+    catalog = model_catalog.build_catalog("root", scanned)
     assert catalog.pairs[2].vae.name == "vae-z2" and catalog.pairs[2].ae.name == "ae-z2"
     assert catalog.pairs[16].ae is None and catalog.pairs[16].kinds == ["vae"]
     assert catalog.classifier.name == "classifier"
@@ -175,12 +179,12 @@ def test_metric_rows_skip_missing_and_vae_only_numbers():
     metrics = {"test_neg_elbo": 10.0, "test_kl": 0.0, "test_squared_error": 12.5, "active_units": "n/a"}
     ae = Checkpoint(path=Path("ae"), model=ModelConfig(kind="ae", arch="mlp", latent_dim=2, hidden=(8,)))
     ae.metrics = metrics
-    assert core.metric_rows(ae) == {"Squared error per image": 12.5}
+    assert model_catalog.metric_rows(ae) == {"Squared error per image": 12.5}
     vae = Checkpoint(path=Path("vae"), model=ModelConfig(kind="vae", arch="mlp", latent_dim=2, hidden=(8,)))
     vae.metrics = {**metrics, "prior_samples": {"recognisable_share": 0.8}}
-    rows = core.metric_rows(vae)
+    rows = model_catalog.metric_rows(vae)
     assert rows["Negative ELBO (nats)"] == 10.0 and rows["Prior samples recognisable"] == 0.8
-    assert core.format_value("Prior samples recognisable", 0.8) == "80.0%"
+    assert model_catalog.format_value("Prior samples recognisable", 0.8) == "80.0%"
 
 
 def test_streamlit_config_matches_the_upload_limit():
@@ -204,9 +208,9 @@ def test_interpolation_downloads():
 
 
 def test_plane_grid_stretches_each_axis_and_keeps_latent_grid_order():
-    grid = core.plane_grid((-30.0, 10.0), (-2.0, 2.0), n=5)
+    grid = latent_space.plane_grid((-30.0, 10.0), (-2.0, 2.0), n=5)
     assert grid.shape == (25, 2)
     assert grid[:, 0].min() == -30.0 and grid[:, 0].max() == 10.0
     assert grid[0].tolist() == [-30.0, 2.0] and grid[-1].tolist() == [10.0, -2.0]  # top-left first
-    assert core.ae_plane_ranges({"code_range": [[-30, 10], [-2, 2]]}) == ((-30.0, 10.0), (-2.0, 2.0))
-    assert core.ae_plane_ranges({}) == ((-3.0, 3.0), (-3.0, 3.0))
+    assert latent_space.ae_plane_ranges({"code_range": [[-30, 10], [-2, 2]]}) == ((-30.0, 10.0), (-2.0, 2.0))
+    assert latent_space.ae_plane_ranges({}) == ((-3.0, 3.0), (-3.0, 3.0))

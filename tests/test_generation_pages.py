@@ -120,7 +120,7 @@ def test_arithmetic_page_moves_the_default_three_by_the_class_mean_vector(size):
     from PIL import Image
 
     import vae
-    from explorer import core, generation
+    from explorer import core, generation, model_catalog
     from explorer.resources import checkpoint_root
     from vae.checkpoint import load, scan_checkpoints
     from vae.data import load_mnist
@@ -133,7 +133,7 @@ def test_arithmetic_page_moves_the_default_three_by_the_class_mean_vector(size):
     three = x[int(np.flatnonzero(y.numpy() == 3)[0]), 0].numpy()  # the picker's default: the first test 3
     groups = generation.digit_groups(y.numpy(), 3, 8)
     root = checkpoint_root()
-    pair = core.build_catalog(root, scan_checkpoints(root)).pairs[size]
+    pair = model_catalog.build_catalog(root, scan_checkpoints(root)).pairs[size]
     classifier = load(root / "classifier").eval()
     for kind, name in (("ae", "Autoencoder"), ("vae", "VAE")):
         (result,) = [i for i in at.image if i.captions == [f"{name} at 1"]]
@@ -155,7 +155,7 @@ def test_the_class_mean_vector_turns_most_threes_into_eights():
     import numpy as np
 
     import vae
-    from explorer import core, generation
+    from explorer import generation, model_catalog
     from explorer.resources import checkpoint_root
     from vae.checkpoint import load, scan_checkpoints
     from vae.data import load_mnist
@@ -164,7 +164,7 @@ def test_the_class_mean_vector_turns_most_threes_into_eights():
     groups = generation.digit_groups(y.numpy(), 3, 8)
     threes = x[np.flatnonzero(y.numpy() == 3)[:200]]
     root = checkpoint_root()
-    pair = core.build_catalog(root, scan_checkpoints(root)).pairs[max(SIZES)]
+    pair = model_catalog.build_catalog(root, scan_checkpoints(root)).pairs[max(SIZES)]
     classifier = load(root / "classifier").eval()
     for kind in ("ae", "vae"):
         model = load(pair.get(kind).path).eval()

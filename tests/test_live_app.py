@@ -80,7 +80,7 @@ def test_a_code_file_moves_the_sliders_and_a_bad_one_is_explained() -> None:
 
 def test_switching_to_the_other_model_of_the_same_size_sends_its_labels() -> None:
     # What the component is given after the AE/VAE switch: the new model's weights and slider labels.
-    from explorer import core, resources
+    from explorer import latent_space, resources
 
     size = max(SIZES)
     at = sliders_page({"size": str(size)})
@@ -90,7 +90,7 @@ def test_switching_to_the_other_model_of_the_same_size_sends_its_labels() -> Non
         assert_clean(at)
         data = live_sliders(at)
         checkpoint = CATALOG.pairs[size].get(kind)
-        specs = core.slider_specs(kind, size, resources.latent_stats(checkpoint))
+        specs = latent_space.slider_specs(kind, size, resources.latent_stats(checkpoint))
         assert [s["label"] for s in data["sliders"]] == [s.label for s in specs], kind
         assert data["model"]["hash"] == resources.browser_model(checkpoint)["hash"], kind
         labels[kind] = [s["label"] for s in data["sliders"]]

@@ -19,7 +19,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from explorer import core, run_view, runs
+from explorer import model_catalog, run_view, runs
 from explorer.state import user_run_widget_key
 from vae.checkpoint import Checkpoint, load, read_checkpoint
 from vae.config import ModelConfig
@@ -160,15 +160,15 @@ def _checkpoint(kind: str, dim: int, name: str, dataset: str = "mnist") -> Check
 
 def test_a_user_run_takes_the_slot_of_its_kind():
     shipped_ae, shipped_vae = _checkpoint("ae", 2, "ae-z2"), _checkpoint("vae", 2, "vae-z2")
-    catalog = core.Catalog(root=Path("checkpoints"), pairs={2: core.Pair(2, shipped_ae, shipped_vae)})
+    catalog = model_catalog.Catalog(root=Path("checkpoints"), pairs={2: model_catalog.Pair(2, shipped_ae, shipped_vae)})
     run, other = _checkpoint("vae", 2, "20260101-000000-vae-z2-b4"), _checkpoint("ae", 8, "20260101-000001-ae-z8")
     fashion = _checkpoint("vae", 4, "fashion", dataset="fashion-mnist")
-    users = core.usable_user_runs([run, other, fashion])
+    users = model_catalog.usable_user_runs([run, other, fashion])
     assert [c.name for c in users] == ["20260101-000001-ae-z8", "20260101-000000-vae-z2-b4"]
-    assert core.latent_sizes(catalog, users) == [2, 8]
-    assert core.pair_with_run(catalog, 2, run) == core.Pair(2, shipped_ae, run)
-    assert core.pair_with_run(catalog, 8, other) == core.Pair(8, ae=other)
-    assert core.pair_with_run(catalog, 2, None) == catalog.pairs[2]
+    assert model_catalog.latent_sizes(catalog, users) == [2, 8]
+    assert model_catalog.pair_with_run(catalog, 2, run) == model_catalog.Pair(2, shipped_ae, run)
+    assert model_catalog.pair_with_run(catalog, 8, other) == model_catalog.Pair(8, ae=other)
+    assert model_catalog.pair_with_run(catalog, 2, None) == catalog.pairs[2]
 
 
 def test_collapse_warning_and_progress():

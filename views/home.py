@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import chart_data, charts, core, resources, ui
+from explorer import chart_data, charts, model_catalog, resources, ui
 
 INTRO = """
 An **autoencoder** squeezes each 28x28 digit into a short code *z* and rebuilds the digit from it. A plain
@@ -48,9 +48,9 @@ def main() -> None:
                 if checkpoint is None:
                     st.info(f"No {ui.KIND_NAMES[kind]} checkpoint with this latent size.")
                     continue
-                rows = core.metric_rows(checkpoint)
+                rows = model_catalog.metric_rows(checkpoint)
                 if rows:
-                    values = [core.format_value(k, v) for k, v in rows.items()]
+                    values = [model_catalog.format_value(k, v) for k, v in rows.items()]
                     st.table({"metric": list(rows), "value": values}, hide_index=True)
                 else:
                     st.caption("Not evaluated yet: run `python -m vae.evaluate` on this checkpoint.")

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import core, figures, live, map_chart, resources, ui
+from explorer import figures, latent_space, live, map_chart, resources, ui
 
 BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
 
@@ -29,7 +29,7 @@ def main() -> None:
         key="interp.method",
         format_func={"linear": "straight line", "slerp": "spherical (keeps the code's length)"}.get,
     )
-    paths = {k: core.interpolation(resources.model(pair.get(k)), start, end, steps, method) for k in pair.kinds}
+    paths = {k: latent_space.interpolation(resources.model(pair.get(k)), start, end, steps, method) for k in pair.kinds}
     for kind, path in paths.items():
         st.markdown(f"**{ui.KIND_NAMES[kind]}**")
         ui.pictures(figures.strip_png(path.images, scale=3))

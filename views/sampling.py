@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import chart_data, charts, core, figures, generation, panels, resources, ui
+from explorer import chart_data, charts, core, figures, generation, model_catalog, panels, resources, ui
 
 WHY = """
 **Why the autoencoder fails with N(0, I).** It was only asked to rebuild its inputs, so its codes live
@@ -29,7 +29,7 @@ from the tails where its Gaussian overlaps its neighbours'.
 """
 
 
-def samplers(pair: core.Pair, classifier: object) -> None:
+def samplers(pair: model_catalog.Pair, classifier: object) -> None:
     a, b, c = st.columns(3)
     seed = int(a.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sample.seed"))
     n = b.select_slider("Samples scored", options=[500, 1000, 2000], value=1000, key="sample.n")
@@ -81,7 +81,7 @@ def every_sampler(checkpoints: dict, classifier: object, n: int, seed: int, t: f
     st.dataframe(generation.score_table(scores, ui.KIND_NAMES), hide_index=True)
 
 
-def conditional(pair: core.Pair, classifier: object) -> None:
+def conditional(pair: model_catalog.Pair, classifier: object) -> None:
     st.subheader("Draw me a digit")
     st.markdown(CONDITIONAL)
     a, b, c = st.columns(3)

@@ -10,22 +10,22 @@ import time
 
 import streamlit as st
 
-from explorer import core, live, resources, share, state, ui
+from explorer import core, latent_space, live, resources, share, state, ui
 from vae.checkpoint import Checkpoint
 
 
-def slider(container, name: str, spec: core.SliderSpec) -> None:
+def slider(container, name: str, spec: latent_space.SliderSpec) -> None:
     container.slider(spec.label, spec.lo, spec.hi, step=spec.step, key=state.slider_key(name, spec.dim))
 
 
-def start_button(container, label: str, name: str, specs: list[core.SliderSpec], code, model) -> None:
+def start_button(container, label: str, name: str, specs: list[latent_space.SliderSpec], code, model) -> None:
     """What ``code`` decodes to, small, beside the button that moves the sliders there."""
     thumb, button = container.columns([1, 2], vertical_alignment="center")
     ui.digit(core.decode(model, code)[0], scale=2, container=thumb)
     button.button(label, on_click=state.set_sliders, args=(name, specs, code))
 
 
-def server_panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
+def server_panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec]) -> None:
     # The fallback when the in-page decoder cannot start: Streamlit sliders, decoded here on release.
     started, cpu = time.perf_counter(), time.thread_time()
     model, name = resources.model(checkpoint), checkpoint.name
@@ -43,7 +43,7 @@ def server_panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
     code = state.read_sliders(name, len(specs))
     with right:
         ui.digit(core.decode(model, code)[0], caption="decoded code")
-    values, strip = core.traversal(model, code, specs[0])
+    values, strip = latent_space.traversal(model, code, specs[0])
     ui.digit_row(strip, [f"{v:+.2f}" for v in values], scale=3)
     wall, cpu = 1000 * (time.perf_counter() - started), 1000 * (time.thread_time() - cpu)
     ui.log.debug("sliders server panel %.1f ms wall, %.1f ms CPU", wall, cpu)
@@ -51,7 +51,7 @@ def server_panel(checkpoint: Checkpoint, specs: list[core.SliderSpec]) -> None:
 
 @st.fragment
 @ui.guarded
-def panel(checkpoint: Checkpoint, specs: list[core.SliderSpec], size: int) -> None:
+def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: int) -> None:
     # Reruns alone when a slider is released: store the code, guess the digit, update the link.
     name = checkpoint.name
     result = live.live_sliders(checkpoint, specs)
@@ -85,7 +85,7 @@ def main() -> None:
     link = live.take_link(pair)
     kind = ui.kind_picker(pair, key=state.SLIDERS_KIND)
     checkpoint = pair.get(kind)
-    specs = core.slider_specs(kind, pair.latent_dim, resources.latent_stats(checkpoint))
+    specs = latent_space.slider_specs(kind, pair.latent_dim, resources.latent_stats(checkpoint))
     name = checkpoint.name
     problems = live.apply_link_code(link, name, specs)
     if problems:
@@ -101,14 +101,14 @@ def main() -> None:
     zero, draw, encode = st.columns([1, 1, 2], border=True)
     zero.markdown("**Zero**")
     zero.caption("The prior's centre: the VAE's most typical code; for the AE just one point among many.")
-    start_button(zero, "Set all to 0", name, specs, core.start_code("zero", specs), model)
+    start_button(zero, "Set all to 0", name, specs, latent_space.start_code("zero", specs), model)
     draw.markdown("**A prior draw**")
     seed = draw.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sliders.seed")
-    start_button(draw, "Draw z ~ N(0, I)", name, specs, core.start_code("random", specs, seed), model)
+    start_button(draw, "Draw z ~ N(0, I)", name, specs, latent_space.start_code("random", specs, seed), model)
     with encode:
         st.markdown("**An image's encoding**")
         image, caption = ui.image_picker("sliders.image", default_digit=2)
-        code = core.start_code("encoding", specs, code=core.embed(model, image)[0])
+        code = latent_space.start_code("encoding", specs, code=core.embed(model, image)[0])
         thumb, button = st.columns([1, 5], vertical_alignment="center")
         ui.digit(image, scale=2, container=thumb)
         button.button(f"Encode {caption}", on_click=state.set_sliders, args=(name, specs, code))

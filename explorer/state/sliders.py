@@ -24,7 +24,7 @@ SLIDERS_KIND = "sliders.kind"  # the sliders page's AE/VAE radio
 
 
 class SliderLike(Protocol):
-    """What the slider helpers need of explorer.core.SliderSpec."""
+    """What the slider helpers need of explorer.latent_space.SliderSpec."""
 
     dim: int
 
