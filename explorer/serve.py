@@ -86,11 +86,12 @@ def load_resources() -> None:
 
 
 def warm_streamlit() -> None:
-    """Streamlit's own first-use costs, which the first script run of the first visitor would otherwise pay
-    (0.3-0.5 s of the cold Home page's server phase, profiled with py-spy): st.set_page_config checks whether the
-    page icon is an emoji, which imports Streamlit's emoji table and compiles it into one large regular
-    expression; the first element a process sends checks whether it runs in a REPL with inspect.stack(), whose
-    first call indexes the file of every module imported so far (torch's and scikit-learn's included)."""
+    """Streamlit's own first-use costs, which the first script run of the first visitor would otherwise pay:
+    st.set_page_config checks whether the page icon is an emoji, which imports Streamlit's emoji table and
+    compiles it into one large regular expression (46 ms alone); the first element a process sends checks
+    whether it runs in a REPL with inspect.stack(), whose first call indexes the file of every module imported
+    so far, torch's and scikit-learn's included (86 ms). Found with py-spy; with the browser sharing the cores,
+    paying them here cut the cold server phase of Home and Reconstruct by about 0.25 s (BENCHMARKS.md)."""
     from streamlit import env_util, string_util
 
     from explorer.ui import PAGE_ICON
