@@ -301,6 +301,9 @@ class Report:
     switches: dict[str, dict] = field(default_factory=dict)  # page -> in-app switch {"first", "again", "what"}
 
 
+# True once the probe has stamped the page's first content as painted.
+FIRST_PAINTED_JS = "() => window.__lat && window.__lat.first && window.__lat.first.t"
+
 FIRST_SPLIT_JS = """() => {
   const L = window.__lat, t = L.first.t, open = L.open ?? 0;
   const before = L.recvs.filter(r => r <= t);
@@ -314,9 +317,7 @@ async def first_paint(context, url: str) -> dict:
     websocket), server (up to the last message before the paint) and browser render."""
     page = await context.new_page()
     await page.goto(url, wait_until="commit")
-    await page.wait_for_function(
-        "() => window.__lat && window.__lat.first && window.__lat.first.t", timeout=LOAD_TIMEOUT_MS
-    )
+    await page.wait_for_function(FIRST_PAINTED_JS, timeout=LOAD_TIMEOUT_MS)
     result = await page.evaluate(FIRST_SPLIT_JS)
     await page.close()
     return result
@@ -436,7 +437,7 @@ async def in_app_switches(browser, report: Report) -> None:
         page = await context.new_page()
         page.set_default_timeout(LOAD_TIMEOUT_MS)
         await page.goto(app.url + "/", wait_until="commit")
-        await page.wait_for_function("() => window.__lat && window.__lat.first && window.__lat.first.t")
+        await page.wait_for_function(FIRST_PAINTED_JS)
         for round_name in ("first", "again"):
             for path in tour:
                 await _server_quiet(app)
