@@ -1,16 +1,16 @@
 """explorer: the Streamlit app's helpers, kept out of the pages so they can be tested without a browser.
 
-- ``core``: model calls on numpy arrays and the Reconstruct and Sampling pages' computations (pure torch/numpy,
-  no Streamlit);
-- ``model_catalog``: which checkpoints the app uses (shipped pairs, classifier, user runs) and their metrics as
-  shown to people (no Streamlit);
-- ``latent_space``: slider ranges, traversals, projections, interpolation paths and decoded planes (no
-  Streamlit);
-- ``figures``: image grids/strips as PNG bytes and the digit palette (no Streamlit);
-- ``chart_data``: every other chart (training curves, bars, histograms, error maps) as data for the canvas
-  chart component (no Streamlit); ``charts`` draws them on a page;
-- ``map_chart``: the latent maps' points as data for their canvas component (no Streamlit);
-- ``resources``: models, test data and derived arrays, cached once per process;
-- ``state``: everything a session keeps between pages (chosen model pair, chosen image, uploads);
-- ``ui``: small widgets shared by several pages, and the guard that keeps tracebacks off the page.
+Rooms (imports point down this list: a room may use the ones below it, never the ones above):
+
+- ``training/``: runs started from the Train page, the background worker, and the page's panels;
+- ``ui/``: widgets and panels shared by pages, the sidebar, and ``guard``, which keeps tracebacks off the page;
+- ``components/``: the Streamlit side of the in-browser components (``live``), and the model export for them;
+- ``charts/``: the charts (Plotly figures), the image grids and the latent maps' data;
+- ``state/``: everything a session keeps between pages (the only code that touches ``st.session_state``);
+- ``resources``: models, test data and derived arrays, cached once per process (the only ``st.cache_*``);
+- ``inputs/``: parsers for what visitors send (share links, code files, drawings);
+- ``compute/``: model calls, the latent space's geometry, samplers and the model catalog (no Streamlit);
+- ``web/``: the browser side (plain JavaScript, no build step).
+
+``serve`` starts the server with the models loaded (``python -m explorer.serve``).
 """

@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import core, latent_space, model_catalog
+from explorer.compute import core, latent_space, model_catalog
 from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, Checkpoint
 
 CHECKPOINTS_ENV = "VAE_CHECKPOINTS"
@@ -80,7 +80,7 @@ def model(checkpoint: Checkpoint | None) -> torch.nn.Module | None:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _browser_model(path: str, stamp: str) -> Any:
-    from explorer import weights
+    from explorer.components import weights
 
     return weights.export(_model(path, stamp))
 
@@ -91,7 +91,7 @@ def browser_model(checkpoint: Checkpoint) -> dict[str, Any]:
     Exported on first use, so models from $VAE_CHECKPOINTS or a fresh training run work too. The weights
     file is (re)written under static/models/ whenever it is missing, e.g. after someone cleaned the folder.
     """
-    from explorer import weights
+    from explorer.components import weights
 
     exported = _browser_model(str(checkpoint.path), version(checkpoint))
     weights.write_blob(exported, STATIC)
@@ -228,7 +228,7 @@ def map_points(checkpoint: Checkpoint, method: str) -> tuple[np.ndarray, np.ndar
 
 
 # --------------------------------------------------------------------------------------------------------
-# User runs (the Train page): checkpoints under explorer.runs.runs_root(), beside the shipped ones
+# User runs (the Train page): checkpoints under explorer.training.runs.runs_root(), beside the shipped ones
 
 
 def _folders_stamp(folders: list[Path]) -> tuple[tuple[str, str], ...]:
@@ -250,15 +250,15 @@ def _user_runs(stamp: tuple[tuple[str, str], ...]) -> list[Checkpoint]:
 
 def user_runs() -> list[Checkpoint]:
     """The finished or stopped runs under the runs root that pages may use (AE/VAE on MNIST)."""
-    from explorer import runs
+    from explorer.training import runs
 
     return _user_runs(_folders_stamp(runs.usable_folders()))
 
 
 @st.cache_resource(show_spinner=False)
 def validation_slice() -> np.ndarray:
-    """The first explorer.run_view.SNAPSHOT_IMAGES validation images (N, 28, 28), read-only."""
-    from explorer.run_view import SNAPSHOT_IMAGES
+    """The first explorer.training.run_view.SNAPSHOT_IMAGES validation images (N, 28, 28), read-only."""
+    from explorer.training.run_view import SNAPSHOT_IMAGES
     from vae.data import load_mnist
 
     images = load_mnist("valid")[0][:SNAPSHOT_IMAGES, 0].numpy().copy()
@@ -268,8 +268,8 @@ def validation_slice() -> np.ndarray:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def run_snapshot(path: str, epoch: int, stamp: str) -> Any:
-    """explorer.run_view.snapshot of a run's checkpoint as saved after ``epoch`` (cached by path and epoch)."""
-    from explorer import run_view
+    """explorer.training.run_view.snapshot of a run's checkpoint as saved after ``epoch`` (cached by path and epoch)."""
+    from explorer.training import run_view
     from vae.checkpoint import load
 
     return run_view.snapshot(load(path), validation_slice(), epoch)
@@ -280,7 +280,7 @@ def run_snapshot(path: str, epoch: int, stamp: str) -> Any:
 
 @st.cache_resource(show_spinner="Fitting a density to the model's training codes (once per model)…", max_entries=8)
 def _density(path: str, stamp: str) -> Any:
-    from explorer.generation import fit_density
+    from explorer.compute.generation import fit_density
 
     return fit_density(_model(path, stamp))
 
@@ -295,7 +295,7 @@ def density(checkpoint: Checkpoint) -> Any:
 def _sampler_quality(
     path: str, stamp: str, classifier_path: str, classifier_stamp: str, sampler: str, n: int, seed: int, t: float
 ) -> dict:
-    from explorer.generation import sampler_images
+    from explorer.compute.generation import sampler_images
 
     fitted = _density(path, stamp) if sampler == "mixture" else None
     images = sampler_images(_model(path, stamp), fitted, sampler, n, seed, t)
@@ -306,7 +306,7 @@ def _sampler_quality(
 def sampler_quality(
     checkpoint: Checkpoint, classifier: Checkpoint, sampler: str, n: int, seed: int, temperature: float = 1.0
 ) -> dict[str, Any]:
-    """vae.metrics.sample_quality of n seeded draws of one sampler (explorer.generation.SAMPLERS)."""
+    """vae.metrics.sample_quality of n seeded draws of one sampler (explorer.compute.generation.SAMPLERS)."""
     t = float(temperature) if sampler == "tempered" else 1.0  # the others ignore it: one cache entry, not many
     key = (str(checkpoint.path), version(checkpoint), str(classifier.path), version(classifier))
     return _sampler_quality(*key, sampler, n, seed, t)
@@ -316,7 +316,7 @@ def sampler_quality(
 def _conditional_agreement(
     path: str, stamp: str, classifier_path: str, classifier_stamp: str, digit: int, n: int, seed: int, t: float
 ) -> float:
-    from explorer.generation import agreement, conditional_images
+    from explorer.compute.generation import agreement, conditional_images
 
     images = conditional_images(_model(path, stamp), _density(path, stamp), digit, n, seed, t)
     return agreement(_model(classifier_path, classifier_stamp), images, digit)
@@ -332,7 +332,7 @@ def conditional_agreement(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _attribute(path: str, stamp: str, start: tuple[int, ...], to: tuple[int, ...]) -> np.ndarray:
-    from explorer.generation import Groups, attribute
+    from explorer.compute.generation import Groups, attribute
 
     return attribute(_model(path, stamp), test_set()[0], Groups(start, to, ""))
 
@@ -344,7 +344,7 @@ def attribute(checkpoint: Checkpoint, start: tuple[int, ...], to: tuple[int, ...
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _pad(path: str, stamp: str, kind: str, method: str, dims: tuple[int, int]) -> tuple[Any, dict[str, Any]]:
-    from explorer import latent_pad
+    from explorer.compute import latent_pad
 
     codes = _codes(path, stamp)
     view = _projection(path, stamp)

@@ -53,19 +53,14 @@ def load_resources() -> None:
 
     import torch
 
-    from explorer import (  # noqa: F401 (imported here so that no visitor waits for it)
-        chart_data,
-        charts,
-        figures,
-        generation,
-        live,
-        map_chart,
-        panels,
-        resources,
-        share,
-        train_panels,
-        ui,
-    )
+    # imported here so that no visitor waits for them
+    from explorer import charts, resources, ui  # noqa: F401
+    from explorer.charts import chart_data, figures, map_chart  # noqa: F401
+    from explorer.components import live  # noqa: F401
+    from explorer.compute import generation  # noqa: F401
+    from explorer.inputs import share  # noqa: F401
+    from explorer.training import train_panels  # noqa: F401
+    from explorer.ui import panels  # noqa: F401
 
     torch.set_num_threads(os.cpu_count() or 1)  # nobody is served yet: encode the test sets on every core
     try:

@@ -26,7 +26,7 @@ TIMEOUT = 120  # the first run loads models and encodes the test set on a shared
 
 
 def _catalog():
-    from explorer.model_catalog import build_catalog
+    from explorer.compute.model_catalog import build_catalog
     from vae.checkpoint import scan_checkpoints
 
     return build_catalog(ROOT, scan_checkpoints(ROOT))
@@ -223,7 +223,7 @@ def test_upload_preview_is_an_inline_png():
 
 
 def test_interpolation_endpoints_are_the_reconstructions():
-    from explorer import core, latent_space
+    from explorer.compute import core, latent_space
     from vae.checkpoint import load
     from vae.data import load_mnist
 

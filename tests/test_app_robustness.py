@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the corpus lives bes
 from conftest import assert_clean, charts, live_sliders  # noqa: E402
 from test_images import CORPUS, Case, digit_image, encode  # noqa: E402
 
-from explorer import core, model_catalog  # noqa: E402
+from explorer.compute import core, model_catalog  # noqa: E402
 from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load, scan_checkpoints  # noqa: E402
 from vae.images import MAX_UPLOAD_MB, ImageError, prepare_image  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""The charts' data (explorer.chart_data) without a browser: what each chart is given, and the clear errors for
+"""The charts' data (explorer.charts.chart_data) without a browser: what each chart is given, and the clear errors for
 input it cannot draw. tests/test_web_chart.py checks how chart.js draws it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from explorer import chart_data
+from explorer.charts import chart_data
 
 
 def history(kl: float, epochs: int = 3) -> list[dict]:

@@ -1,5 +1,5 @@
-"""The explorer's pictures (explorer.figures) and page logic (explorer.core, explorer.latent_space,
-explorer.model_catalog), without a browser; the charts' data is tested in tests/test_chart_data.py.
+"""The explorer's pictures (explorer.charts.figures) and page logic (explorer.compute's core,
+latent_space and model_catalog), without a browser; the charts' data is tested in tests/test_chart_data.py.
 
 Everything here runs on synthetic arrays or tiny untrained models, so it needs no checkpoints.
 """
@@ -14,7 +14,8 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import core, figures, latent_space, model_catalog
+from explorer.charts import figures
+from explorer.compute import core, latent_space, model_catalog
 
 
 def png_pixels(data: bytes) -> np.ndarray:
@@ -47,7 +48,7 @@ def test_strip_and_grid_sizes():
 
 
 # --------------------------------------------------------------------------------------------------------
-# Page logic (explorer.core, explorer.latent_space, explorer.model_catalog)
+# Page logic (explorer.compute.core, explorer.compute.latent_space, explorer.compute.model_catalog)
 
 
 def test_slider_specs_follow_the_kl_and_mark_inactive_dimensions():

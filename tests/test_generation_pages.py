@@ -120,7 +120,7 @@ def test_arithmetic_page_moves_the_default_three_by_the_class_mean_vector(size):
     from PIL import Image
 
     import vae
-    from explorer import core, generation, model_catalog
+    from explorer.compute import core, generation, model_catalog
     from explorer.resources import checkpoint_root
     from vae.checkpoint import load, scan_checkpoints
     from vae.data import load_mnist
@@ -155,7 +155,7 @@ def test_the_class_mean_vector_turns_most_threes_into_eights():
     import numpy as np
 
     import vae
-    from explorer import generation, model_catalog
+    from explorer.compute import generation, model_catalog
     from explorer.resources import checkpoint_root
     from vae.checkpoint import load, scan_checkpoints
     from vae.data import load_mnist

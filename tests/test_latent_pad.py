@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from explorer import latent_pad
+from explorer.compute import latent_pad
 
 
 @pytest.fixture

@@ -80,7 +80,8 @@ def test_a_code_file_moves_the_sliders_and_a_bad_one_is_explained() -> None:
 
 def test_switching_to_the_other_model_of_the_same_size_sends_its_labels() -> None:
     # What the component is given after the AE/VAE switch: the new model's weights and slider labels.
-    from explorer import latent_space, resources
+    from explorer import resources
+    from explorer.compute import latent_space
 
     size = max(SIZES)
     at = sliders_page({"size": str(size)})

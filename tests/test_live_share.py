@@ -1,4 +1,5 @@
-"""Links and code files for the sliders page (explorer.share), and the browser-model export (explorer.weights)."""
+"""Links and code files for the sliders page (explorer.inputs.share), and the browser-model export
+(explorer.components.weights)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import share, weights
+from explorer.components import weights
+from explorer.inputs import share
 from vae.config import ModelConfig
 from vae.models import build_model
 

@@ -1,4 +1,5 @@
-"""Training runs started from the app (explorer.runs + explorer.run_worker), on tiny models and data slices.
+"""Training runs started from the app (explorer.training.runs + explorer.training.run_worker), on tiny models and
+data slices.
 
 Each job is real: a worker process in its own session runs `python -m vae.train` (or a fault-injecting copy
 of it, tests/_blocking_train.py and tests/_nan_train.py), so what is tested is what the Train page starts.
@@ -19,8 +20,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from explorer import model_catalog, run_view, runs
+from explorer.compute import model_catalog
 from explorer.state import user_run_widget_key
+from explorer.training import run_view, runs
 from vae.checkpoint import Checkpoint, load, read_checkpoint
 from vae.config import ModelConfig
 
@@ -246,7 +248,7 @@ def test_a_finished_sweep_is_compared_side_by_side_on_canvas_maps(tmp_path, monk
     import base64
     import json
 
-    from explorer.train_panels import MAP_POINTS
+    from explorer.training.train_panels import MAP_POINTS
 
     monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
     specs = [runs.RunSpec("vae", "mlp", 2, beta=b, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)

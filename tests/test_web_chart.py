@@ -12,7 +12,7 @@ import pytest
 from _web_page import BlankPage, require_chromium
 from test_chart_data import history
 
-from explorer import chart_data
+from explorer.charts import chart_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from explorer import core, figures, generation, resources, ui
+from explorer import resources, ui
+from explorer.charts import figures
+from explorer.compute import core, generation
 
 INTRO = """
 Take two groups of images, average each group's codes and subtract: the difference points from one group's

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from explorer import drawing, live, state, ui
+from explorer import state, ui
+from explorer.components import live
+from explorer.inputs import drawing
 
 
 def main() -> None:

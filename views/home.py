@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from explorer import chart_data, charts, model_catalog, resources, ui
+from explorer import charts, resources, ui
+from explorer.charts import chart_data
+from explorer.compute import model_catalog
 
 INTRO = """
 An **autoencoder** squeezes each 28x28 digit into a short code *z* and rebuilds the digit from it. A plain

@@ -3,7 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures, latent_space, live, map_chart, resources, ui
+from explorer import resources, ui
+from explorer.charts import figures, map_chart
+from explorer.components import live
+from explorer.compute import latent_space
 
 BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
 

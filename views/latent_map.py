@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from explorer import figures, live, map_chart, panels, resources, state, ui
+from explorer import resources, state, ui
+from explorer.charts import figures, map_chart
+from explorer.components import live
+from explorer.ui import panels
 
 METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
 

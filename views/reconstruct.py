@@ -3,7 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from explorer import chart_data, charts, core, panels, resources, state, ui
+from explorer import charts, resources, state, ui
+from explorer.charts import chart_data
+from explorer.compute import core
+from explorer.ui import panels
 
 
 def inputs() -> tuple[list[str], np.ndarray]:

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from explorer import chart_data, charts, core, figures, generation, model_catalog, panels, resources, ui
+from explorer import charts, resources, ui
+from explorer.charts import chart_data, figures
+from explorer.compute import core, generation, model_catalog
+from explorer.ui import panels
 
 WHY = """
 **Why the autoencoder fails with N(0, I).** It was only asked to rebuild its inputs, so its codes live

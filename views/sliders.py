@@ -1,6 +1,6 @@
 """Latent sliders: set each latent dimension by hand and watch what the decoder makes of the code.
 
-The sliders, the digit and the traversal strip are one live component (explorer/live.py): the decoder runs
+The sliders, the digit and the traversal strip are one live component (explorer/components/live.py): the decoder runs
 in the page, so pictures follow the hand. On release the code comes back here for the classifier's guess,
 the link in the address bar and the code file.
 """
@@ -10,7 +10,10 @@ import time
 
 import streamlit as st
 
-from explorer import core, latent_space, live, resources, share, state, ui
+from explorer import resources, state, ui
+from explorer.components import live
+from explorer.compute import core, latent_space
+from explorer.inputs import share
 from vae.checkpoint import Checkpoint
 
 

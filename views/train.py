@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from explorer import runs, train_panels, ui
+from explorer import ui
+from explorer.training import runs, train_panels
 
 INTRO = """
 Train a model here and watch both halves of the VAE's objective move: the **reconstruction** term wants

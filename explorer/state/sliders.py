@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 import streamlit as st
 
-from explorer import share
+from explorer.inputs import share
 
 _CODES = "explorer.codes"  # dict[checkpoint name, slider values]
 _REVISIONS = "explorer.code_revisions"  # dict[checkpoint name, int]: bumped whenever Python moves the sliders
@@ -24,7 +24,7 @@ SLIDERS_KIND = "sliders.kind"  # the sliders page's AE/VAE radio
 
 
 class SliderLike(Protocol):
-    """What the slider helpers need of explorer.latent_space.SliderSpec."""
+    """What the slider helpers need of explorer.compute.latent_space.SliderSpec."""
 
     dim: int
 

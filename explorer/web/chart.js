@@ -5,7 +5,7 @@
  * names what is under the pointer. Streamlit calls the module on every script run that draws the chart; with the
  * same key the same element and canvas stay and only repaint, so a growing chart never flashes blank.
  *
- * data (built by explorer/chart_data.py): {kind: "lines" | "bars" | "histogram" | "heatmap", testid, title,
+ * data (built by explorer/charts/chart_data.py): {kind: "lines" | "bars" | "histogram" | "heatmap", testid, title,
  * height (one plot's height, CSS px), series: [{name, color, dash}], x_title, y_title, y_format: "number" |
  * "percent"}, and per kind:
  *   lines:     x (the x values all panels share), panels: [{title, values: one list per series, null = gap}],

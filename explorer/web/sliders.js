@@ -1,6 +1,6 @@
 // Live latent sliders: one native range input per latent dimension; the decoded digit and the traversal
 // strip of the dimension being moved repaint on every `input` event, decoded in the page by LatentRunner
-// (runner.js, prepended by explorer/live.py). On `change` (release, key up) the code goes to Python as the
+// (runner.js, prepended by explorer/components/live.py). On `change` (release, key up) the code goes to Python as the
 // state value `code` = {z: [by dimension], at: a unique stamp}. Python moves the sliders by sending a new
 // `revision` with `code`; a rerun with an unchanged revision never moves them, so a rerun cannot snap a
 // slider back while the hand is on it.

@@ -51,7 +51,7 @@ def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> It
 
 
 def _has_models() -> tuple[bool, str]:
-    from explorer.model_catalog import build_catalog
+    from explorer.compute.model_catalog import build_catalog
     from explorer.resources import checkpoint_root
     from vae.checkpoint import scan_checkpoints
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import runs
+from explorer.training import runs
 
 from .conftest import LOAD_TIMEOUT_MS, OUTPUT, UI, VIEWPORT, streamlit_server
 

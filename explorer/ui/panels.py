@@ -1,6 +1,7 @@
 """Composite displays that would make a page long: result rows, score cards, a selected point's details.
 
-Each takes ready-made results (from explorer.core / explorer.latent_space / explorer.resources) and only lays them out.
+Each takes ready-made results (from explorer.compute's core and latent_space, or explorer.resources) and only
+lays them out.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import core, figures, latent_space, model_catalog, resources, state, ui
+from explorer import resources, state, ui
+from explorer.charts import figures
+from explorer.compute import core, latent_space, model_catalog
 from explorer.ui import KIND_NAMES
 
 

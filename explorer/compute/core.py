@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from explorer.chart_data import finite_number
+from explorer.compute.numbers import finite_number
 from vae.checkpoint import Checkpoint
 from vae.metrics import classify
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer import core, latent_space
-from explorer.runs import RunStatus
+from explorer.compute import core, latent_space
+from explorer.training.runs import RunStatus
 from vae.checkpoint import Checkpoint
 
 SNAPSHOT_IMAGES = 500  # the fixed validation slice behind the live KL-per-dimension bars and active units

@@ -1,6 +1,6 @@
 """The Train page's panels: the settings form, the live view of a run, and the beta sweep side by side.
 
-All state comes from the runs folder (explorer.runs), none from the session, so a reload or a second tab
+All state comes from the runs folder (explorer.training.runs), none from the session, so a reload or a second tab
 shows the same run. The live view is a fragment that reruns itself every few seconds; when the job's
 state changes (a run starts, ends or moves on to evaluation) it reruns the whole page instead, so the
 start button and the sweep results follow.
@@ -13,20 +13,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import (
-    chart_data,
-    charts,
-    core,
-    figures,
-    live,
-    map_chart,
-    model_catalog,
-    resources,
-    run_view,
-    runs,
-    state,
-    ui,
-)
+from explorer import charts, resources, state, ui
+from explorer.charts import chart_data, figures, map_chart
+from explorer.components import live
+from explorer.compute import core, model_catalog
+from explorer.training import run_view, runs
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 ACTIVE_REFRESH_S = 2.0

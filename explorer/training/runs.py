@@ -1,7 +1,7 @@
 """Training runs started from the app: one job at a time per runs folder, each job in its own process group.
 
 A job is one run or a queue of runs (the beta sweep). The server only claims the lock and starts the worker
-(``python -m explorer.run_worker``), which trains each run with the CLI itself (``python -m vae.train``),
+(``python -m explorer.training.run_worker``), which trains each run with the CLI itself (``python -m vae.train``),
 then evaluates it. Everything the pages show is read back from files, so a reload, a second tab or a
 restarted server finds the same run:
 
@@ -12,7 +12,7 @@ restarted server finds the same run:
     <root>/.lock               {"pid": the worker, leader of the job's process group, "runs": [...]}
 
 The root is $VAE_RUNS, else runs/ in the repository (git-ignored); never the shipped checkpoints/.
-A run's settings, name and status file live in explorer.run_records; every public name there is
+A run's settings, name and status file live in explorer.training.run_records; every public name there is
 re-exported here, so ``runs.RunSpec`` or ``runs.read_status`` work as before. No Streamlit here: the tests
 drive these functions directly.
 """
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from explorer.run_records import (
+from explorer.training.run_records import (
     ACTIVE,
     FINAL,
     REPO,
@@ -230,7 +230,15 @@ def start(
             status_path(root, name),
             {"name": name, "spec": dataclasses.asdict(spec), "state": "queued", "created": now, "sweep": sweep},
         )
-    command = [sys.executable, "-m", "explorer.run_worker", "--root", str(root), "--trainer", json.dumps(list(trainer))]
+    command = [
+        sys.executable,
+        "-m",
+        "explorer.training.run_worker",
+        "--root",
+        str(root),
+        "--trainer",
+        json.dumps(list(trainer)),
+    ]
     if classifier is not None:
         command += ["--classifier", str(classifier)]
     command += [*([] if evaluate else ["--no-eval"]), *names]

@@ -1,7 +1,7 @@
 """What a training run is, on disk and in words: its settings (RunSpec, the beta sweep), its name, its
-root folder, and the status file and log the worker writes (layout in explorer.runs).
+root folder, and the status file and log the worker writes (layout in explorer.training.runs).
 
-explorer.runs (the lock, starting and stopping) re-exports every public name here, so callers keep writing
+explorer.training.runs (the lock, starting and stopping) re-exports every public name here, so callers keep writing
 ``runs.RunSpec``, ``runs.read_status`` or ``runs.runs_root()``. No Streamlit here.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RUNS_ENV = "VAE_RUNS"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STATUS = ".status"
 ACTIVE = ("queued", "running")  # the states of a run whose checkpoint is not ready to be used
 FINAL = ("finished", "stopped", "failed", "cancelled")

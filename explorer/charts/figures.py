@@ -1,5 +1,5 @@
 """PNG pictures for the pages (digits, grids, strips, downloads) and the digit palette: plain functions of
-arrays, so tests need no browser. Charts are data for our canvas chart component (explorer/chart_data.py).
+arrays, so tests need no browser. Charts are data for our canvas chart component (explorer/charts/chart_data.py).
 
 Digits are always enlarged by whole-pixel blocks (nearest neighbour), never smoothed: a 28x28 digit blown
 up with interpolation looks blurred and hides exactly the pixels a person wants to inspect.
@@ -20,7 +20,7 @@ DIGIT_COLORS: tuple[str, ...] = (  # ten distinct hues, one per digit (the D3 "c
 )  # fmt: skip
 
 # Charts are drawn by our own canvas components, fed plain data: the latent maps by explorer/web/map.js, every
-# other chart by explorer/web/chart.js (data from explorer/chart_data.py). The app loads neither Plotly, whose
+# other chart by explorer/web/chart.js (data from explorer/charts/chart_data.py). The app loads neither Plotly, whose
 # 4.7 MB of script took most of a page's first paint, nor Streamlit's Vega chunk (1.3-1.5 s of Home's).
 
 

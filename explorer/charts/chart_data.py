@@ -8,13 +8,13 @@ None, a gap in the chart, because JSON has no NaN and the browser would refuse t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from explorer.figures import DIGIT_COLORS
+from explorer.charts.figures import DIGIT_COLORS
+from explorer.compute.numbers import finite_number
 
 SERIES_COLORS: tuple[str, ...] = DIGIT_COLORS[:3]  # the first hues of the digit palette, so all charts match
 CURVE_PANELS = {"loss": "loss", "reconstruction": "reconstruction", "kl": "KL"}  # history key -> panel title
@@ -28,14 +28,6 @@ ERROR_SCALE = {
 }
 ERROR_CELL = 8  # at most this many CSS pixels per image pixel
 DIGIT_SIDE = 28
-
-
-def finite_number(value: Any) -> float | None:
-    """A finite float, or None for anything else (missing, text, NaN, infinite, a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _chart(kind: str, testid: str, height: int, series: Sequence[Mapping[str, Any]], **extra: Any) -> dict[str, Any]:

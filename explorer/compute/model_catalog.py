@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer.chart_data import finite_number
+from explorer.compute.numbers import finite_number
 from vae.checkpoint import Checkpoint, CheckpointError
 
 # --------------------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import core, figures, model_catalog, resources, state
+from explorer import resources, state
+from explorer.charts import figures
+from explorer.compute import core, model_catalog
 from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES
 
 log = logging.getLogger("explorer")

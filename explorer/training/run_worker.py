@@ -1,6 +1,6 @@
-"""The child process behind a training job: ``python -m explorer.run_worker --root R NAME...``.
+"""The child process behind a training job: ``python -m explorer.training.run_worker --root R NAME...``.
 
-Started by :func:`explorer.runs.start` in a new session (it leads its own process group), it lowers its CPU
+Started by :func:`explorer.training.runs.start` in a new session (it leads its own process group), it lowers its CPU
 priority, then for each queued run: trains it with the CLI (``python -m vae.train``, the exact code a person
 would run), records how that ended, and evaluates the checkpoint (``python -m vae.evaluate`` and, given a
 classifier, ``python -m vae.metrics``). SIGTERM to the group stops the trainer at its next batch (it keeps
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer import runs
+from explorer.training import runs
 
 NICE = 10  # below the server's sessions; training only gets what they leave
 EVAL_LIMIT = 2000  # test images for vae.evaluate (all 10k with k=100 took ~50 s on the busy machine)
@@ -97,7 +97,7 @@ def outcome(code: int, log: str, stopping: bool) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m explorer.run_worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m explorer.training.run_worker", description=__doc__)
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--trainer", default=json.dumps(list(runs.TRAINER)), help="JSON list after `python`")
     parser.add_argument("--classifier", default=None)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from explorer.chart_data import finite_number
-from explorer.core import decode, embed
+from explorer.compute.core import decode, embed
+from explorer.compute.numbers import finite_number
 from vae.latent import interpolate, latent_grid, traverse
 
 INACTIVE_KL = 0.01  # nats; a VAE dimension carrying less than this is ignored by the decoder in practice

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.live import component_js, web_file
+from explorer.components.live import component_js, web_file
 
 log = logging.getLogger("explorer")
 
@@ -28,7 +28,7 @@ def _chart_component() -> Any:
 
 
 def chart(build: Callable[..., dict[str, Any]], *args: Any, key: str, **kwargs: Any) -> bool:
-    """Draw the chart ``build(*args, **kwargs)`` describes (an explorer.chart_data function) in the current
+    """Draw the chart ``build(*args, **kwargs)`` describes (an explorer.charts.chart_data function) in the current
     container, under ``key``; returns whether it was drawn.
 
     Data the chart cannot draw (a checkpoint's history that is not a list of epochs, say) gets one short

@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import core, model_catalog, resources, share, state, ui
-from explorer.latent_space import SliderSpec
+from explorer import resources, state, ui
+from explorer.compute import core, model_catalog
+from explorer.compute.latent_space import SliderSpec
+from explorer.inputs import share
 from vae.checkpoint import Checkpoint
 
-WEB = Path(__file__).resolve().parent / "web"
+WEB = Path(__file__).resolve().parents[1] / "web"
 
 
 @cache
@@ -148,7 +150,7 @@ def _draw_component() -> Any:
 
 def draw_digit(pair: model_catalog.Pair, key: str) -> Any:
     """The drawing canvas with both models' live reconstructions; returns what "Use this drawing" sent on the
-    run it was clicked (validate it with explorer.drawing), else None."""
+    run it was clicked (validate it with explorer.inputs.drawing), else None."""
     data = {
         "models": {kind: model_entry(pair.get(kind)) for kind in pair.kinds},
         "labels": _kind_labels(pair),
@@ -185,7 +187,8 @@ def _pad_plane_choice(latent_dim: int) -> tuple[str, tuple[int, int]]:
 
 def latent_pad_section(pair: model_catalog.Pair) -> None:
     """The Latent map's pad: both models' digits decoded live under the pointer; a click pins a point."""
-    from explorer import figures, latent_pad
+    from explorer.charts import figures
+    from explorer.compute import latent_pad
 
     st.subheader("Latent pad: point anywhere")
     method, dims = _pad_plane_choice(pair.latent_dim)
@@ -211,7 +214,7 @@ def latent_pad_section(pair: model_catalog.Pair) -> None:
 
 
 def _pinned_pair(pair: model_catalog.Pair, planes: dict[str, Any], pin: tuple[float, float]) -> None:
-    from explorer import latent_pad
+    from explorer.compute import latent_pad
 
     codes = latent_pad.pinned_codes(planes, pin)
     cells = st.columns(len(codes) + 1)
@@ -242,10 +245,10 @@ def _map_component() -> Any:
 
 
 def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int | None:
-    """One model's test-set codes as a canvas scatter (``data`` from explorer.map_chart.payload); returns the
+    """One model's test-set codes as a canvas scatter (``data`` from explorer.charts.map_chart.payload); returns the
     test-set index the user last clicked in it, or None. ``on_pick`` runs when a new point is clicked; without
     it clicks pick nothing."""
-    from explorer import map_chart
+    from explorer.charts import map_chart
 
     data = {**data, "pickable": on_pick is not None}
     result = _map_component()(data=data, key=key, on_picked_change=on_pick or _noop)
