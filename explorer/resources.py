@@ -98,6 +98,26 @@ def browser_model(checkpoint: Checkpoint) -> dict[str, Any]:
     return {"hash": exported.hash, "url": exported.url, "spec": exported.spec}
 
 
+@st.cache_resource(show_spinner=False)
+def plotly_script() -> str:
+    """The page-relative URL of plotly.js for the live chart (explorer/web/live_chart.js): the copy the plotly
+    package ships, put once under static/vendor/ (git-ignored) with its version in the name, so the browser
+    caches it for good and nothing loads from a CDN."""
+    import shutil
+
+    import plotly
+
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    name = f"plotly-{plotly.__version__}.min.js"
+    target = STATIC / "vendor" / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{name}.{os.getpid()}.tmp")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)  # a visitor never gets half a file
+    return f"app/static/vendor/{name}"
+
+
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
 def test_set() -> tuple[np.ndarray, np.ndarray]:
     """The 10k MNIST test images (N, 28, 28) float32 and labels (N,), both read-only."""

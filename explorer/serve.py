@@ -55,8 +55,8 @@ def load_resources() -> None:
 
     # imported here so that no visitor waits for them
     from explorer import charts, resources, ui  # noqa: F401
-    from explorer.charts import chart_data, figures, map_chart  # noqa: F401
-    from explorer.components import live  # noqa: F401
+    from explorer.charts import chart_data, figures, map_chart, plots  # noqa: F401
+    from explorer.components import live, live_chart  # noqa: F401
     from explorer.compute import generation  # noqa: F401
     from explorer.inputs import share  # noqa: F401
     from explorer.training import train_panels  # noqa: F401
@@ -73,6 +73,7 @@ def load_resources() -> None:
             resources.projection(checkpoint)
             if checkpoint.model.kind == "vae":
                 resources.test_scores(checkpoint)  # Reconstruct's histogram
+        resources.plotly_script()  # the live chart's plotly.js, copied into static/ once
         resources.user_runs()  # the sidebar's list of the Train page's runs, which reads each run's weights
         if classifier is not None:
             resources.model(classifier)

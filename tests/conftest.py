@@ -56,9 +56,33 @@ def live_sliders(at) -> dict:
 
 
 def charts(at) -> dict[str, dict]:
-    """The data each canvas chart (explorer/web/chart.js) on the page was given, by its test id (AppTest cannot
-    run the component's JS; tests/test_web_chart.py checks how it draws)."""
+    """Each chart on the page as the Plotly figure it was given ({"data", "layout"}), by its test id
+    (``layout.meta.testid``): the st.plotly_chart ones and the live ones (explorer.live_chart)."""
     import json
 
-    found = [e for e in at.get("bidi_component") if e.proto.component_name == "explorer.chart"]
-    return {data["testid"]: data for data in (json.loads(e.proto.json) for e in found)}
+    figures = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    live = [e for e in at.get("bidi_component") if e.proto.component_name == "explorer.live_chart"]
+    figures += [json.loads(json.loads(e.proto.json)["figure"]) for e in live]
+    return {figure["layout"]["meta"]["testid"]: figure for figure in figures}
+
+
+def panel_titles(figure: dict) -> list[str]:
+    """The subplot titles of a figure with panels (curves, error maps), left to right and top down."""
+    return [
+        a["text"]
+        for a in figure["layout"].get("annotations", [])
+        if a.get("yref") == "paper" and a.get("xref") == "paper"
+    ]
+
+
+def curve(figure: dict, panel: int, name: str) -> list:
+    """The y values of series ``name`` ("train" or "valid") in a training-curves figure's ``panel``-th panel."""
+    axis = "x" if panel == 0 else f"x{panel + 1}"
+    (trace,) = [t for t in figure["data"] if t.get("xaxis", "x") == axis and t["name"] == name]
+    return trace["y"]
+
+
+def panel_columns(figure: dict) -> int:
+    """How many panels a figure puts side by side (distinct x-axis domains)."""
+    layout = figure["layout"]
+    return len({tuple(layout[k]["domain"]) for k in layout if k.startswith("xaxis")})

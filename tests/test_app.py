@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_clean, charts, live_sliders
+from conftest import assert_clean, charts, curve, live_sliders, panel_columns, panel_titles
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -73,16 +73,17 @@ def test_home_lists_models_links_and_curves():
     at = app(max(SIZES))
     assert_clean(at)
     assert len(at.get("page_link")) == 5
-    curves = charts(at)  # the AE's and the VAE's training curves, on our canvas chart
+    curves = charts(at)  # the AE's and the VAE's training curves, Plotly figures
     assert sorted(curves) == ["curves-ae", "curves-vae"]
     pair = CATALOG.pairs[max(SIZES)]
-    for kind, data in (("ae", curves["curves-ae"]), ("vae", curves["curves-vae"])):
+    for kind, figure in (("ae", curves["curves-ae"]), ("vae", curves["curves-vae"])):
         history = pair.get(kind).history
-        assert data["kind"] == "lines" and data["columns"] == 2 and len(data["x"]) == len(history)
-        assert data["panels"][0]["title"] == "loss"
-        assert data["panels"][0]["values"][1] == pytest.approx([h["valid_loss"] for h in history])
-    assert [p["title"] for p in curves["curves-vae"]["panels"]] == ["loss", "reconstruction", "KL"]
-    assert not at.get("plotly_chart") and not at.get("vega_lite_chart")  # so the page loads neither library
+        assert figure["layout"]["meta"]["kind"] == "lines" and panel_columns(figure) == 2
+        assert panel_titles(figure)[0] == "loss"
+        assert curve(figure, 0, "valid") == pytest.approx([h["valid_loss"] for h in history])
+        assert figure["data"][0]["x"] == pytest.approx([h["epoch"] for h in history])
+    assert panel_titles(curves["curves-vae"]) == ["loss", "reconstruction", "KL"]
+    assert not at.get("vega_lite_chart")
     assert any("vae-z" in s.value or "VAE" in s.value for s in at.subheader)
 
 
@@ -169,10 +170,12 @@ def test_uploaded_scan_is_reconstructed_and_classified():
     assert "out of distribution" not in texts[0]
     shown = charts(at)  # the error maps and the score histogram
     assert sorted(shown) == ["error-maps", "score-histogram"]
-    assert [p["title"] for p in shown["error-maps"]["panels"]] == ["AE − original", "VAE − original"]
-    (mark,) = [r for r in shown["score-histogram"]["rules"] if r["label"] == "this image"]
+    assert panel_titles(shown["error-maps"]) == ["AE − original", "VAE − original"]
+    histogram = shown["score-histogram"]["layout"]
+    (label,) = [a for a in histogram["annotations"] if a["text"] == "this image"]
+    (rule,) = [s for s in histogram["shapes"] if s["x0"] == label["x"]]  # the red rule under its label
     score = re.search(r"negative ELBO ([\d.]+) nats", texts[0])  # the row's score is the histogram's red rule
-    assert score is not None and mark["x"] == pytest.approx(float(score.group(1)), abs=0.06), texts[0]
+    assert score is not None and rule["x0"] == pytest.approx(float(score.group(1)), abs=0.06), texts[0]
     assert not at.get("vega_lite_chart")
 
 
@@ -293,10 +296,10 @@ def test_vae_samples_are_more_recognisable_than_the_ae_ones():
     ae_share, vae_share = shares
     assert vae_share > ae_share, (ae_share, vae_share)
     histogram = charts(at)["class-histogram"]
-    assert [s["name"] for s in histogram["series"]] == ["Autoencoder", "VAE"]
-    for values in histogram["values"]:
-        assert len(values) == 10 and sum(values) == pytest.approx(1.0)
-    assert not at.get("plotly_chart") and not at.get("vega_lite_chart")  # so the page loads neither library
+    assert [trace["name"] for trace in histogram["data"]] == ["Autoencoder", "VAE"]
+    for trace in histogram["data"]:
+        assert trace["x"] == [str(d) for d in range(10)] and sum(trace["y"]) == pytest.approx(1.0)
+    assert not at.get("vega_lite_chart")
 
 
 def test_chosen_latent_size_survives_a_page_switch():

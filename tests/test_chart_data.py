@@ -1,5 +1,5 @@
 """The charts' data (explorer.charts.chart_data) without a browser: what each chart is given, and the clear errors for
-input it cannot draw. tests/test_web_chart.py checks how chart.js draws it."""
+input it cannot draw, and the Plotly figure each becomes (explorer.charts.plots)."""
 
 from __future__ import annotations
 
@@ -112,3 +112,70 @@ def test_error_maps_keep_rows_top_down_on_the_diverging_scale():
         chart_data.error_maps({"AE": np.zeros(10)})
     with pytest.raises(ValueError, match="not numbers"):
         chart_data.error_maps({"AE": np.full((28, 28), np.nan)})
+
+
+# --------------------------------------------------------------------------------------------------------
+# How each chart's data becomes a Plotly figure (explorer.charts.plots)
+
+
+def test_curves_figure_puts_every_point_in_its_panel_train_solid_valid_dashed():
+    from explorer.charts import plots
+
+    rows = history(kl=2.0)
+    rows[1]["valid_loss"] = float("nan")
+    figure = plots.figure(chart_data.training_curves(rows, columns=2, testid="curves")).to_plotly_json()
+    assert figure["layout"]["meta"] == {"testid": "curves", "kind": "lines"}
+    titles = [a["text"] for a in figure["layout"]["annotations"]]
+    assert titles == ["loss", "reconstruction", "KL"]
+    by_panel = {}
+    for trace in figure["data"]:
+        by_panel.setdefault(trace["xaxis"], {})[trace["name"]] = trace
+    assert sorted(by_panel) == ["x", "x2", "x3"]  # three panels, two per row
+    loss = by_panel["x"]
+    assert list(loss["train"]["y"]) == pytest.approx([10.0, 5.0, 10.0 / 3])
+    assert loss["valid"]["y"][1] is None and loss["valid"]["line"]["dash"] == "dash"  # a gap, not a zero
+    assert loss["train"]["line"]["dash"] == "solid" and list(loss["train"]["x"]) == [1.0, 2.0, 3.0]
+    assert [t["showlegend"] for t in figure["data"]][:2] == [True, True] and not figure["data"][2]["showlegend"]
+    assert figure["layout"]["height"] == 2 * 200 + 40 + 24  # two rows of 200 px plots and the legend
+
+
+def test_bars_and_class_shares_figures_keep_categories_and_percent_axis():
+    from explorer.charts import plots
+
+    bars = plots.figure(chart_data.latent_bars([0.5, 2.0, np.nan], "KL", testid="bars")).to_plotly_json()
+    (trace,) = bars["data"]
+    assert list(trace["x"]) == ["z0", "z1", "z2"] and list(trace["y"]) == [0.5, 2.0, None]
+    assert bars["layout"]["title"]["text"] == "KL" and bars["layout"]["xaxis"]["type"] == "category"
+    shares = plots.figure(chart_data.class_histogram({"AE": [1] * 10, "VAE": [0] * 9 + [5]})).to_plotly_json()
+    assert [t["name"] for t in shares["data"]] == ["AE", "VAE"] and shares["layout"]["barmode"] == "group"
+    assert list(shares["data"][1]["y"]) == pytest.approx([0.0] * 9 + [1.0])
+    assert shares["layout"]["yaxis"]["tickformat"] == ".0%"
+
+
+def test_score_histogram_figure_draws_bins_and_each_rule_with_its_label():
+    from explorer.charts import plots
+
+    data = chart_data.score_histogram(np.arange(1000.0), score=42.0, threshold=990.0)
+    figure = plots.figure(data).to_plotly_json()
+    (bars,) = figure["data"]
+    assert list(bars["y"]) == data["counts"] and len(bars["x"]) == 60
+    assert bars["x"][0] == pytest.approx((data["edges"][0] + data["edges"][1]) / 2)
+    rules = sorted((s["x0"], s["line"]["color"]) for s in figure["layout"]["shapes"])
+    assert rules == [(42.0, "#d62728"), (990.0, "#808080")]
+    labels = {a["text"]: a["y"] for a in figure["layout"]["annotations"]}
+    assert labels["this image"] > labels["99th pct"]  # on different lines
+    assert list(figure["layout"]["xaxis"]["range"]) == data["domain"]
+
+
+def test_error_map_figure_keeps_the_top_row_on_top_on_the_clamped_diverging_scale():
+    from explorer.charts import plots
+
+    error = np.zeros((28, 28))
+    error[0, 5] = 0.5
+    figure = plots.figure(chart_data.error_maps({"AE": error, "VAE": -np.ones((28, 28))})).to_plotly_json()
+    ae, vae = figure["data"]
+    assert ae["z"][0][5] == 0.5 and len(ae["z"]) == 28 and vae["z"][27][0] == -1.0
+    assert (ae["zmin"], ae["zmax"]) == (-1.0, 1.0) and ae["showscale"] and not vae["showscale"]
+    scale = dict((round(stop, 3), color) for stop, color in ae["colorscale"])
+    assert scale[0.5] == "#f7f7f7" and scale[0.0] == "#2166ac" and scale[1.0] == "#b2182b"
+    assert figure["layout"]["yaxis"]["autorange"] == "reversed"  # image row 0 is drawn at the top

@@ -203,21 +203,22 @@ def _train_page_when_done(root, timeout: float):
 
 
 def test_train_page_and_sidebar_offer_a_finished_run(tmp_path, monkeypatch):
-    from conftest import assert_clean, charts
+    from conftest import assert_clean, charts, curve, panel_titles
 
     monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
     (name,) = runs.start([SPEC], tmp_path, evaluate=False)
     at = _train_page_when_done(tmp_path, 120)
     assert any("finished" in h.value for h in at.subheader), [h.value for h in at.subheader]
-    shown = charts(at)  # the run's curves and its latent bars, on our canvas chart (no Vega)
+    shown = charts(at)  # the run's curves and its latent bars, on the live Plotly chart (no Vega)
     assert sorted(shown) == ["latent-bars", "train-curves"] and not at.get("vega_lite_chart")
     history = read_checkpoint(tmp_path / name).history
     curves = shown["train-curves"]
-    assert len(curves["x"]) == len(history)
-    assert [p["title"] for p in curves["panels"]] == ["loss", "reconstruction", "KL"]
-    assert curves["panels"][0]["values"][0] == pytest.approx([h["train_loss"] for h in history])
+    assert len(curves["data"][0]["x"]) == len(history)
+    assert panel_titles(curves) == ["loss", "reconstruction", "KL"]
+    assert curve(curves, 0, "train") == pytest.approx([h["train_loss"] for h in history])
     bars = shown["latent-bars"]
-    assert bars["categories"] == [f"z{i}" for i in range(SPEC.latent_dim)] and "active" in bars["title"]
+    (trace,) = bars["data"]
+    assert trace["x"] == [f"z{i}" for i in range(SPEC.latent_dim)] and "active" in bars["layout"]["title"]["text"]
     assert not at.button[0].disabled  # nothing runs: starting is allowed
 
     picker = at.selectbox(key=user_run_widget_key(2))

@@ -1,44 +1,43 @@
-"""Streamlit side of the canvas chart component (explorer/web/chart.js), which draws every chart in the app but
-the latent maps.
+"""The app's charts on a page: Plotly figures (explorer.charts.plots) of the data explorer.charts.chart_data
+builds and checks.
 
-Streamlit's own st.vega_lite_chart loads and compiles its Vega chunk on first use, 1.3-1.5 s of Home's and
-Reconstruct's first paint; this component is a few hundred lines of script mounted in the page. A keyed chart
-keeps its element and canvas while its data changes, so the Train page's growing curves repaint in place.
+``chart`` draws with ``st.plotly_chart``, for charts drawn once per page run (Home's curves, Reconstruct's
+error maps and histogram, Sampling's class shares). A chart that changes while the page is open goes through
+``explorer.components.live_chart`` instead (the Train page), which updates one plot in place.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.components.live import component_js, web_file
+from explorer.charts import plots
 
 log = logging.getLogger("explorer")
+CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-@cache
-def _chart_component() -> Any:
-    return st.components.v2.component(
-        "explorer.chart", css=web_file("chart.css"), js=component_js(("mount.js",), "chart.js")
-    )
-
-
-def chart(build: Callable[..., dict[str, Any]], *args: Any, key: str, **kwargs: Any) -> bool:
-    """Draw the chart ``build(*args, **kwargs)`` describes (an explorer.charts.chart_data function) in the current
-    container, under ``key``; returns whether it was drawn.
-
-    Data the chart cannot draw (a checkpoint's history that is not a list of epochs, say) gets one short
-    warning that names the problem, in place of the chart; the rest of the page carries on.
-    """
+def build(build_data: Callable[..., dict[str, Any]], *args: Any, key: str, **kwargs: Any) -> go.Figure | None:
+    """The figure of the chart ``build_data(*args, **kwargs)`` describes (an explorer.charts.chart_data function),
+    or None after one short warning naming the problem when its data cannot be drawn (a checkpoint's history
+    that is not a list of epochs, say), so the rest of the page carries on."""
     try:
-        data = build(*args, **kwargs)
+        return plots.figure(build_data(*args, **kwargs))
     except ValueError as error:
         log.warning("chart %s not drawn: %s", key, error)
         st.warning(f"This chart cannot be drawn: {error}", icon=":material/warning:")
+        return None
+
+
+def chart(build_data: Callable[..., dict[str, Any]], *args: Any, key: str, **kwargs: Any) -> bool:
+    """Draw the chart ``build_data(*args, **kwargs)`` describes in the current container, under ``key``;
+    returns whether it was drawn."""
+    figure = build(build_data, *args, key=key, **kwargs)
+    if figure is None:
         return False
-    _chart_component()(data=data, key=key)
+    st.plotly_chart(figure, key=key, config=CONFIG, theme=None)
     return True

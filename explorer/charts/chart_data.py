@@ -1,5 +1,5 @@
-"""Charts as plain data for the canvas chart component (explorer/web/chart.js): training curves, bar charts, the
-score histogram and signed error maps.
+"""What each chart shows, as plain data: training curves, bar charts, the score histogram and signed error maps
+(explorer/charts/plots.py draws them with Plotly).
 
 Pure functions of arrays, no streamlit, so the tests call them directly. Each raises ValueError with a readable
 message when its input cannot be drawn; a value that is merely missing or not finite (a diverged epoch) becomes
@@ -31,7 +31,7 @@ DIGIT_SIDE = 28
 
 
 def _chart(kind: str, testid: str, height: int, series: Sequence[Mapping[str, Any]], **extra: Any) -> dict[str, Any]:
-    """The keys every chart has; ``extra`` adds the kind's own (see chart.js's header)."""
+    """The keys every chart has; ``extra`` adds the kind's own (plots.py reads them)."""
     return {
         "kind": kind,
         "testid": testid,

@@ -19,9 +19,8 @@ DIGIT_COLORS: tuple[str, ...] = (  # ten distinct hues, one per digit (the D3 "c
     "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF",
 )  # fmt: skip
 
-# Charts are drawn by our own canvas components, fed plain data: the latent maps by explorer/web/map.js, every
-# other chart by explorer/web/chart.js (data from explorer/charts/chart_data.py). The app loads neither Plotly, whose
-# 4.7 MB of script took most of a page's first paint, nor Streamlit's Vega chunk (1.3-1.5 s of Home's).
+# The latent maps are drawn by our canvas component (explorer/web/map.js); every other chart is a Plotly figure
+# (explorer/charts/plots.py, from the data explorer/charts/chart_data.py builds).
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ downloads, uploads through the real file input, and charts that do not draw.
 from __future__ import annotations
 
 import io
-import json
 import re
 
 import numpy as np
@@ -21,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 # URL path -> (title in the sidebar and as the page's h1, what shows the page has really drawn)
 PAGES = {
-    "/": ("Home", '[data-testid="curves-vae"][data-state="ready"]'),
+    "/": ("Home", ".js-plotly-plot .scatterlayer .js-line"),  # the training curves, drawn by Plotly
     "/sliders": ("Latent sliders", '[data-testid="stImage"] img'),
     "/reconstruct": ("Reconstruct", '[data-testid="stImage"] img'),
     "/interpolate": ("Interpolate", '[data-testid="stImage"] img'),
@@ -39,10 +38,10 @@ NO_DIGIT_IMAGES = {
     "/train": "the Train page shows digits only for finished runs, which the test server may not have",
 }
 HEADINGS = {"Home": "Latent-space explorer"}
-# Scripts the app must never load: Plotly's bundle (4.7 MB) and Streamlit's Vega chunks (1.3-1.5 s of a first paint)
-# gave way to our canvas components (explorer/web/map.js and chart.js). Not loadVegaEmbed.js: that 845-byte loader
-# comes with st.metric's script and fetches Vega only when a metric draws a sparkline, which ours never do.
-CHART_LIBRARIES = re.compile(r"plotly|ArrowVegaLiteChart|vega-interpreter|/embed\.[\w-]+\.js$", re.IGNORECASE)
+# Scripts the app must never load: Streamlit's Vega chunks (1.3-1.5 s of a first paint); the charts are Plotly.
+# Not loadVegaEmbed.js: that 845-byte loader comes with st.metric's script and fetches Vega only when a metric
+# draws a sparkline, which ours never do.
+CHART_LIBRARIES = re.compile(r"ArrowVegaLiteChart|vega-interpreter|/embed\.[\w-]+\.js$", re.IGNORECASE)
 RESOURCES_JS = "() => performance.getEntriesByType('resource').map(e => e.name)"
 
 
@@ -202,25 +201,26 @@ def test_uploaded_scan_is_reconstructed_and_recognised(ui: UI, scanned_digit):
     ui.assert_clean()
 
 
+PLOTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => ({
+  meta: plot.layout?.meta ?? null,
+  traces: (plot.data || []).map(trace => ({type: trace.type, points: (trace.z || trace.y || []).length})),
+  labels: (plot.layout?.annotations || []).map(a => a.text),
+  drawn: plot.querySelectorAll('.heatmaplayer image, .barlayer .point').length,
+}))"""
+
+
 def test_reconstruct_draws_its_charts_in_the_page(ui: UI):
-    """The error maps and the score histogram are our canvas chart: drawn, and readable under the pointer."""
+    """The error maps and the score histogram are Plotly charts: drawn, with every panel, bin and label."""
     ui.goto("/reconstruct")
-    maps = ui.page.locator('[data-testid="error-maps"][data-state="ready"]')
-    histogram = ui.page.locator('[data-testid="score-histogram"][data-state="ready"]')
-    maps.wait_for()
-    histogram.wait_for()
-    assert maps.get_attribute("data-marks") == str(2 * 28 * 28) and maps.get_attribute("data-panels") == "2"
-    assert int(histogram.get_attribute("data-marks")) > 10
-    labels = [label["text"] for label in json.loads(histogram.get_attribute("data-layout"))[0]["labels"]]
-    assert sorted(labels) == ["99th pct", "this image"]
-    first = json.loads(maps.get_attribute("data-layout"))[0]
-    maps.scroll_into_view_if_needed()  # below the reconstructions, out of a 1000-pixel window
-    box = maps.locator("canvas.over").bounding_box()
-    middle = 14.5 * first["cell"]
-    ui.page.mouse.move(box["x"] + first["left"] + middle, box["y"] + first["top"] + middle)
-    tip = maps.locator(".tip")
-    tip.wait_for()
-    assert re.fullmatch(r"AE − original\nrow 14, column 14\nerror -?\d\.\d\d", tip.text_content()), tip.text_content()
+    ui.page.wait_for_function(f"() => ({PLOTS_JS})().filter(p => p.drawn > 0).length >= 2", timeout=60_000)
+    plots = {plot["meta"]["testid"]: plot for plot in ui.page.evaluate(PLOTS_JS)}
+    maps, histogram = plots["error-maps"], plots["score-histogram"]
+    assert maps["traces"] == [{"type": "heatmap", "points": 28}] * 2 and maps["drawn"] == 2  # 28 rows each
+    assert maps["labels"] == ["AE − original", "VAE − original"]
+    assert histogram["traces"][0] == {"type": "bar", "points": 60} and histogram["drawn"] > 10
+    assert sorted(histogram["labels"]) == ["99th pct", "this image"]
+    maps_box = ui.page.locator(".js-plotly-plot").first
+    maps_box.scroll_into_view_if_needed()
     ui.assert_clean()
 
 

@@ -17,8 +17,8 @@ from .conftest import LOAD_TIMEOUT_MS, OUTPUT, UI, VIEWPORT, streamlit_server
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 EPOCHS = 100  # never reached: the test stops the run once the curve has gained a point
 
-# The live curves are a keyed canvas chart (explorer/web/chart.js): data-marks counts the points drawn (one per
-# epoch, split and panel), data-paints the paints of the one element, which must repaint, not remount, as the
+# The live curves are the live Plotly chart (explorer/web/live_chart.js): data-points counts the points plotted (one
+# per epoch, split and panel), data-paints the paints of the one element, which must update, not remount, as the
 # run's history grows.
 CURVES = '[data-testid="train-curves"][data-state="ready"]'
 
@@ -74,13 +74,13 @@ def test_train_watch_stop_and_use_the_run(browser, train_server):
         _choose(trainer, "Training images", "first 2,000")
         trainer.page.get_by_role("button", name="Start training").click()
 
-        curves = trainer.page.locator(f'{CURVES}:not([data-marks="0"])')
+        curves = trainer.page.locator(f'{CURVES}:not([data-points="0"])')
         curves.wait_for(timeout=120_000)
-        points, paints = int(curves.get_attribute("data-marks")), int(curves.get_attribute("data-paints"))
-        curves.evaluate("root => { root.firstCanvas = root.querySelector('canvas.base'); }")
-        trainer.page.locator(f'{CURVES}:not([data-marks="{points}"])').wait_for(timeout=60_000)  # the next epoch
-        assert int(curves.get_attribute("data-marks")) > points and int(curves.get_attribute("data-paints")) > paints
-        assert curves.evaluate("root => root.querySelector('canvas.base') === root.firstCanvas"), "remounted"
+        points, paints = int(curves.get_attribute("data-points")), int(curves.get_attribute("data-paints"))
+        curves.evaluate("root => { root.firstPlot = root.querySelector('.js-plotly-plot'); }")
+        trainer.page.locator(f'{CURVES}:not([data-points="{points}"])').wait_for(timeout=60_000)  # the next epoch
+        assert int(curves.get_attribute("data-points")) > points and int(curves.get_attribute("data-paints")) > paints
+        assert curves.evaluate("root => root.querySelector('.js-plotly-plot') === root.firstPlot"), "remounted"
         assert f"/{EPOCHS}" in trainer.page.locator('[data-testid="stProgress"]').inner_text()
         trainer.screenshot("train-during")
 

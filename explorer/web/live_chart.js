@@ -1,0 +1,72 @@
+/* A Plotly chart that stays mounted while its figure changes: the Train page's curves and latent bars grow
+ * every epoch, and st.plotly_chart, which puts the figure into its element's identity, would mount a new
+ * chart each time (a blank frame per epoch). Here Streamlit keeps the element for the key and every new
+ * figure goes to Plotly.react, which updates the same plot in place.
+ *
+ * plotly.js is the copy that the plotly Python package ships, served once from the app's static folder
+ * (data.src; explorer/resources.py puts it there) and cached by the browser; nothing comes from a CDN.
+ *
+ * data: {src: plotly.js URL, testid, figure: the figure's JSON text (Plotly's own encoding of numpy arrays)}.
+ * For tests the root carries data-testid, data-state ("loading", "ready" or "error"), data-paints (figures
+ * drawn so far) and data-points (y values plotted); the plot keeps its DOM node across paints.
+ */
+const LIVE_CHART_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+
+function loadPlotly(src) {
+  const shared = (globalThis.__explorerPlotly ??= { promise: null });
+  if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
+  if (!shared.promise) {
+    shared.promise = new Promise((resolve, reject) => {
+      const script = Object.assign(document.createElement("script"), { src, async: true });
+      script.onload = () => resolve(globalThis.Plotly);
+      script.onerror = () => {
+        shared.promise = null; // let a later paint try again
+        reject(new Error(`could not load ${src}`));
+      };
+      document.head.append(script);
+    });
+  }
+  return shared.promise;
+}
+
+class LiveChart {
+  constructor(parent) {
+    this.root = Object.assign(document.createElement("div"), { className: "explorer-live-chart" });
+    this.root.dataset.state = "loading";
+    this.root.dataset.paints = "0";
+    this.plot = document.createElement("div");
+    this.message = document.createElement("p");
+    this.message.hidden = true;
+    this.root.append(this.plot, this.message);
+    parent.append(this.root);
+    this.latest = null;
+  }
+
+  setData(data) {
+    this.root.dataset.testid = data.testid || "";
+    this.latest = data;
+    loadPlotly(data.src)
+      .then((Plotly) => {
+        if (this.latest !== data) return; // a newer figure arrived while plotly.js loaded
+        const figure = JSON.parse(data.figure);
+        this.plot.style.height = `${figure.layout?.height || 300}px`;
+        return Plotly.react(this.plot, figure.data, figure.layout, LIVE_CHART_CONFIG).then(() => {
+          this.root.dataset.paints = String(Number(this.root.dataset.paints) + 1);
+          this.root.dataset.points = String(figure.data.reduce((n, trace) => n + (trace.y?.length ?? 0), 0));
+          this.root.dataset.state = "ready";
+          this.message.hidden = true;
+        });
+      })
+      .catch((error) => {
+        this.root.dataset.state = "error";
+        this.message.textContent = `This chart cannot be drawn: ${error.message}`;
+        this.message.hidden = false;
+      });
+  }
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  const chart = ExplorerMount.once(parentElement, "__explorerLiveChart", () => new LiveChart(parentElement));
+  chart.setData(data || {});
+}
