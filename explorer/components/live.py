@@ -53,7 +53,7 @@ def _sliders_component() -> Any:
         "explorer.live_sliders",
         html=web_file("sliders.html"),
         css=web_file("sliders.css"),
-        js=component_js(["runner.js"], "sliders.js"),
+        js=component_js(["runner.js", "mount.js"], "sliders.js"),
     )
 
 

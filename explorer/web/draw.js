@@ -11,11 +11,7 @@
 const SIDE = 280;
 const PEN_DEFAULT = 18;
 
-function element(tag, props = {}, children = []) {
-  const node = Object.assign(document.createElement(tag), props);
-  for (const child of children) node.append(child);
-  return node;
-}
+const { element } = ExplorerMount;
 
 function picture(className, caption) {
   const canvas = element("canvas", { className: `digit ${className}`, width: 28, height: 28 });

@@ -19,15 +19,7 @@ const MAP_HIT = 10; // CSS px: how near the pointer must be to a point to hover 
 const MAP_DOT = 1.8; // CSS px: point radius
 const MAP_SIGMAS = [1, 2, 3];
 
-function mapElement(tag, props = {}, children = []) {
-  const node = Object.assign(document.createElement(tag), props);
-  for (const child of children) node.append(child);
-  return node;
-}
-
-function mapBytes(base64) {
-  return Uint8Array.from(atob(base64 || ""), (c) => c.charCodeAt(0)).buffer;
-}
+const { element: mapElement, bytes: mapBytes } = ExplorerMount;
 
 // A round tick step near span / count: 1, 2 or 5 times a power of ten.
 function tickStep(span, count) {

@@ -11,15 +11,10 @@
 const PAD_CSS_SIDE = 260;
 const KINDS = ["ae", "vae"];
 
-function padElement(tag, props = {}, children = []) {
-  const node = Object.assign(document.createElement(tag), props);
-  for (const child of children) node.append(child);
-  return node;
-}
+const { element: padElement } = ExplorerMount;
 
 function decodePoints(base64) {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
+  return new Float32Array(ExplorerMount.bytes(base64));
 }
 
 function buildPadBlock(kind) {

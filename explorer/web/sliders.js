@@ -12,12 +12,7 @@
 const STRIP_STEPS = 9;
 const controllers = new WeakMap(); // parentElement -> LiveSliders (the module runs once per page)
 
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+const { element } = ExplorerMount;
 
 class LiveSliders {
   constructor(parent, data) {
@@ -65,13 +60,14 @@ class LiveSliders {
     controls.replaceChildren();
     const active = this.sliders.filter((s) => s.active);
     const inactive = this.sliders.filter((s) => !s.active);
-    const grid = element("div", active.length > 4 ? "ls-grid ls-two" : "ls-grid");
+    const grid = element("div", { className: active.length > 4 ? "ls-grid ls-two" : "ls-grid" });
     active.forEach((spec) => grid.append(this.row(spec)));
     controls.append(grid);
     if (inactive.length) {
-      const details = element("details", "ls-inactive");
-      details.append(element("summary", "", `${inactive.length} inactive dimension(s): the decoder barely uses them`));
-      const rest = element("div", "ls-grid");
+      const details = element("details", { className: "ls-inactive" });
+      const note = `${inactive.length} inactive dimension(s): the decoder barely uses them`;
+      details.append(element("summary", { textContent: note }));
+      const rest = element("div", { className: "ls-grid" });
       inactive.forEach((spec) => rest.append(this.row(spec)));
       details.append(rest);
       controls.append(details);
@@ -79,15 +75,15 @@ class LiveSliders {
   }
 
   row(spec) {
-    const row = element("div", "ls-row");
+    const row = element("div", { className: "ls-row" });
     const id = `ls-z${spec.dim}`;
-    const label = element("label", "ls-label", spec.label);
+    const label = element("label", { className: "ls-label", textContent: spec.label });
     label.htmlFor = id;
-    const input = element("input", "ls-range");
+    const input = element("input", { className: "ls-range" });
     Object.assign(input, { type: "range", id, min: spec.lo, max: spec.hi, step: spec.step });
     input.value = this.code[spec.dim];
     input.dataset.dim = spec.dim;
-    const output = element("output", "ls-value");
+    const output = element("output", { className: "ls-value" });
     output.htmlFor = id;
     const show = () => (output.textContent = Number(input.value).toFixed(2));
     show();
@@ -114,10 +110,10 @@ class LiveSliders {
     strip.replaceChildren();
     this.stripCells = [];
     for (let i = 0; i < STRIP_STEPS; i++) {
-      const cell = element("figure", "ls-cell");
-      const canvas = element("canvas", "ls-thumb");
+      const cell = element("figure", { className: "ls-cell" });
+      const canvas = element("canvas", { className: "ls-thumb" });
       canvas.width = canvas.height = 28;
-      const caption = element("figcaption", "ls-caption");
+      const caption = element("figcaption", { className: "ls-caption" });
       cell.append(canvas, caption);
       strip.append(cell);
       this.stripCells.push({ canvas, caption });
