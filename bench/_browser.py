@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only; nothing here ever talks to another address
@@ -169,3 +170,16 @@ def streamlit_server(
         yield server
     finally:
         stop_process_group(process, timeout=stop_timeout)
+
+
+@contextlib.contextmanager
+def chromium_page(**page_options: Any) -> Iterator[Any]:
+    """A page in Debian's headless Chromium (sync Playwright), closed with its browser on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(**page_options)
+        finally:
+            browser.close()
