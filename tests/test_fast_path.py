@@ -17,10 +17,11 @@ import torch
 from safetensors.torch import load_file
 
 from vae.config import ConfigError, ModelConfig, TrainConfig
-from vae.fused_adam import FusedAdam
+from vae.fast.fused_adam import FusedAdam
+from vae.fast.precision import precision_context, resolve_precision
 from vae.losses import model_loss
 from vae.models import build_model
-from vae.optim import make_optimizer, precision_context, resolve_precision
+from vae.optim import make_optimizer
 from vae.train import build_parser, configs_from_args, fit
 from vae.training import _batch_terms
 

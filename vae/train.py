@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--manual-backward",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="the hand-written backward pass of vae.mlp_step for fp32 MLP VAEs with a Bernoulli likelihood "
+        help="the hand-written backward pass of vae.fast.mlp_step for fp32 MLP VAEs with a Bernoulli likelihood "
         "(the same gradients as autograd, faster); --no-manual-backward uses autograd",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")

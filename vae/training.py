@@ -9,7 +9,7 @@ so a resumed run repeats an uninterrupted one exactly on the same device.
 One epoch is four steps, each a function below: :func:`_train_epoch` (one optimiser step per batch,
 :func:`_train_step`), :func:`_validate_and_record` (validation, best weights, the history record),
 :func:`_stop_reason` (all epochs done, early stopping, time budget) and :func:`_save`. For an fp32 MLP VAE
-with a Bernoulli decoder in one CPU process, a step takes its gradients from vae.mlp_step's hand-written
+with a Bernoulli decoder in one CPU process, a step takes its gradients from vae.fast.mlp_step's hand-written
 backward pass instead of autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``).
 
 Reporting and stopping (the hooks a CLI or an app page uses):
@@ -45,25 +45,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from vae import distributed
 from vae.checkpoint import Checkpoint, load_training_state, read_checkpoint, save_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer, load_dataset
 from vae.distributed import World
+from vae.fast.mlp_step import MLPVAEStep, step_for
+from vae.fast.precision import mixed_batch_terms, precision_context, resolve_precision
 from vae.losses import LossTerms, model_loss
-from vae.mlp_step import MLPVAEStep, step_for
 from vae.models import build_model
-from vae.optim import (
-    Optimizer,
-    make_optimizer,
-    mixed_batch_terms,
-    optimizer_tensors,
-    precision_context,
-    resolve_precision,
-    restore_optimizer,
-)
+from vae.optim import Optimizer, make_optimizer, optimizer_tensors, restore_optimizer
 
 EpochCallback = Callable[[dict[str, Any]], None]
 Data = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train_x, train_y, valid_x, valid_y
@@ -122,16 +114,12 @@ def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
 def _batch_terms(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float, step: MLPVAEStep | None = None
 ) -> LossTerms:
-    """The batch's loss terms; with ``step`` (vae.mlp_step), computed by it, which also fills the gradients."""
+    """The batch's loss terms; with ``step`` (vae.fast.mlp_step), computed by it, which also fills the gradients."""
     if step is not None:
         return step(x, beta)
     if torch.is_autocast_enabled(x.device.type):  # inside precision_context("bf16", ...)
         return mixed_batch_terms(model, x, y, beta)
-    if model.config.kind == "classifier":
-        loss = F.cross_entropy(model(x), y)
-        zero = torch.zeros((), device=x.device)
-        return LossTerms(loss, loss, zero, loss)
-    return model_loss(model, x, beta)
+    return model_loss(model, x, beta, labels=y)
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -217,7 +205,7 @@ class _Run:
     stop: StopFlag
     show_progress: bool
     net: torch.nn.Module | None = None  # what a step calls: the model itself, or its DDP wrapper
-    step: MLPVAEStep | None = None  # the hand-written backward pass, where it applies (see vae.mlp_step.step_for)
+    step: MLPVAEStep | None = None  # the hand-written backward pass, where it applies (see vae.fast.mlp_step.step_for)
     binarize: Binarizer | None = None  # dynamic binarisation of CPU batches, seeded afresh every epoch
     data: Data | None = None
     best_weights: dict[str, torch.Tensor] | None = None
