@@ -11,7 +11,7 @@ from vae.data import Binarizer
 from vae.fast.mlp_step import MLPVAEStep, step_for, supports
 from vae.losses import model_loss
 from vae.models import build_model
-from vae.train import fit
+from vae.training import fit
 
 SHAPES = [((200, 200), 50), ((400,), 20), ((64, 32, 16), 3)]
 

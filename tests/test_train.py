@@ -10,7 +10,8 @@ import torch
 
 from vae.checkpoint import load, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
-from vae.train import StopFlag, TrainingError, TrainingInterrupted, fit, main
+from vae.train import main
+from vae.training import StopFlag, TrainingError, TrainingInterrupted, fit
 
 
 def _weights(path):

@@ -50,7 +50,7 @@ _EXPORTS = {
     "TrainingError": "vae.training",
     "TrainingInterrupted": "vae.training",
     "fit": "vae.training",
-    "ImageError": "vae.images",
+    "ImageError": "vae.image_files",
     "PreparedImage": "vae.images",
     "prepare_array": "vae.images",
     "prepare_image": "vae.images",
