@@ -6,7 +6,8 @@
 The training itself (and its ``on_epoch``/``stop`` hooks) lives in vae/training.py; this module only turns
 arguments into configs, SIGINT/SIGTERM into a :class:`StopFlag`, and history records into one printed line
 per epoch. Under ``torchrun`` it joins the process group first and always leaves it; only rank 0 prints.
-``fit``, :class:`StopFlag` and the training exceptions are defined in (and imported from) vae.training.
+``fit`` is defined in (and imported from) vae.training, :class:`StopFlag` and the training exceptions in
+vae.stopping.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from vae.checkpoint import CheckpointError, read_checkpoint
 from vae.config import PRECISIONS, ConfigError, ModelConfig, TrainConfig
 from vae.data import DatasetError
 from vae.distributed import DistributedError, World
-from vae.training import StopFlag, TrainingError, TrainingInterrupted, fit, pick_device
+from vae.stopping import StopFlag, TrainingError, TrainingInterrupted
+from vae.training import fit, pick_device
 
 __all__ = ["build_parser", "configs_from_args", "main"]
 

@@ -6,11 +6,11 @@ loss so far, ``training_state.safetensors`` the latest weights and optimizer mom
 epoch's randomness (shuffle, reparameterisation noise, binarisation, dropout) is seeded from (seed, epoch),
 so a resumed run repeats an uninterrupted one exactly on the same device.
 
-One epoch is four steps, each a function below: :func:`_train_epoch` (one optimiser step per batch,
-:func:`_train_step`), :func:`_validate_and_record` (validation, best weights, the history record),
-:func:`_stop_reason` (all epochs done, early stopping, time budget) and :func:`_save`. For an fp32 MLP VAE
-with a Bernoulli decoder in one CPU process, a step takes its gradients from vae.fast.mlp_step's hand-written
-backward pass instead of autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``).
+One epoch is four steps: :func:`_train_epoch` (one optimiser step per batch, :func:`_train_step`),
+:func:`_validate_and_record` (validation, best weights, the history record), :func:`vae.stopping.end_reason`
+(all epochs done, early stopping, time budget) and :func:`_save`. For an fp32 MLP VAE with a Bernoulli decoder
+in one CPU process, a step takes its gradients from vae.fast.mlp_step's hand-written backward pass instead of
+autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``).
 
 Reporting and stopping (the hooks a CLI or an app page uses):
 
@@ -23,9 +23,9 @@ Reporting and stopping (the hooks a CLI or an app page uses):
   ``seconds`` (this epoch's training passes), ``images_per_second`` and ``elapsed_seconds`` (wall time of the
   whole run so far, resumed parts included). All values are plain floats/ints/lists, so a child process can
   send them through a pipe or a queue as they are. Losses are nats per image.
-- ``stop`` (a :class:`StopFlag`) may be set from a signal handler or another thread; the run stops at the
+- ``stop`` (a :class:`vae.stopping.StopFlag`) may be set from a signal handler or another thread; the run stops at the
   next batch, discards the unfinished epoch (the checkpoint keeps the last complete one, resumable) and
-  raises :class:`TrainingInterrupted`.
+  raises :class:`vae.stopping.TrainingInterrupted`.
 
 The loop reads as a single-process loop. Under ``torchrun`` (see vae/train.py and docs/scaling.md) every rank
 calls ``fit``, and the hooks of vae/distributed.py (``run.hooks``, identities in one process) do the rest:
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,34 +56,12 @@ from vae.fast.precision import mixed_batch_terms, precision_context, resolve_pre
 from vae.losses import LossTerms, model_loss
 from vae.models import build_model
 from vae.optim import Optimizer, make_optimizer, optimizer_tensors, restore_optimizer
+from vae.stopping import StopFlag, TrainingError, diverged, end_reason, interrupted
 
 EpochCallback = Callable[[dict[str, Any]], None]
 Data = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train_x, train_y, valid_x, valid_y
 
 _TRAIN_TERMS = ("loss", "reconstruction", "kl")
-
-
-class TrainingError(RuntimeError):
-    """Training stopped on a problem the user has to fix (diverged loss, bad data); the checkpoint is kept."""
-
-
-class TrainingInterrupted(RuntimeError):
-    """Training was stopped by a signal; the last complete checkpoint is intact and resumable."""
-
-
-@dataclass
-class StopFlag:
-    """Set from a signal handler (or another thread); the loop stops cleanly at the next batch."""
-
-    reason: str = ""
-    event: threading.Event = field(default_factory=threading.Event)
-
-    def set(self, reason: str) -> None:
-        self.reason = reason
-        self.event.set()
-
-    def is_set(self) -> bool:
-        return self.event.is_set()
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -224,7 +201,7 @@ def fit(
     for epoch in range(int(run.progress["epoch"]) + 1, train_config.epochs + 1):
         sums, seen, seconds = _train_epoch(run, epoch)
         entry = _validate_and_record(run, epoch, sums, seen, seconds)
-        stop_reason = _stop_reason(train_config, run.progress)
+        stop_reason = end_reason(train_config, run.progress)
         _save(run, stop_reason)
         if on_epoch is not None:
             on_epoch(entry)
@@ -324,7 +301,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int, float]:
 def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: int) -> dict[str, float]:
     """One optimiser step on the global batch ``index``; returns its loss terms summed over its images."""
     if run.hooks.stops_before_step(run.stop.is_set()):
-        raise _interrupted(run.stop.reason, epoch, run.out)
+        raise interrupted(run.stop.reason, epoch, run.out)
     mine, weight = run.hooks.share(index)
     x, y = run.data[0][mine], run.data[1][mine]
     if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
@@ -335,9 +312,9 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     values = torch.stack([getattr(terms, k).detach() for k in _TRAIN_TERMS]).tolist()
     shared = run.hooks.reduce_step(values, len(mine), weight, run.stop.is_set())
     if shared.stop:
-        raise _interrupted(run.stop.reason or "a stop request on another rank", epoch, run.out)
+        raise interrupted(run.stop.reason or "a stop request on another rank", epoch, run.out)
     if not shared.finite:
-        raise _diverged(terms, x, mine, epoch, step, run.out)
+        raise diverged(terms, x, mine, epoch, step, run.out)
     if run.step is None:
         run.optimizer.zero_grad(set_to_none=True)
         run.hooks.scale_loss(terms.loss, weight).backward()
@@ -375,18 +352,6 @@ def _validate_and_record(run: _Run, epoch: int, sums: dict[str, float], seen: in
     return entry
 
 
-def _stop_reason(config: TrainConfig, progress: dict[str, Any]) -> str:
-    """Why the run ends after this epoch ("" to go on): all epochs done, early stopping or the time budget."""
-    epoch = progress["epoch"]
-    if epoch == config.epochs:
-        return "completed all epochs"
-    if config.patience and epoch - progress["best_epoch"] >= config.patience:
-        return f"early stopping: no validation improvement for {config.patience} epochs"
-    if config.max_minutes and progress["train_seconds"] >= 60 * config.max_minutes:
-        return f"time budget of {config.max_minutes} minutes reached"
-    return ""
-
-
 def _save(run: _Run, stop_reason: str) -> None:
     """Write the epoch's checkpoint (rank 0 only) and wait until it is on disk everywhere."""
     run.progress["finished"] = bool(stop_reason)
@@ -404,29 +369,6 @@ def _save(run: _Run, stop_reason: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-def _interrupted(reason: str, epoch: int, out: Path) -> TrainingInterrupted:
-    return TrainingInterrupted(
-        f"stopped by {reason or 'request'} during epoch {epoch}; the checkpoint in {out} holds "
-        f"epoch {epoch - 1} and continues with --resume"
-        if epoch > 1
-        else f"stopped by {reason or 'request'} during the first epoch; nothing was saved"
-    )
-
-
-def _diverged(terms: LossTerms, x: torch.Tensor, mine: torch.Tensor, epoch: int, step: int, out: Path) -> TrainingError:
-    """The error for a NaN/infinite loss, blaming the data when this rank's batch holds bad pixels."""
-    last = f"epoch {epoch - 1} is kept in {out}" if epoch > 1 else "no checkpoint was written"
-    loss = float(terms.loss.detach())
-    where = f"the loss became {loss} at epoch {epoch}, batch {step + 1}; stopped, {last}."
-    if math.isfinite(loss):  # this rank's loss is fine, so another rank's was not
-        where = f"the loss became non-finite on another rank at epoch {epoch}, batch {step + 1}; stopped, {last}."
-    bad_images = (~torch.isfinite(x)).flatten(1).any(1)
-    if bool(bad_images.any()):
-        first = int(mine[bad_images.nonzero()[0, 0]])
-        return TrainingError(f"{where} The batch holds NaN or infinite pixels (training image {first}); fix the data.")
-    return TrainingError(f"{where} Try a lower --lr or a KL warm-up (--warmup-epochs).")
 
 
 def _progress_bar(total: int, epoch: int, epochs: int, enabled: bool):
