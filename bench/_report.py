@@ -6,12 +6,15 @@ import re
 import sys
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "BENCHMARKS.md"
 
 
 def command_line() -> str:
-    """The command that produced the numbers, as a reader would type it."""
-    return "python " + " ".join([Path(sys.argv[0]).as_posix().split("/work/main/")[-1], *sys.argv[1:]])
+    """The command that produced the numbers, as a reader would type it (the script relative to the repository)."""
+    script = Path(sys.argv[0]).resolve()
+    shown = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
+    return "python " + " ".join([shown.as_posix(), *sys.argv[1:]])
 
 
 def write_section(name: str, body: str, path: Path = BENCHMARKS) -> None:

@@ -2,7 +2,7 @@
 
 One stochastic layer: MLP 784-200-200-50 with tanh-free ReLU bodies from vae.models, Bernoulli likelihood,
 training images binarised afresh for every batch (dynamic binarisation), the 10k test images binarised once
-with a fixed seed. Training runs for a wall-clock budget with Adam (torch's fused kernel, vae.fused_adam); the
+with a fixed seed. Training runs for a wall-clock budget with Adam (torch's fused kernel, vae.fast.fused_adam); the
 learning rate falls step by step from 1e-3 to 1e-4 over that budget, exponentially (the paper decays it in
 stages over 3,280 passes), and the KL term's weight rises from 0 to 1 over the first 20% of it (KL warm-up:
 without it the model used 12 of its 50 latent dimensions; trials in BENCHMARKS.md). --schedule cosine, --ema (a
@@ -35,9 +35,9 @@ from vae.checkpoint import Checkpoint, save_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer, load_mnist
 from vae.evaluate import iwae_nll, latent_statistics, per_image_scores
-from vae.fused_adam import FusedAdam
+from vae.fast.fused_adam import FusedAdam
+from vae.fast.mlp_step import MLPVAEStep
 from vae.losses import model_loss
-from vae.mlp_step import MLPVAEStep
 from vae.models import build_model
 
 ANCHORS = [
@@ -128,7 +128,7 @@ def _one_pass(model, optimizer, average, train_x, settings: dict, budget: Budget
         optimizer.defaults["lr"] = learning_rate(fraction, settings["lr"], settings["lr_final"], settings["schedule"])
         beta = kl_weight(fraction, settings["warmup"])
         x = binarize(train_x[index])  # dynamic binarisation, fresh every batch
-        if step is not None:  # the hand-written backward pass (vae.mlp_step) fills the gradients
+        if step is not None:  # the hand-written backward pass (vae.fast.mlp_step) fills the gradients
             loss = step(x, beta).loss
         else:
             loss = model_loss(model, x, beta).loss
@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--autograd",
         action="store_true",
-        help="train with autograd's backward pass instead of vae.mlp_step's hand-written one (same gradients)",
+        help="train with autograd's backward pass instead of vae.fast.mlp_step's hand-written one (same gradients)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--curve-every", type=float, default=3.0, help="minutes between learning-curve points")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Retrain every shipped checkpoint, evaluate it, and score its prior samples.
-# About an hour and a half on 2 quiet CPU cores. Usage: bash bench/train_all.sh [OUT_DIR [LATENT_SIZE...]]
+# On 2 quiet CPU cores: 1 h 42 min of training (the sum of the times in checkpoints/README.md) plus the
+# evaluations. Usage: bash bench/train_all.sh [OUT_DIR [LATENT_SIZE...]]
 # (default: checkpoints, latent sizes 16 and 2). Two invocations with different latent sizes can run side by
 # side (e.g. with OMP_NUM_THREADS=1 each); the one that finds all four models scores their samples.
 # Re-running continues an interrupted run (--resume) and skips models that are already finished; delete a

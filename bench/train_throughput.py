@@ -37,9 +37,10 @@ from vae.checkpoint import load, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import data_dir, load_mnist
 from vae.evaluate import per_image_scores
-from vae.mlp_step import step_for
+from vae.fast.mlp_step import step_for
+from vae.fast.precision import precision_context, resolve_precision
 from vae.models import build_model
-from vae.optim import make_optimizer, precision_context, resolve_precision
+from vae.optim import make_optimizer
 from vae.training import _batch_terms
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,7 +101,7 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, rounds: int = 5) -> float:
 
 def step_rates(steps: int = 40, rounds: int = 5) -> dict[str, float]:
     """Images per second of the training step alone (forward, loss, backward, Adam) on in-memory batches, for
-    vae.train's default path (fused Adam, vae.mlp_step's backward) and the plain one (autograd, torch's Adam),
+    vae.train's default path (fused Adam, vae.fast.mlp_step's backward) and the plain one (autograd, torch's Adam),
     interleaved; the median of ``rounds``."""
     x = load_mnist("train")[0][: BATCH * steps]
     y = torch.zeros(len(x), dtype=torch.long)

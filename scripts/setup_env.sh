@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv (if missing) and installs the requirements file given as $1 into it. Sourced by run.sh
-# and test.sh so both README commands work on a fresh clone with nothing installed by hand.
+# Creates .venv (if missing) and installs the requirements file given as $1 into it. Run with bash by run.sh
+# and test.sh (not sourced) so both README commands work on a fresh clone with nothing installed by hand.
 set -euo pipefail
 requirements="$1"
 if [ ! -x .venv/bin/python ]; then

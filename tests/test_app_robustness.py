@@ -31,7 +31,8 @@ from test_images import CORPUS, Case, digit_image, encode  # noqa: E402
 
 from explorer.compute import core, model_catalog  # noqa: E402
 from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load, scan_checkpoints  # noqa: E402
-from vae.images import MAX_UPLOAD_MB, ImageError, prepare_image  # noqa: E402
+from vae.image_files import ImageError  # noqa: E402
+from vae.images import MAX_UPLOAD_MB, prepare_image  # noqa: E402
 
 APP = str(REPO / "app.py")
 ROOT = Path(os.environ.get("VAE_CHECKPOINTS") or REPO / "checkpoints")

@@ -8,7 +8,7 @@ import torch
 from vae.checkpoint import read_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.evaluate import evaluate, iwae_nll, main, per_image_scores
-from vae.train import fit
+from vae.training import fit
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,13 @@ import torch
 from safetensors.torch import load_file
 
 from vae.config import ConfigError, ModelConfig, TrainConfig
-from vae.fused_adam import FusedAdam
+from vae.fast.fused_adam import FusedAdam
+from vae.fast.precision import precision_context, resolve_precision
 from vae.losses import model_loss
 from vae.models import build_model
-from vae.optim import make_optimizer, precision_context, resolve_precision
-from vae.train import build_parser, configs_from_args, fit
-from vae.training import _batch_terms
+from vae.optim import make_optimizer
+from vae.train import build_parser, configs_from_args
+from vae.training import _batch_terms, fit
 
 REPO = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
@@ -128,7 +129,7 @@ def test_training_does_not_import_torch_dynamo(tmp_path):
     code = (
         "import sys, torch\n"
         "from vae.config import ModelConfig, TrainConfig\n"
-        "from vae.train import fit\n"
+        "from vae.training import fit\n"
         "x = torch.rand(64, 1, 28, 28)\n"
         "data = (x, torch.zeros(64, dtype=torch.long), x[:16], torch.zeros(16, dtype=torch.long))\n"
         "fit(ModelConfig(latent_dim=2, hidden=(8,)), TrainConfig(epochs=2, batch_size=32), sys.argv[1],"

@@ -20,16 +20,8 @@ from PIL import Image, ImageDraw, ImageFile
 
 import vae.images
 from vae.export import error_heatmap, gif_bytes, image_grid, image_strip, png_bytes, to_uint8, upscale_nearest
-from vae.images import (
-    MAX_PIXELS,
-    MAX_UPLOAD_MB,
-    SUPPORTED_FORMATS,
-    UPLOAD_TYPES,
-    ImageError,
-    PreparedImage,
-    prepare_array,
-    prepare_image,
-)
+from vae.image_files import MAX_PIXELS, SUPPORTED_FORMATS, ImageError
+from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES, PreparedImage, prepare_array, prepare_image
 
 SIZE = 120  # side of the generated test digits
 

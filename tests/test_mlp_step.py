@@ -1,4 +1,4 @@
-"""The hand-written MLP-VAE training step (vae.mlp_step) gives autograd's loss and gradients, training uses it
+"""The hand-written MLP-VAE training step (vae.fast.mlp_step) gives autograd's loss and gradients, training uses it
 only where it applies, and the fast dynamic binariser (vae.data.Binarizer) draws Bernoulli pixels."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import torch
 
 from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer
+from vae.fast.mlp_step import MLPVAEStep, step_for, supports
 from vae.losses import model_loss
-from vae.mlp_step import MLPVAEStep, step_for, supports
 from vae.models import build_model
-from vae.train import fit
+from vae.training import fit
 
 SHAPES = [((200, 200), 50), ((400,), 20), ((64, 32, 16), 3)]
 

@@ -23,7 +23,8 @@ def test_shapes_and_ranges(kind, arch):
     assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
     assert model.reconstruct(x).shape == (5, 1, 28, 28)
     if kind == "vae":
-        mu, logvar = model.encode(x)
+        posterior = model.encode(x)
+        mu, logvar = posterior.mean, posterior.logvar
         assert mu.shape == logvar.shape == (5, 3)
         assert torch.equal(model.embed(x), mu)  # embed is the posterior mean
         logits, mu2, _ = model(x)

@@ -71,10 +71,11 @@ def test_log_prob_matches_torch_distributions():
     assert float(prior_log_prob(torch.zeros(3))) == pytest.approx(-1.5 * math.log(2 * math.pi))
 
 
-def test_the_posterior_still_unpacks_as_mean_and_logvar():
+def test_the_posterior_is_an_object_not_a_pair():
     posterior = _posterior()
-    mean, logvar = posterior
-    assert mean is posterior.mean and logvar is posterior.logvar
+    with pytest.raises(TypeError):  # the old tuple API is gone: callers read .mean and .logvar
+        iter(posterior)
+    assert posterior.mean.shape == posterior.logvar.shape == (6, 3)
     with pytest.raises(ValueError, match="same shape"):
         DiagonalGaussian(torch.zeros(2, 3), torch.zeros(2, 4))
 

@@ -10,7 +10,9 @@ import torch
 
 from vae.checkpoint import load, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
-from vae.train import StopFlag, TrainingError, TrainingInterrupted, fit, main
+from vae.stopping import StopFlag, TrainingError, TrainingInterrupted
+from vae.train import main
+from vae.training import fit
 
 
 def _weights(path):

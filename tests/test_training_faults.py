@@ -27,7 +27,8 @@ from safetensors.torch import load_file
 
 from vae.checkpoint import load, read_checkpoint
 from vae.config import TrainConfig
-from vae.train import TrainingError, fit
+from vae.stopping import TrainingError
+from vae.training import fit
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_LIMIT, BATCH, EPOCHS = 2000, 128, 3

@@ -2,6 +2,20 @@
 
 The library behind the Streamlit explorer; it never imports Streamlit. Importing it loads torch but does
 no other work (no data, no models) until a function is called.
+
+What is where (a learner reads the first three first):
+
+- ``models`` (the forward pass), ``posterior`` (the reparameterisation, the closed-form KL), ``losses``
+  (reconstruction + KL, and ``loss_for``: the loss of each model kind);
+- ``config`` (model and training configs), ``checkpoint`` (config.json + safetensors folders), ``data``;
+- ``training`` (``fit``, a single-process loop), ``stopping`` (stop requests, the errors a run ends with),
+  ``optim`` (Adam and its checkpointed state), ``distributed`` (torchrun: the hooks the loop calls), ``train``
+  (the ``python -m vae.train`` command line);
+- ``fast/``: the speed paths (hand-written MLP backward, fused Adam, bf16), each beside the test proving it
+  matches the plain path;
+- ``evaluate``, ``metrics``, ``latent``, ``density``: what is done with a trained model;
+- ``image_files`` (an uploaded file's bytes to grey, with the refusals), ``images`` (grey to an MNIST-style
+  digit), ``export`` (PNG/GIF bytes, grids).
 """
 
 from importlib import import_module
@@ -38,6 +52,8 @@ _EXPORTS = {
     "traverse": "vae.latent",
     "kl_divergence": "vae.losses",
     "kl_per_dimension": "vae.losses",
+    "loss_for": "vae.losses",
+    "model_loss": "vae.losses",
     "negative_elbo": "vae.losses",
     "reconstruction_nll": "vae.losses",
     "VAE": "vae.models",
@@ -46,11 +62,11 @@ _EXPORTS = {
     "build_model": "vae.models",
     "DiagonalGaussian": "vae.posterior",
     "PointMass": "vae.posterior",
-    "StopFlag": "vae.training",
-    "TrainingError": "vae.training",
-    "TrainingInterrupted": "vae.training",
+    "StopFlag": "vae.stopping",
+    "TrainingError": "vae.stopping",
+    "TrainingInterrupted": "vae.stopping",
     "fit": "vae.training",
-    "ImageError": "vae.images",
+    "ImageError": "vae.image_files",
     "PreparedImage": "vae.images",
     "prepare_array": "vae.images",
     "prepare_image": "vae.images",
@@ -104,6 +120,8 @@ __all__ = [
     "load",
     "load_dataset",
     "load_mnist",
+    "loss_for",
+    "model_loss",
     "negative_elbo",
     "prepare_array",
     "prepare_image",

@@ -288,8 +288,8 @@ def update_metrics(path: str | Path, metrics: dict[str, Any]) -> Checkpoint:
 def scan_checkpoints(root: str | Path) -> list[tuple[Path, Checkpoint | CheckpointError]]:
     """Every checkpoint folder under ``root`` with its description, or the reason it cannot be used.
 
-    Reads config.json and checks the weights file's header and tensor shapes, so a broken folder is reported
-    here rather than when a page first needs it.
+    Loads every model (config.json and all of its weights, as :func:`load` does), so a broken folder is
+    reported here rather than when a page first needs it.
     """
     root = Path(root)
     results: list[tuple[Path, Checkpoint | CheckpointError]] = []

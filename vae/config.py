@@ -94,13 +94,13 @@ class TrainConfig:
     train_limit: int = 0  # use only the first N training images (0 = all); for tests and quick runs
     max_minutes: float = 0.0  # stop after the epoch that crosses this wall-clock budget; 0 = no budget
     weight_decay: float = 0.0
-    # The fast path (see vae/training.py). precision: "fp32"; "bf16" runs the forward pass under bf16 autocast
+    # The fast path (see vae/fast/__init__.py). precision: "fp32"; "bf16" runs the forward pass under bf16 autocast
     # (the loss stays fp32); "auto" picks bf16 only on CPUs with AMX-BF16, where it is measured to pay off.
     # fit() records the resolved choice, so a checkpoint says which arithmetic trained it.
     precision: str = "auto"
     fused_optimizer: bool = True  # Adam's fused kernel (one call per step instead of ~10 ops per tensor)
-    # vae.mlp_step's hand-written backward pass for fp32 MLP VAEs with a Bernoulli likelihood on one CPU process:
-    # autograd's gradients (to float rounding) with less bookkeeping per op. Other models ignore it.
+    # vae.fast.mlp_step's hand-written backward pass for fp32 MLP VAEs with a Bernoulli likelihood on one CPU
+    # process: autograd's gradients (to float rounding) with less bookkeeping per op. Other models ignore it.
     manual_backward: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes, e.g. the command line
 

@@ -1,9 +1,9 @@
 """Uploaded pictures in, MNIST-style 28x28 digits out: the public API and the preparation pipeline.
 
 ``prepare_image`` turns the bytes of an uploaded file into what the models were trained on; anything it
-cannot use raises ``ImageError`` with a sentence meant for the person who uploaded the file (the checks and
-the decoding are in ``vae.decoding``). ``prepare_array`` is the same preparation for a grey array that is
-already decoded (see its docstring for the steps, in order).
+cannot use raises ``vae.image_files.ImageError`` with a sentence meant for the person who uploaded the file
+(the checks, the limits and the decoding of the file to grey are in ``vae.image_files``). ``prepare_array`` is
+the same preparation for a grey array that is already decoded (see its docstring for the steps, in order).
 """
 
 from __future__ import annotations
@@ -17,11 +17,15 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
-# The limits and ImageError live with the checks that use them; `X as X` keeps them public here, as before.
-from vae.decoding import MAX_PIXELS as MAX_PIXELS
-from vae.decoding import SUPPORTED_FORMATS as SUPPORTED_FORMATS
-from vae.decoding import ImageError as ImageError
-from vae.decoding import as_grey, flatten_alpha, grey_and_alpha, open_first_frame, refuse_non_image, too_big_reason
+from vae.image_files import (
+    ImageError,
+    as_grey,
+    flatten_alpha,
+    grey_and_alpha,
+    open_first_frame,
+    refuse_non_image,
+    too_big_reason,
+)
 
 if TYPE_CHECKING:
     import torch

@@ -97,10 +97,8 @@ def embed_batched(model: torch.nn.Module, images: torch.Tensor, batch_size: int 
 def encode_batched(
     model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000
 ) -> DiagonalGaussian | PointMass:
-    """model.encode over many images in chunks: (N, 1, 28, 28) -> one posterior over (N, latent_dim).
-
-    A VAE's result still unpacks as ``mu, logvar = encode_batched(vae, images)``.
-    """
+    """model.encode over many images in chunks: (N, 1, 28, 28) -> one posterior over (N, latent_dim); a VAE's
+    has ``.mean`` and ``.logvar``."""
     parts = [model.encode(chunk) for chunk in images.split(batch_size)]
     return type(parts[0]).cat(parts)
 

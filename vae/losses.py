@@ -9,6 +9,7 @@ with the KL between a diagonal Gaussian and the standard normal in closed form (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -75,13 +76,51 @@ def negative_elbo(
     return LossTerms(reconstruction + beta * kl, reconstruction, kl, reconstruction + kl, per_dimension.mean(0))
 
 
-def model_loss(model: torch.nn.Module, x: torch.Tensor, beta: float = 1.0) -> LossTerms:
-    """Run ``model`` on ``x`` and return its training loss terms, for either kind of latent model."""
-    config: ModelConfig = model.config
-    if config.kind == "vae":
-        logits, mu, logvar = model(x)
-        return negative_elbo(logits, x, mu, logvar, config, beta)
-    logits, _ = model(x)
-    reconstruction = autoencoder_loss(logits, x, config).mean()
+LossFunction = Callable[[tuple[torch.Tensor, ...], torch.Tensor, torch.Tensor | None, ModelConfig, float], LossTerms]
+
+
+def vae_terms(
+    outputs: tuple[torch.Tensor, ...], x: torch.Tensor, labels: torch.Tensor | None, config: ModelConfig, beta: float
+) -> LossTerms:
+    """The VAE's loss from its forward pass (logits, mu, logvar): the beta-weighted negative ELBO."""
+    logits, mu, logvar = outputs
+    return negative_elbo(logits, x, mu, logvar, config, beta)
+
+
+def autoencoder_terms(
+    outputs: tuple[torch.Tensor, ...], x: torch.Tensor, labels: torch.Tensor | None, config: ModelConfig, beta: float
+) -> LossTerms:
+    """The plain autoencoder's loss from its forward pass (logits, code): reconstruction only, no KL."""
+    reconstruction = autoencoder_loss(outputs[0], x, config).mean()
     zero = torch.zeros((), device=x.device)
     return LossTerms(reconstruction, reconstruction, zero, reconstruction)
+
+
+def classifier_terms(
+    outputs: tuple[torch.Tensor, ...], x: torch.Tensor, labels: torch.Tensor | None, config: ModelConfig, beta: float
+) -> LossTerms:
+    """The classifier's loss from its class logits: cross-entropy against ``labels``."""
+    loss = F.cross_entropy(outputs[0], labels)
+    zero = torch.zeros((), device=x.device)
+    return LossTerms(loss, loss, zero, loss)
+
+
+_LOSSES: dict[str, LossFunction] = {"vae": vae_terms, "ae": autoencoder_terms, "classifier": classifier_terms}
+
+
+def loss_for(kind: str) -> LossFunction:
+    """The loss a model of ``kind`` trains on: the one place that decides it. Training, the bf16 path
+    (vae.fast.precision) and the hand-written step (vae.fast.mlp_step, which mirrors :func:`vae_terms`) ask here."""
+    try:
+        return _LOSSES[kind]
+    except KeyError:
+        raise ValueError(f"no loss for model kind {kind!r}; expected one of {sorted(_LOSSES)}") from None
+
+
+def model_loss(
+    model: torch.nn.Module, x: torch.Tensor, beta: float = 1.0, labels: torch.Tensor | None = None
+) -> LossTerms:
+    """Run ``model`` on ``x`` and return its training loss terms (the classifier also needs ``labels``)."""
+    outputs = model(x)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    return loss_for(model.config.kind)(outputs, x, labels, model.config, beta)

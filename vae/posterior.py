@@ -1,16 +1,17 @@
 """What ``encode`` returns: a posterior over codes, q(z|x), as an object rather than a pair of tensors.
 
-:class:`DiagonalGaussian` is the VAE's q(z|x) = N(mean, diag exp(logvar)); it holds the project's one
-reparameterisation (:meth:`DiagonalGaussian.sample`), its one Gaussian log-density and the closed-form KL to
-the prior N(0, I). :class:`PointMass` is the plain autoencoder's degenerate case: all mass on one code, so
-``mode()`` and ``sample()`` both return that code and the KL term is zero. Every method works per item of a
-batch; ``B`` below is the batch and ``D`` the latent size.
+:class:`DiagonalGaussian` is the VAE's q(z|x) = N(mean, diag exp(logvar)); it holds the reparameterisation
+every model uses (:meth:`DiagonalGaussian.sample`; the hand-written training step in vae/fast/mlp_step.py
+writes out a copy for its backward pass, checked against this one by tests/test_mlp_step.py), the Gaussian
+log-density and the closed-form KL to the prior N(0, I). :class:`PointMass` is the plain autoencoder's
+degenerate case: all mass on one code, so ``mode()`` and ``sample()`` both return that code and the KL term is
+zero. Every method works per item of a batch; ``B`` below is the batch and ``D`` the latent size.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -20,10 +21,7 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 class DiagonalGaussian:
-    """N(mean, diag exp(logvar)) per item; ``mean`` and ``logvar`` are (..., B, D).
-
-    Unpacks as ``mean, logvar = posterior`` so code written for the old tuple-returning ``encode`` still runs.
-    """
+    """N(mean, diag exp(logvar)) per item; ``mean`` and ``logvar`` are (..., B, D)."""
 
     def __init__(self, mean: torch.Tensor, logvar: torch.Tensor) -> None:
         if mean.shape != logvar.shape:
@@ -68,9 +66,6 @@ class DiagonalGaussian:
     def cat(parts: Sequence[DiagonalGaussian]) -> DiagonalGaussian:
         """Posteriors of consecutive batches joined along the batch dimension."""
         return DiagonalGaussian(torch.cat([p.mean for p in parts]), torch.cat([p.logvar for p in parts]))
-
-    def __iter__(self) -> Iterator[torch.Tensor]:
-        return iter((self.mean, self.logvar))
 
     def __repr__(self) -> str:
         return f"DiagonalGaussian(shape={tuple(self.mean.shape)})"

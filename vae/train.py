@@ -6,7 +6,8 @@
 The training itself (and its ``on_epoch``/``stop`` hooks) lives in vae/training.py; this module only turns
 arguments into configs, SIGINT/SIGTERM into a :class:`StopFlag`, and history records into one printed line
 per epoch. Under ``torchrun`` it joins the process group first and always leaves it; only rank 0 prints.
-``fit`` and the training exceptions are re-exported here, so ``from vae.train import fit`` keeps working.
+``fit`` is defined in (and imported from) vae.training, :class:`StopFlag` and the training exceptions in
+vae.stopping.
 """
 
 from __future__ import annotations
@@ -24,28 +25,10 @@ from vae.checkpoint import CheckpointError, read_checkpoint
 from vae.config import PRECISIONS, ConfigError, ModelConfig, TrainConfig
 from vae.data import DatasetError
 from vae.distributed import DistributedError, World
-from vae.training import (
-    EpochCallback,
-    StopFlag,
-    TrainingError,
-    TrainingInterrupted,
-    fit,
-    pick_device,
-    validate,
-)
+from vae.stopping import StopFlag, TrainingError, TrainingInterrupted
+from vae.training import fit, pick_device
 
-__all__ = [
-    "EpochCallback",
-    "StopFlag",
-    "TrainingError",
-    "TrainingInterrupted",
-    "build_parser",
-    "configs_from_args",
-    "fit",
-    "main",
-    "pick_device",
-    "validate",
-]
+__all__ = ["build_parser", "configs_from_args", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--manual-backward",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="the hand-written backward pass of vae.mlp_step for fp32 MLP VAEs with a Bernoulli likelihood "
+        help="the hand-written backward pass of vae.fast.mlp_step for fp32 MLP VAEs with a Bernoulli likelihood "
         "(the same gradients as autograd, faster); --no-manual-backward uses autograd",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")

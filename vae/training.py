@@ -6,11 +6,11 @@ loss so far, ``training_state.safetensors`` the latest weights and optimizer mom
 epoch's randomness (shuffle, reparameterisation noise, binarisation, dropout) is seeded from (seed, epoch),
 so a resumed run repeats an uninterrupted one exactly on the same device.
 
-One epoch is four steps, each a function below: :func:`_train_epoch` (one optimiser step per batch,
-:func:`_train_step`), :func:`_validate_and_record` (validation, best weights, the history record),
-:func:`_stop_reason` (all epochs done, early stopping, time budget) and :func:`_save`. For an fp32 MLP VAE
-with a Bernoulli decoder in one CPU process, a step takes its gradients from vae.mlp_step's hand-written
-backward pass instead of autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``).
+One epoch is four steps: :func:`_train_epoch` (one optimiser step per batch, :func:`_train_step`),
+:func:`_validate_and_record` (validation, best weights, the history record), :func:`vae.stopping.end_reason`
+(all epochs done, early stopping, time budget) and :func:`_save`. For an fp32 MLP VAE with a Bernoulli decoder
+in one CPU process, a step takes its gradients from vae.fast.mlp_step's hand-written backward pass instead of
+autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``).
 
 Reporting and stopping (the hooks a CLI or an app page uses):
 
@@ -23,21 +23,21 @@ Reporting and stopping (the hooks a CLI or an app page uses):
   ``seconds`` (this epoch's training passes), ``images_per_second`` and ``elapsed_seconds`` (wall time of the
   whole run so far, resumed parts included). All values are plain floats/ints/lists, so a child process can
   send them through a pipe or a queue as they are. Losses are nats per image.
-- ``stop`` (a :class:`StopFlag`) may be set from a signal handler or another thread; the run stops at the
+- ``stop`` (a :class:`vae.stopping.StopFlag`) may be set from a signal handler or another thread; the run stops at the
   next batch, discards the unfinished epoch (the checkpoint keeps the last complete one, resumable) and
-  raises :class:`TrainingInterrupted`.
+  raises :class:`vae.stopping.TrainingInterrupted`.
 
-Under ``torchrun`` (see vae/train.py, vae/distributed.py and docs/scaling.md) every rank calls ``fit``:
-each takes a strided share of every global batch, metrics are summed over the ranks, only rank 0 writes, and
-one small all-reduce per batch shares "any rank diverged" and "any rank was asked to stop", so all ranks stop
-together at the same step.
+The loop reads as a single-process loop. Under ``torchrun`` (see vae/train.py and docs/scaling.md) every rank
+calls ``fit``, and the hooks of vae/distributed.py (``run.hooks``, identities in one process) do the rest:
+each rank takes a strided share of every global batch, metrics are summed over the ranks, only rank 0 writes,
+and one small all-reduce per batch shares "any rank diverged" and "any rank was asked to stop", so all ranks
+stop together at the same step.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,53 +45,23 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from vae import distributed
 from vae.checkpoint import Checkpoint, load_training_state, read_checkpoint, save_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer, load_dataset
-from vae.distributed import World
+from vae.distributed import SingleProcess
+from vae.fast.mlp_step import MLPVAEStep, step_for
+from vae.fast.precision import mixed_batch_terms, precision_context, resolve_precision
 from vae.losses import LossTerms, model_loss
-from vae.mlp_step import MLPVAEStep, step_for
 from vae.models import build_model
-from vae.optim import (
-    Optimizer,
-    make_optimizer,
-    mixed_batch_terms,
-    optimizer_tensors,
-    precision_context,
-    resolve_precision,
-    restore_optimizer,
-)
+from vae.optim import Optimizer, make_optimizer, optimizer_tensors, restore_optimizer
+from vae.stopping import StopFlag, TrainingError, diverged, end_reason, interrupted
 
 EpochCallback = Callable[[dict[str, Any]], None]
 Data = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train_x, train_y, valid_x, valid_y
 
 _TRAIN_TERMS = ("loss", "reconstruction", "kl")
-
-
-class TrainingError(RuntimeError):
-    """Training stopped on a problem the user has to fix (diverged loss, bad data); the checkpoint is kept."""
-
-
-class TrainingInterrupted(RuntimeError):
-    """Training was stopped by a signal; the last complete checkpoint is intact and resumable."""
-
-
-@dataclass
-class StopFlag:
-    """Set from a signal handler (or another thread); the loop stops cleanly at the next batch."""
-
-    reason: str = ""
-    event: threading.Event = field(default_factory=threading.Event)
-
-    def set(self, reason: str) -> None:
-        self.reason = reason
-        self.event.set()
-
-    def is_set(self) -> bool:
-        return self.event.is_set()
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -109,12 +79,6 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return seed * 1_000_003 + epoch
 
 
-def _rank_seed(epoch_seed: int, world: World) -> int:
-    """The seed of a rank's own noise (reparameterisation, binarisation); rank 0 of one process keeps the
-    epoch's seed, so a single-process run is unchanged. The shuffle always uses the epoch's seed."""
-    return epoch_seed + (world.rank << 40) if world.distributed else epoch_seed
-
-
 def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
     return torch.bernoulli(images, generator=torch.Generator().manual_seed(seed))
 
@@ -122,21 +86,15 @@ def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
 def _batch_terms(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float, step: MLPVAEStep | None = None
 ) -> LossTerms:
-    """The batch's loss terms; with ``step`` (vae.mlp_step), computed by it, which also fills the gradients."""
+    """The batch's loss terms; with ``step`` (vae.fast.mlp_step), computed by it, which also fills the gradients."""
     if step is not None:
         return step(x, beta)
     if torch.is_autocast_enabled(x.device.type):  # inside precision_context("bf16", ...)
         return mixed_batch_terms(model, x, y, beta)
-    if model.config.kind == "classifier":
-        loss = F.cross_entropy(model(x), y)
-        zero = torch.zeros((), device=x.device)
-        return LossTerms(loss, loss, zero, loss)
-    return model_loss(model, x, beta)
+    return model_loss(model, x, beta, labels=y)
 
 
 # ----------------------------------------------------------------------------------------------- validation
-
-_VALIDATION_TOTALS = ("loss", "reconstruction", "kl", "errors")
 
 
 @torch.inference_mode()
@@ -173,21 +131,6 @@ def validate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
     return _validation_means(_validation_totals(model, images, labels, batch_size), len(images), model.config.kind)
 
 
-def _validate_sharded(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, world: World) -> dict:
-    """:func:`validate` with each rank taking a strided share of the images and the sums added over ranks."""
-    for buffer in model.buffers():  # BatchNorm statistics: every rank validates (and saves) rank 0's
-        torch.distributed.broadcast(buffer, src=0)
-    totals = _validation_totals(model, distributed.shard(images, world), distributed.shard(labels, world), 1000)
-    per_dim: list[float] = []
-    if model.config.kind == "vae":  # a rank without validation images still adds its zeros
-        kl_dims = totals["kl_per_dim"]
-        per_dim = kl_dims.tolist() if kl_dims is not None else [0.0] * model.config.latent_dim
-    summed = distributed.sum_all([float(totals[k]) for k in _VALIDATION_TOTALS] + per_dim, images.device)
-    shared: dict[str, Any] = dict(zip(_VALIDATION_TOTALS, summed, strict=False))
-    shared["kl_per_dim"] = summed[len(_VALIDATION_TOTALS) :] or None
-    return _validation_means(shared, len(images), model.config.kind)
-
-
 def _load_data(config: TrainConfig, kind: str) -> Data:
     train_x, train_y = load_dataset(config.dataset, "train")
     valid_x, valid_y = load_dataset(config.dataset, "valid")
@@ -207,7 +150,7 @@ class _Run:
     """What the steps of one training run share: configs, model, optimiser, data and the record being kept."""
 
     out: Path
-    world: World
+    hooks: SingleProcess  # where ranks must agree (vae.distributed): identities in a one-process run
     device: torch.device
     model_config: ModelConfig
     train_config: TrainConfig
@@ -216,8 +159,8 @@ class _Run:
     record: Checkpoint
     stop: StopFlag
     show_progress: bool
-    net: torch.nn.Module | None = None  # what a step calls: the model itself, or its DDP wrapper
-    step: MLPVAEStep | None = None  # the hand-written backward pass, where it applies (see vae.mlp_step.step_for)
+    net: torch.nn.Module | None = None  # what a step calls: the model itself, or its DDP wrapper (hooks.wrap)
+    step: MLPVAEStep | None = None  # the hand-written backward pass, where it applies (see vae.fast.mlp_step.step_for)
     binarize: Binarizer | None = None  # dynamic binarisation of CPU batches, seeded afresh every epoch
     data: Data | None = None
     best_weights: dict[str, torch.Tensor] | None = None
@@ -258,7 +201,7 @@ def fit(
     for epoch in range(int(run.progress["epoch"]) + 1, train_config.epochs + 1):
         sums, seen, seconds = _train_epoch(run, epoch)
         entry = _validate_and_record(run, epoch, sums, seen, seconds)
-        stop_reason = _stop_reason(train_config, run.progress)
+        stop_reason = end_reason(train_config, run.progress)
         _save(run, stop_reason)
         if on_epoch is not None:
             on_epoch(entry)
@@ -278,12 +221,13 @@ def _new_run(
     train_config = dataclasses.replace(train_config, precision=resolve_precision(train_config.precision, dev))
     optimizer = make_optimizer(model, train_config)
     record = Checkpoint(path=out, model=model_config, training=train_config)
-    return _Run(out, world, dev, model_config, train_config, model, optimizer, record, stop, progress)
+    hooks = distributed.hooks_for(world, dev)
+    return _Run(out, hooks, dev, model_config, train_config, model, optimizer, record, stop, progress)
 
 
 def _resume(run: _Run, command: str | None) -> bool:
     """Load the saved run's weights, optimiser and record into ``run``; True if it has nothing left to do."""
-    with distributed.main_rank_first(run.world):  # reading may finish a half-done folder swap: once, on rank 0
+    with distributed.main_rank_first(run.hooks.world):  # reading may finish a half-done folder swap: once, on rank 0
         run.record = read_checkpoint(run.out)
     if run.record.progress.get("finished") and run.record.progress.get("epoch", 0) >= run.train_config.epochs:
         return True
@@ -311,14 +255,8 @@ def _attach_data(run: _Run, data: Data | None) -> None:
     if not torch.isfinite(train_x).all():
         bad = int((~torch.isfinite(train_x)).flatten(1).any(1).nonzero()[0])
         raise TrainingError(f"the training data holds NaN or infinite pixels (first at image {bad}); fix the data")
-    run.net = run.model
-    if run.world.distributed:
-        from torch.nn.parallel import DistributedDataParallel
-
-        dev = run.device
-        run.net = DistributedDataParallel(run.model, device_ids=[dev.index] if dev.type == "cuda" else None)
-        run.net.config = run.model_config  # model_loss reads the config from the module it calls
-    run.step = step_for(run.model, run.train_config, run.world.distributed)
+    run.net = run.hooks.wrap(run.model)
+    run.step = step_for(run.model, run.train_config, run.hooks.world.distributed)
     run.progress = dict(run.record.progress) or {"epoch": 0, "best_epoch": 0, "best_valid_loss": math.inf}
     run.progress["finished"] = False
     run.seconds_before = float(run.progress.get("train_seconds", 0.0))
@@ -332,8 +270,8 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int, float]:
     """One pass over the training data: the loss terms summed over its images, the image count, the seconds."""
     train_x = run.data[0]
     epoch_seed = _epoch_seed(run.train_config.seed, epoch)
-    torch.manual_seed(_rank_seed(epoch_seed, run.world))
-    run.binarize = Binarizer(_rank_seed(epoch_seed, run.world))
+    torch.manual_seed(run.hooks.rank_seed(epoch_seed))
+    run.binarize = Binarizer(run.hooks.rank_seed(epoch_seed))
     order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(epoch_seed))
     order = order.to(run.device)
     beta = run.train_config.beta_at(epoch)
@@ -341,7 +279,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int, float]:
     sums = dict.fromkeys(_TRAIN_TERMS, 0.0)
     seen = 0
     started = time.perf_counter()
-    bar = _progress_bar(len(train_x), epoch, run.train_config.epochs, run.show_progress and run.world.is_main)
+    bar = _progress_bar(len(train_x), epoch, run.train_config.epochs, run.show_progress and run.hooks.world.is_main)
     try:
         for step, index in enumerate(order.split(run.train_config.batch_size)):
             step_sums = _train_step(run, index, beta, epoch, step)
@@ -362,10 +300,9 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict[str, float], int, float]:
 
 def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: int) -> dict[str, float]:
     """One optimiser step on the global batch ``index``; returns its loss terms summed over its images."""
-    world = run.world
-    if not world.distributed and run.stop.is_set():
-        raise _interrupted(run.stop.reason, epoch, run.out)
-    mine, weight = _my_share(index, world)
+    if run.hooks.stops_before_step(run.stop.is_set()):
+        raise interrupted(run.stop.reason, epoch, run.out)
+    mine, weight = run.hooks.share(index)
     x, y = run.data[0][mine], run.data[1][mine]
     if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
         x = run.binarize(x) if x.device.type == "cpu" else torch.bernoulli(x)
@@ -373,41 +310,30 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
         terms = _batch_terms(run.net, x, y, beta, run.step)
     # One tensor -> list conversion for all three terms (and the finiteness check), not four separate ones.
     values = torch.stack([getattr(terms, k).detach() for k in _TRAIN_TERMS]).tolist()
-    finite = math.isfinite(values[0])
-    if world.distributed:
-        # One small all-reduce per batch: the step's loss sums, "any rank diverged", "any rank was asked to
-        # stop". All ranks then take the same branch, so none is left waiting in DDP's backward.
-        local = [value * len(mine) if weight else 0.0 for value in values]
-        shared = distributed.sum_all([*local, float(not finite), float(run.stop.is_set())], run.device)
-        step_sums, finite = dict(zip(_TRAIN_TERMS, shared[:3], strict=True)), shared[3] == 0
-        if shared[4]:
-            raise _interrupted(run.stop.reason or "a stop request on another rank", epoch, run.out)
-    if not finite:
-        raise _diverged(terms, x, mine, epoch, step, run.out, world)
+    shared = run.hooks.reduce_step(values, len(mine), weight, run.stop.is_set())
+    if shared.stop:
+        raise interrupted(run.stop.reason or "a stop request on another rank", epoch, run.out)
+    if not shared.finite:
+        raise diverged(terms, x, mine, epoch, step, run.out)
     if run.step is None:
         run.optimizer.zero_grad(set_to_none=True)
-        (terms.loss * weight if world.distributed else terms.loss).backward()
+        run.hooks.scale_loss(terms.loss, weight).backward()
     run.optimizer.step()
-    if world.distributed:
-        return step_sums
-    return {k: value * len(index) for k, value in zip(_TRAIN_TERMS, values, strict=True)}
+    return dict(zip(_TRAIN_TERMS, shared.sums, strict=True))
 
 
 def _validate_and_record(run: _Run, epoch: int, sums: dict[str, float], seen: int, seconds: float) -> dict:
     """Validate, keep the best weights, and append (and return) the epoch's history record."""
-    world, model, (_, _, valid_x, valid_y) = run.world, run.model, run.data
-    if world.distributed:
-        valid = _validate_sharded(model, valid_x, valid_y, world)
-        seconds = distributed.from_main([seconds], run.device)[0]  # rank 0's clock everywhere
-    else:
-        valid = validate(model, valid_x, valid_y)
+    hooks, model, (_, _, valid_x, valid_y) = run.hooks, run.model, run.data
+    totals = hooks.validation_totals(_validation_totals, model, valid_x, valid_y)
+    valid = _validation_means(totals, len(valid_x), run.model_config.kind)
+    seconds = hooks.main_value(seconds)  # rank 0's clock everywhere
     if valid["loss"] < run.progress["best_valid_loss"] or run.best_weights is None:
         run.progress.update(best_epoch=epoch, best_valid_loss=valid["loss"])
         run.best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
     run.progress["epoch"] = epoch
     total_seconds = run.seconds_before + time.perf_counter() - run.started
-    if world.distributed:  # the time budget must stop every rank after the same epoch
-        total_seconds = distributed.from_main([total_seconds], run.device)[0]
+    total_seconds = hooks.main_value(total_seconds)  # the time budget must stop every rank after the same epoch
     run.progress["train_seconds"] = round(total_seconds, 2)
     train = {f"train_{k}": v / seen for k, v in sums.items()}
     if run.model_config.kind != "classifier":
@@ -426,18 +352,6 @@ def _validate_and_record(run: _Run, epoch: int, sums: dict[str, float], seen: in
     return entry
 
 
-def _stop_reason(config: TrainConfig, progress: dict[str, Any]) -> str:
-    """Why the run ends after this epoch ("" to go on): all epochs done, early stopping or the time budget."""
-    epoch = progress["epoch"]
-    if epoch == config.epochs:
-        return "completed all epochs"
-    if config.patience and epoch - progress["best_epoch"] >= config.patience:
-        return f"early stopping: no validation improvement for {config.patience} epochs"
-    if config.max_minutes and progress["train_seconds"] >= 60 * config.max_minutes:
-        return f"time budget of {config.max_minutes} minutes reached"
-    return ""
-
-
 def _save(run: _Run, stop_reason: str) -> None:
     """Write the epoch's checkpoint (rank 0 only) and wait until it is on disk everywhere."""
     run.progress["finished"] = bool(stop_reason)
@@ -449,53 +363,12 @@ def _save(run: _Run, stop_reason: str) -> None:
         "valid_loss": run.progress["best_valid_loss"],
     }
     state = {f"model.{k}": v for k, v in run.model.state_dict().items()} | optimizer_tensors(run.optimizer)
-    if run.world.is_main:
+    if run.hooks.world.is_main:
         run.record = save_checkpoint(run.out, run.model, run.record, training_state=state, weights=run.best_weights)
     distributed.barrier()  # no rank runs ahead (or stops) while rank 0 is still writing
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-def _my_share(index: torch.Tensor, world: World) -> tuple[torch.Tensor, float]:
-    """This rank's images of a global batch and the weight that makes DDP's gradient average exact.
-
-    DDP averages the ranks' gradients; scaling each rank's mean loss by (its images x ranks / batch images)
-    turns that average into the gradient of the whole batch's mean loss, even when the shares differ by one.
-    A rank left without images (a last batch smaller than the world) still runs one image at weight 0,
-    because every rank has to join every gradient all-reduce.
-    """
-    if not world.distributed:
-        return index, 1.0
-    mine = distributed.shard(index, world)
-    if len(mine) == 0:
-        return index[:1], 0.0
-    return mine, len(mine) * world.size / len(index)
-
-
-def _interrupted(reason: str, epoch: int, out: Path) -> TrainingInterrupted:
-    return TrainingInterrupted(
-        f"stopped by {reason or 'request'} during epoch {epoch}; the checkpoint in {out} holds "
-        f"epoch {epoch - 1} and continues with --resume"
-        if epoch > 1
-        else f"stopped by {reason or 'request'} during the first epoch; nothing was saved"
-    )
-
-
-def _diverged(
-    terms: LossTerms, x: torch.Tensor, mine: torch.Tensor, epoch: int, step: int, out: Path, world: World
-) -> TrainingError:
-    """The error for a NaN/infinite loss, blaming the data when this rank's batch holds bad pixels."""
-    last = f"epoch {epoch - 1} is kept in {out}" if epoch > 1 else "no checkpoint was written"
-    loss = float(terms.loss.detach())
-    where = f"the loss became {loss} at epoch {epoch}, batch {step + 1}; stopped, {last}."
-    if world.distributed and math.isfinite(loss):
-        where = f"the loss became non-finite on another rank at epoch {epoch}, batch {step + 1}; stopped, {last}."
-    bad_images = (~torch.isfinite(x)).flatten(1).any(1)
-    if bool(bad_images.any()):
-        first = int(mine[bad_images.nonzero()[0, 0]])
-        return TrainingError(f"{where} The batch holds NaN or infinite pixels (training image {first}); fix the data.")
-    return TrainingError(f"{where} Try a lower --lr or a KL warm-up (--warmup-epochs).")
 
 
 def _progress_bar(total: int, epoch: int, epochs: int, enabled: bool):

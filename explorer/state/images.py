@@ -16,7 +16,8 @@ from typing import Literal, Protocol
 import numpy as np
 import streamlit as st
 
-from vae.images import ImageError, PreparedImage, prepare_image
+from vae.image_files import ImageError
+from vae.images import PreparedImage, prepare_image
 
 MAX_UPLOADS = 8
 _MAX_SEEN = 64  # uploader file ids already handled (prepared or refused)

@@ -4,9 +4,13 @@
 optimizer imports ``torch._dynamo`` when it is built and on every step (to mark graph breaks for
 ``torch.compile``); that import costs about 1.7 s of CPU, a fifth of a whole 3-epoch training process of the
 784-400-20 VAE. This class keeps the update, the state layout and the state-dict format of ``torch.optim.Adam``
-(so checkpoints and ``_restore_optimizer`` treat both alike) and gives the same weights bit for bit as
-``torch.optim.Adam(fused=True)`` (tests/test_fast_path.py). It supports what training here uses: one parameter
-group of same-device, same-dtype tensors, no AMSGrad, no learning-rate schedule.
+(so checkpoints and ``vae.optim.restore_optimizer`` treat both alike) and gives the same weights bit for bit
+as ``torch.optim.Adam(fused=True)`` (tests/test_fast_path.py). It supports what training here uses: one
+parameter group of same-device, same-dtype tensors, no AMSGrad, no learning-rate schedule.
+
+``torch._fused_adam_`` is private: a torch release may drop or change it. :func:`fused_kernel_available` is
+False when it is missing or when one trial step of it on a scratch tensor raises, and ``vae.optim`` then
+builds ``torch.optim.Adam`` instead (tests/test_fused_adam_fallback.py).
 """
 
 from __future__ import annotations
@@ -16,16 +20,45 @@ from typing import Any
 
 import torch
 
+# Keyword arguments of the kernel's trial step: the ones FusedAdam.step passes, at their defaults.
+_HYPERPARAMETERS = {
+    "lr": 1e-3,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "weight_decay": 0.0,
+    "eps": 1e-8,
+    "amsgrad": False,
+    "maximize": False,
+}
+
 
 def fused_kernel_available(params: list[torch.Tensor]) -> bool:
     """True when the fused kernel exists in this torch and runs on these parameters (CPU or CUDA, one device and
-    one floating dtype)."""
-    if not params or not hasattr(torch, "_fused_adam_"):
+    one floating dtype): a trial step on a one-element scratch tensor of that device and dtype must succeed."""
+    if not params:
         return False
     devices, dtypes = {p.device for p in params}, {p.dtype for p in params}
     if len(devices) != 1 or len(dtypes) != 1:
         return False
-    return next(iter(devices)).type in ("cpu", "cuda") and next(iter(dtypes)).is_floating_point
+    device, dtype = next(iter(devices)), next(iter(dtypes))
+    if device.type not in ("cpu", "cuda") or not dtype.is_floating_point:
+        return False
+    return _trial_step(device, dtype)
+
+
+def _trial_step(device: torch.device, dtype: torch.dtype) -> bool:
+    """One step of ``torch._fused_adam_`` on scratch tensors; False if the kernel is missing or raises."""
+    kernel = getattr(torch, "_fused_adam_", None)
+    if kernel is None:
+        return False
+    param, grad = torch.zeros(1, device=device, dtype=dtype), torch.ones(1, device=device, dtype=dtype)
+    moments = [torch.zeros_like(param)], [torch.zeros_like(param)]
+    step = [torch.ones((), dtype=torch.float32, device=device)]
+    try:
+        kernel([param], [grad], *moments, [], step, **_HYPERPARAMETERS)
+    except Exception:  # a private kernel may fail in any way (changed signature, unsupported build): use torch's
+        return False
+    return bool(torch.isfinite(param).all())
 
 
 class FusedAdam:

@@ -1,4 +1,5 @@
-"""Decoding: an upload's bytes (or an array) to float32 grey at the working size, refusing what we cannot use.
+"""Image files: an upload's bytes (or an array) decoded to float32 grey at the working size, refusing what we
+cannot use (the size and format limits live here).
 
 Every refusal is an ``ImageError`` with a sentence meant for the person who uploaded the file; ``vae.images``
 turns the grey into a digit. Nothing here touches PIL's global settings: ``Image.MAX_IMAGE_PIXELS`` and

@@ -3,9 +3,11 @@
 The 784-200-200-50 and 784-400-20 VAEs are small enough that autograd's bookkeeping (a graph node, saved
 tensors and fresh gradient buffers for every op) costs about as much CPU as their matrix multiplies. This
 step runs the same forward pass with plain ``torch.addmm`` calls under ``torch.no_grad`` and then the chain
-rule by hand, writing each gradient into a ``.grad`` buffer allocated once. It computes the same loss and the
-same gradients as ``vae.losses.model_loss`` + ``backward()`` (tests/test_mlp_step.py compares them), so any
-torch optimizer steps the model as before.
+rule by hand, writing each gradient into a ``.grad`` buffer allocated once. It mirrors the learner's path
+(``VAE.forward`` in vae/models.py, ``DiagonalGaussian.sample`` in vae/posterior.py and ``vae.losses.vae_terms``,
+which ``vae.losses.loss_for("vae")`` picks): the same loss and the same gradients as ``model_loss`` +
+``backward()`` (tests/test_mlp_step.py compares them), so any torch optimizer steps the model as before. Its
+reparameterisation below is a written-out copy of ``DiagonalGaussian.sample``, kept for the backward pass.
 
 The maths, for a batch of B images (all sums over the batch are means, as in ``model_loss``):
     h_i = relu(h_{i-1} W_i^T + b_i)                          encoder, h_0 = x
@@ -27,20 +29,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae.config import TrainConfig
-from vae.losses import LossTerms
+from vae.losses import LossTerms, loss_for, vae_terms
 from vae.models import PIXELS
 
 
 def supports(model: nn.Module) -> bool:
     """True for the models this step handles: an MLP VAE with a Bernoulli likelihood, float32 weights on CPU."""
     config = getattr(model, "config", None)
-    if config is None or (config.kind, config.arch, config.likelihood) != ("vae", "mlp", "bernoulli"):
+    if config is None or loss_for(config.kind) is not vae_terms:  # the loss this step writes out
+        return False
+    if (config.arch, config.likelihood) != ("mlp", "bernoulli"):
         return False
     return all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters())
 
 
 def step_for(model: nn.Module, config: TrainConfig, distributed: bool = False) -> MLPVAEStep | None:
-    """The step vae.train uses for ``model`` under ``config`` (its precision already resolved): one for a
+    """The step vae.training uses for ``model`` under ``config`` (its precision already resolved): one for a
     single-process fp32 run of a supported model with ``config.manual_backward`` on, else None (autograd)."""
     if config.manual_backward and not distributed and config.precision == "fp32" and supports(model):
         return MLPVAEStep(model)
