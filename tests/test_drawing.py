@@ -40,6 +40,13 @@ def test_bad_drawings_get_a_clear_message(value, message: str) -> None:
         drawing.prepared_drawing(value)
 
 
+@pytest.mark.parametrize("huge", [10**400, -(10**400)], ids=["10**400", "-10**400"])
+def test_an_integer_too_large_for_a_float_is_a_drawing_error(huge: int) -> None:
+    # Issue 26: math.isfinite raised OverflowError, which the Draw page does not catch.
+    with pytest.raises(drawing.DrawingError, match="far too large to be a pixel"):
+        drawing.prepared_drawing({"pixels": [huge] + [0.1] * 783})
+
+
 @pytest.mark.parametrize("size", [2, 16])
 def test_draw_page_renders_without_a_browser(size: int) -> None:
     from conftest import assert_clean
