@@ -46,9 +46,10 @@ def drawing_pixels(value: Any) -> np.ndarray:
         raise DrawingError(
             f"The drawing's pixel values must lie in [0, 1] (got {image.min():.3g} to {image.max():.3g})."
         )
-    if not image.any():
+    picture = image.astype(np.float32).reshape(MNIST_SIZE, MNIST_SIZE)
+    if not picture.any():  # checked in float32: ink fainter than ~1e-45 rounds to nothing
         raise DrawingError("The canvas is empty: draw a digit first.")
-    return image.astype(np.float32).reshape(MNIST_SIZE, MNIST_SIZE)
+    return picture
 
 
 def prepared_drawing(value: Any) -> PreparedImage:

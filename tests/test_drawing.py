@@ -47,6 +47,13 @@ def test_an_integer_too_large_for_a_float_is_a_drawing_error(huge: int) -> None:
         drawing.prepared_drawing({"pixels": [huge] + [0.1] * 783})
 
 
+def test_ink_too_faint_for_float32_counts_as_an_empty_canvas() -> None:
+    # Found by tests/test_input_properties.py: 4e-265 is not zero as a float64 but is as the float32 image,
+    # so an all-black drawing was kept as if something had been drawn.
+    with pytest.raises(drawing.DrawingError, match="empty"):
+        drawing.prepared_drawing({"pixels": [4e-265] * 784})
+
+
 @pytest.mark.parametrize("size", [2, 16])
 def test_draw_page_renders_without_a_browser(size: int) -> None:
     from conftest import assert_clean
