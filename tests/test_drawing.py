@@ -40,6 +40,20 @@ def test_bad_drawings_get_a_clear_message(value, message: str) -> None:
         drawing.prepared_drawing(value)
 
 
+@pytest.mark.parametrize("huge", [10**400, -(10**400)], ids=["10**400", "-10**400"])
+def test_an_integer_too_large_for_a_float_is_a_drawing_error(huge: int) -> None:
+    # Issue 26: math.isfinite raised OverflowError, which the Draw page does not catch.
+    with pytest.raises(drawing.DrawingError, match="far too large to be a pixel"):
+        drawing.prepared_drawing({"pixels": [huge] + [0.1] * 783})
+
+
+def test_ink_too_faint_for_float32_counts_as_an_empty_canvas() -> None:
+    # Found by tests/test_input_properties.py: 4e-265 is not zero as a float64 but is as the float32 image,
+    # so an all-black drawing was kept as if something had been drawn.
+    with pytest.raises(drawing.DrawingError, match="empty"):
+        drawing.prepared_drawing({"pixels": [4e-265] * 784})
+
+
 @pytest.mark.parametrize("size", [2, 16])
 def test_draw_page_renders_without_a_browser(size: int) -> None:
     from conftest import assert_clean

@@ -78,6 +78,29 @@ def test_a_code_file_moves_the_sliders_and_a_bad_one_is_explained() -> None:
     assert live_sliders(at)["code"] == pytest.approx(code)
 
 
+def test_a_code_file_with_a_byte_order_mark_is_used_and_a_foreign_one_is_explained() -> None:
+    # Issue 26: a BOM (as Windows editors write) was "not JSON"; a file of another format was used silently.
+    from explorer import share
+
+    size = max(SIZES)
+    at = sliders_page({"size": str(size)})
+    name = CATALOG.pairs[size].vae.name
+    key = f"sliders.code_file.{name}"
+    code = [0.25] * size
+    with_bom = b"\xef\xbb\xbf" + share.code_json(code, "vae", name)
+    at.file_uploader(key=key).set_value([("code.json", with_bom, "application/json")])
+    at.run()
+    assert_clean(at)
+    assert live_sliders(at)["code"] == pytest.approx(code) and "not used" not in warnings(at)
+    foreign = b'{"format": "<b>palette</b>", "code": %s}' % str([-0.5] * size).encode()
+    at.file_uploader(key=key).set_value([("other.json", foreign, "application/json")])
+    at.run()
+    assert_clean(at)
+    assert 'The code file was not used: the file\'s "format" field' in warnings(at), warnings(at)
+    assert "palette" not in warnings(at)
+    assert live_sliders(at)["code"] == pytest.approx(code)
+
+
 def test_switching_to_the_other_model_of_the_same_size_sends_its_labels() -> None:
     # What the component is given after the AE/VAE switch: the new model's weights and slider labels.
     from explorer import resources

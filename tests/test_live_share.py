@@ -92,6 +92,52 @@ def test_a_bad_code_file_is_refused_clearly(data: bytes, problem: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------
+# Regressions from issue 26 (each failed before its fix)
+
+
+@pytest.mark.parametrize("text", ["²", "2²", "¹⁶", "①", "٢", "１６"])
+def test_a_size_of_non_ascii_digits_is_refused_as_not_a_whole_number(text: str) -> None:
+    # str.isdigit() accepts these; int() refuses the superscripts and circled digits with a ValueError, and
+    # reads Arabic-Indic and full-width digits: a link's size is ASCII digits or nothing.
+    with pytest.raises(share.ShareError, match="latent size is not a whole number"):
+        share.parse_size(text, SIZES)
+    link = share.parse_link({"size": text}, SIZES)
+    assert link.size is None and link.problems == ("the link's latent size is not a whole number",)
+
+
+def test_a_code_file_with_a_utf8_byte_order_mark_is_read() -> None:
+    data = share.code_json(np.array([0.25, -1.5], dtype=np.float32), "vae", "vae-z2")
+    np.testing.assert_array_equal(share.parse_code_json(b"\xef\xbb\xbf" + data, 2), [0.25, -1.5])
+    np.testing.assert_array_equal(share.parse_code_json(b"\xef\xbb\xbf[0.5, 1]", 2), [0.5, 1.0])
+
+
+@pytest.mark.parametrize("value", ['"something-else"', '"Latent-Code"', "null", "1", '["latent-code"]'])
+def test_a_file_whose_format_field_names_something_else_is_refused(value: str) -> None:
+    data = b'{"format": %s, "code": [0.5, 1]}' % value.encode()
+    with pytest.raises(share.ShareError) as caught:
+        share.parse_code_json(data, 2)
+    message = str(caught.value)
+    assert '"format" field' in message and "not a latent-code file" in message, message
+    assert "something-else" not in message and "Latent-Code" not in message
+
+
+def test_a_file_without_a_format_field_or_with_ours_is_still_read() -> None:
+    for data in (b'{"code": [0.5, 1]}', b'{"format": "latent-code", "code": [0.5, 1]}'):
+        np.testing.assert_array_equal(share.parse_code_json(data, 2), [0.5, 1.0])
+
+
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_a_ten_thousand_digit_integer_is_refused_for_its_size_not_as_not_json(sign: str) -> None:
+    data = b'{"code": [%s%s, 1]}' % (sign.encode(), b"9" * 10_000)
+    with pytest.raises(share.ShareError) as caught:
+        share.parse_code_json(data, 2)
+    assert "value 1 of the file's code is beyond" in str(caught.value), str(caught.value)
+    # Elsewhere in the file such a number is not a reason to refuse it.
+    data = b'{"version": %s, "code": [0.5, 1]}' % (b"9" * 10_000)
+    np.testing.assert_array_equal(share.parse_code_json(data, 2), [0.5, 1.0])
+
+
+# --------------------------------------------------------------------------------------------------------
 # The browser model
 
 

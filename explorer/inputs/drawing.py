@@ -7,7 +7,6 @@ No streamlit here, so the tests call it directly.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,16 @@ class DrawingError(ValueError):
     """A drawing that cannot be used; ``str(err)`` is a sentence for the person who drew it."""
 
 
+def _as_floats(pixels: list | tuple) -> np.ndarray:
+    """The numbers as float64; an integer too large for a float (10**400, say) is refused for its size."""
+    try:
+        return np.array([float(p) for p in pixels], dtype=np.float64)
+    except OverflowError:
+        raise DrawingError(
+            "The drawing arrived with a value far too large to be a pixel (they lie in [0, 1]); please try again."
+        ) from None
+
+
 def drawing_pixels(value: Any) -> np.ndarray:
     """The (28, 28) float32 picture in a value sent by the canvas ({"pixels": [784 numbers]})."""
     pixels = value.get("pixels") if isinstance(value, dict) else value
@@ -30,16 +39,17 @@ def drawing_pixels(value: Any) -> np.ndarray:
         raise DrawingError(f"The drawing did not arrive as {PIXELS} pixel values (got {count}); please try again.")
     if not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in pixels):
         raise DrawingError("The drawing arrived with values that are not numbers; please try again.")
-    if not all(math.isfinite(p) for p in pixels):
+    image = _as_floats(pixels)
+    if not np.isfinite(image).all():
         raise DrawingError("The drawing arrived with values that are not finite numbers; please try again.")
-    image = np.asarray(pixels, dtype=np.float64)
     if image.min() < 0.0 or image.max() > 1.0:
         raise DrawingError(
             f"The drawing's pixel values must lie in [0, 1] (got {image.min():.3g} to {image.max():.3g})."
         )
-    if not image.any():
+    picture = image.astype(np.float32).reshape(MNIST_SIZE, MNIST_SIZE)
+    if not picture.any():  # checked in float32: ink fainter than ~1e-45 rounds to nothing
         raise DrawingError("The canvas is empty: draw a digit first.")
-    return image.astype(np.float32).reshape(MNIST_SIZE, MNIST_SIZE)
+    return picture
 
 
 def prepared_drawing(value: Any) -> PreparedImage:

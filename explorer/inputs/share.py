@@ -22,6 +22,7 @@ MAX_VALUE = 100.0  # no slider reaches this far (VAE +-3, AE a little beyond its
 MAX_CODE_CHARS = 4096  # 16 values at full precision take ~200
 MAX_FILE_BYTES = 64 * 1024
 FILE_FORMAT = "latent-code"
+MAX_INT_DIGITS = 30  # longer JSON integers are read as floats: far beyond MAX_VALUE either way
 
 
 class ShareError(ValueError):
@@ -46,9 +47,11 @@ def _single(value: Any) -> str | None:
 
 def parse_size(text: str | None, sizes: Sequence[int]) -> int:
     """The latent size a link names; raises ShareError unless it is one of ``sizes``."""
-    if text is None or not text.strip().isdigit() or len(text.strip()) > 4:
+    digits = text.strip() if isinstance(text, str) else ""
+    # ASCII digits only: str.isdigit() also accepts superscripts and other digits that int() refuses.
+    if not (0 < len(digits) <= 4 and digits.isascii() and digits.isdigit()):
         raise ShareError("the link's latent size is not a whole number")
-    size = int(text)
+    size = int(digits)
     if size not in sizes:
         raise ShareError(f"the link asks for latent size {size}; this app has {', '.join(map(str, sizes))}")
     return size
@@ -132,16 +135,32 @@ def _reject_constant(name: str) -> float:
     raise ShareError(f"the file holds {name}, which is not a usable number")
 
 
+def _parse_int(digits: str) -> int | float:
+    """JSON integers; a very long one becomes a float (±inf once out of range), which check_code then refuses
+    as too large, instead of json failing on Python's limit on digits for int() and calling the file not JSON."""
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else float(digits)
+
+
 def parse_code_json(data: bytes, latent_dim: int) -> np.ndarray:
-    """The code in an uploaded code file (our format, or a bare JSON list of numbers)."""
+    """The code in an uploaded code file (our format, or a bare JSON list of numbers).
+
+    UTF-8 with or without a byte-order mark (Windows editors write one). A JSON object whose ``format``
+    field names anything but FILE_FORMAT is another kind of file and is refused.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise ShareError(f"the file is larger than {MAX_FILE_BYTES // 1024} KB; a code file is a few hundred bytes")
     try:
-        document = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ShareError("the file is not JSON (it is not UTF-8 text)") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except ShareError:
         raise
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         raise ShareError("the file is not JSON") from None
+    if isinstance(document, dict) and "format" in document and document["format"] != FILE_FORMAT:
+        raise ShareError(f'the file\'s "format" field does not say "{FILE_FORMAT}", so it is not a latent-code file')
     values = document.get("code") if isinstance(document, dict) else document
     if not isinstance(values, list):
         raise ShareError('the file has no "code" list of numbers')
