@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer.inputs import drawing, share
-from vae import decoding, images
+from vae import image_files, images
 
 SIZES = [2, 16]
 UPLOAD_NAME = "upload.png"  # prepare_image names the file in its message on purpose; the content must not show
@@ -270,7 +270,7 @@ PARSERS = [
         upload,
         images.ImageError,
         valid_image,
-        (images, decoding),
+        (images, image_files),
         examples=300,
     ),
     # When it lands: Parser("lesson", lesson.parse_lesson, any_text, lesson.LessonError, valid_lesson, (lesson,)),

@@ -80,7 +80,7 @@ def test_a_code_file_moves_the_sliders_and_a_bad_one_is_explained() -> None:
 
 def test_a_code_file_with_a_byte_order_mark_is_used_and_a_foreign_one_is_explained() -> None:
     # Issue 26: a BOM (as Windows editors write) was "not JSON"; a file of another format was used silently.
-    from explorer import share
+    from explorer.inputs import share
 
     size = max(SIZES)
     at = sliders_page({"size": str(size)})
