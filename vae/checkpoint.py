@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import fcntl
 import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +189,50 @@ def save_checkpoint(
     _fsync(path.parent)
     _write_pause("finished", path, pause=False)
     return record
+
+
+def writer_lock_path(path: str | Path) -> Path:
+    """The file whose flock marks a checkpoint folder as being written: ``.NAME.writer`` beside the folder (not
+    inside it: every save swaps the whole folder, and a lock file inside would go with the old one)."""
+    path = Path(path)
+    return path.parent / f".{path.name}.writer"
+
+
+@contextlib.contextmanager
+def writer_lock(path: str | Path) -> Iterator[None]:
+    """Hold the exclusive right to write the checkpoint folder ``path`` for the ``with`` block.
+
+    An flock (released by the kernel when the process dies, however it dies) on :func:`writer_lock_path`;
+    raises :class:`CheckpointError` at once if another live process holds it, so a folder never has two
+    writers. The file is removed on release; a holder checks that the file it locked is still the one at the
+    path, so a remover and a newcomer cannot both win."""
+    file = writer_lock_path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise CheckpointError(
+                f"{path}: another training process (pid {holder}) is writing this checkpoint"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(file).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # locked a file its last holder had just removed: try the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+        os.close(fd)
 
 
 def read_checkpoint(path: str | Path) -> Checkpoint:
