@@ -264,17 +264,33 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
         training = TrainConfig.from_dict(data["training"]) if data.get("training") else None
     except ConfigError as error:
         raise CheckpointError(f"{config_path}: {error}") from None
+    except (TypeError, ValueError) as error:  # a field of the wrong type, e.g. "epochs": "ten"
+        raise CheckpointError(f"{config_path}: a field has the wrong type ({error})") from None
     known = {"format_version", "model", "training", "dataset", "metrics", "history", "progress"}
     return Checkpoint(
         path=path,
         model=model,
         training=training,
-        dataset=data.get("dataset") or {},
-        metrics=data.get("metrics") or {},
-        history=data.get("history") or [],
-        progress=data.get("progress") or {},
+        dataset=_section(data, "dataset", dict, config_path),
+        metrics=_section(data, "metrics", dict, config_path),
+        history=_section(data, "history", list, config_path),
+        progress=_section(data, "progress", dict, config_path),
         info={k: v for k, v in data.items() if k not in known},
     )
+
+
+def _section(data: dict[str, Any], key: str, kind: type, config_path: Path) -> Any:
+    """``data[key]`` if it is a JSON object (``kind`` dict) or a list of objects (``kind`` list); missing or
+    null gives an empty one; anything else is a damaged config."""
+    value = data.get(key)
+    if value is None:
+        return kind()
+    if kind is list and isinstance(value, list) and all(isinstance(entry, dict) for entry in value):
+        return value
+    if kind is dict and isinstance(value, dict):
+        return value
+    what = "a list of objects (one per epoch)" if kind is list else "an object"
+    raise CheckpointError(f"{config_path}: {key} must be {what}, got {json.dumps(value)[:40]}")
 
 
 def _read_tensors(file: Path) -> dict[str, torch.Tensor]:
@@ -291,7 +307,10 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Modul
     checkpoint = read_checkpoint(path)
     weights_path = checkpoint.path / WEIGHTS_FILE
     weights = _read_tensors(weights_path)
-    model = build_model(checkpoint.model)
+    try:
+        model = build_model(checkpoint.model)
+    except (RuntimeError, MemoryError, ValueError) as error:  # the config's bounds make this unlikely
+        raise CheckpointError(f"{checkpoint.path / CONFIG_FILE}: the model cannot be built ({error})") from None
     expected = model.state_dict()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
