@@ -217,7 +217,10 @@ def sweep_results(statuses: list[runs.RunStatus]) -> None:
     shown = np.random.default_rng(0).permutation(len(images))[:MAP_POINTS]
     for column, (status, checkpoint) in zip(st.columns(len(members)), ready, strict=False):
         with column:
-            _sweep_column(status, checkpoint, images, labels, shown)
+            try:
+                _sweep_column(status, checkpoint, images, labels, shown)
+            except CheckpointError as error:  # damaged since it finished: this column says so, the rest stays
+                st.warning(f"beta = {status.spec.beta:g}: this run's checkpoint cannot be used ({error}).")
 
 
 def _sweep_column(status, checkpoint, images, labels, shown) -> None:

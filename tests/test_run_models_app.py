@@ -105,7 +105,7 @@ HOSTILE = {
     "dataset-text": (("dataset",), "mnist", "dataset must be an object"),
     "huge-hidden": (("model", "hidden"), [1_000_000_000], "hidden must be"),
     "huge-total": (("model", "hidden"), [60_000, 60_000, 60_000], "parameters, more than"),
-    "history-text": (("history",), "x", "history must be a list of objects"),
+    "history-text": (("history",), "x", "history must be a list"),
     "metrics-list": (("metrics",), [1, 2], "metrics must be an object"),
     "progress-number": (("progress",), 5, "progress must be an object"),
     "epochs-text": (("training", "epochs"), "ten", "training config: '<' not supported"),

@@ -280,16 +280,15 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
 
 
 def _section(data: dict[str, Any], key: str, kind: type, config_path: Path) -> Any:
-    """``data[key]`` if it is a JSON object (``kind`` dict) or a list of objects (``kind`` list); missing or
-    null gives an empty one; anything else is a damaged config."""
+    """``data[key]`` if it is a JSON object (``kind`` dict) or list (``kind`` list); missing or null gives an
+    empty one; anything else is a damaged config. (What a history's entries hold is the charts' to judge: a
+    list of odd entries is drawn as a warning in place of the curves.)"""
     value = data.get(key)
     if value is None:
         return kind()
-    if kind is list and isinstance(value, list) and all(isinstance(entry, dict) for entry in value):
+    if isinstance(value, kind):
         return value
-    if kind is dict and isinstance(value, dict):
-        return value
-    what = "a list of objects (one per epoch)" if kind is list else "an object"
+    what = "a list (one entry per epoch)" if kind is list else "an object"
     raise CheckpointError(f"{config_path}: {key} must be {what}, got {json.dumps(value)[:40]}")
 
 
