@@ -69,7 +69,10 @@ def trial(root: Path, rng: random.Random) -> dict:
         (name,) = runs.start([SPEC], root, evaluate=False)
     except runs.RunBusy:
         return {"refused": True}
-    worker = runs.read_lock(root).pid
+    lock = runs.read_lock(root)
+    if lock is None:  # the job ended (or its lock was judged stale) before it could be killed: reported apart
+        return {"refused": False, "vanished": True, "status": str(runs.read_status(root, name))}
+    worker = lock.pid
     trainer = _trainer(worker)
     time.sleep(rng.uniform(0.5, 4.0))  # start-up (imports, data) or somewhere in an epoch or a checkpoint write
     target = rng.choice(["worker", "trainer"])
@@ -80,14 +83,22 @@ def trial(root: Path, rng: random.Random) -> dict:
         time.sleep(0.05)
     stuck = runs.read_lock(root) is not None
     time.sleep(max(0.0, 5 - (time.monotonic() - killed)))
-    return {"refused": False, "target": target, "orphans": len(_group(worker)), "stuck": stuck, "name": name}
+    return {
+        "refused": False,
+        "vanished": False,
+        "target": target,
+        "orphans": len(_group(worker)),
+        "stuck": stuck,
+        "name": name,
+    }
 
 
 def checkpoints(root: Path) -> tuple[int, int, int]:
-    """(loadable, failing to load, without a checkpoint) among the run folders."""
+    """(loadable, failing to load, without a checkpoint) among the runs the jobs started."""
     good = bad = empty = 0
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if not (folder / CONFIG_FILE).exists():
+    for status in runs.statuses(root):
+        folder = root / status.name
+        if not (folder / CONFIG_FILE).exists():  # killed before its first epoch was saved: no checkpoint
             empty += 1
             continue
         try:
@@ -118,7 +129,8 @@ def main() -> None:
         final = runs.read_status(root, last).state
         good, bad, empty = checkpoints(root)
     after, minutes = _load(), (time.monotonic() - started) / 60
-    done = [r for r in results if not r["refused"]]
+    vanished = [r["status"] for r in results if r.get("vanished")]
+    done = [r for r in results if not r["refused"] and not r.get("vanished")]
     targets = {t: sum(r["target"] == t for r in done) for t in ("worker", "trainer")}
     body = f"""## Faults: random SIGKILLs of the Train page's jobs
 
@@ -136,14 +148,18 @@ an epoch or a checkpoint write) and starts the next trial's run straight away; a
 | stuck locks (a new run refused, or the lock held 30 s after the kill) | \
 {sum(r["refused"] for r in results) + sum(r["stuck"] for r in done)} |
 | checkpoints that fail to load | {bad} |
-| checkpoints that load / runs killed before their first epoch ended | {good} / {empty} |
+| runs with a checkpoint that loads / with none yet (killed before their first epoch was saved) | {good} / {empty} |
+| runs whose lock was gone before the kill (not killed) | {len(vanished)} |
 | the run after the last kill | {final} |
 
-Before this benchmark's fixes (issue 28), a SIGKILLed worker left its trainer training on as an orphan
-(re-parented to PID 1, unreachable by Stop) while the next run started beside it. Now the trainer dies with
-its worker (PR_SET_PDEATHSIG), clearing the dead worker's lock kills whatever is left of its process group,
-and an flock beside the run folder keeps a second trainer out of it.
+As issue 28 reported it, before these fixes a SIGKILLed worker left its trainer training on as an orphan
+(re-parented to PID 1, unreachable by Stop) while the next run started beside it (this benchmark was not run
+against that code). Now the trainer dies with its worker (PR_SET_PDEATHSIG), clearing the dead worker's
+lock kills whatever is left of its process group, and an flock beside the run folder keeps a second trainer
+out of it.
 """
+    for status in vanished:
+        print("gone before the kill:", status)
     publish("faults", body, write=not args.no_write)
 
 
