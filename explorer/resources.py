@@ -256,23 +256,41 @@ def _folders_stamp(folders: list[Path]) -> tuple[tuple[str, str], ...]:
 
 
 @st.cache_resource(show_spinner="Checking your training runs…", max_entries=4)
-def _user_runs(stamp: tuple[tuple[str, str], ...]) -> list[Checkpoint]:
+def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], list[tuple[str, str]]]:
     from vae.checkpoint import CheckpointError, load
 
-    found = []
+    found, broken = [], []
     for path, _ in stamp:
+        if not (Path(path) / CONFIG_FILE).exists():  # a run stopped before its first epoch ended: nothing to offer
+            continue
         try:
             found.append(load(path).checkpoint)
-        except CheckpointError:  # a run stopped before its first epoch ended, or damaged: not offered
-            continue
-    return model_catalog.usable_user_runs(found)
+        except CheckpointError as error:  # damaged: listed with its reason, like a damaged shipped checkpoint
+            broken.append((Path(path).name, str(error)))
+        except Exception as error:  # anything else a hostile folder provokes must not take every page down
+            broken.append((Path(path).name, f"{path}: could not be read ({type(error).__name__}: {error})"))
+    return model_catalog.usable_user_runs(found), broken
+
+
+def _scanned_user_runs() -> tuple[list[Checkpoint], list[tuple[str, str]]]:
+    from explorer.training import runs
+
+    return _user_runs(_folders_stamp(runs.usable_folders()))
 
 
 def user_runs() -> list[Checkpoint]:
     """The finished or stopped runs under the runs root that pages may use (AE/VAE on MNIST)."""
-    from explorer.training import runs
+    return _scanned_user_runs()[0]
 
-    return _user_runs(_folders_stamp(runs.usable_folders()))
+
+def broken_user_runs() -> list[tuple[str, str]]:
+    """(folder name, reason) of each run under the runs root whose checkpoint cannot be used."""
+    return _scanned_user_runs()[1]
+
+
+def broken_checkpoints() -> list[tuple[str, str]]:
+    """Every damaged checkpoint the app found: the shipped root's, then the runs root's."""
+    return [*catalog().broken, *broken_user_runs()]
 
 
 @st.cache_resource(show_spinner=False)

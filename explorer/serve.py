@@ -96,6 +96,47 @@ def warm_streamlit() -> None:
     env_util.is_repl()
 
 
+def guard_static_files() -> None:
+    """Answer 404, not 500, for a static file whose name the file system refuses (ENAMETOOLONG and the like).
+
+    Streamlit 1.67's handler of ``<base>/app/static/<path>`` (``create_app_static_serving_routes`` in
+    streamlit/web/server/starlette/starlette_routes.py) calls ``exists()`` on the path, which raises
+    ``OSError: File name too long`` for a component of 256 or more bytes; the error escapes as HTTP 500.
+    Streamlit offers no hook for its own routes, so this wraps that one function where starlette_app.py looks
+    it up: its GET endpoint is kept and only an OSError becomes a 404. Idempotent; if Streamlit moves the
+    function, nothing is patched and a warning is logged (tests/test_static_files.py notices either way).
+    """
+    try:
+        from starlette.responses import PlainTextResponse
+        from starlette.routing import Route
+        from streamlit.web.server.starlette import starlette_app
+    except ImportError:
+        log.warning("Streamlit's Starlette app was not found; long static file names may answer HTTP 500")
+        return
+    original = getattr(starlette_app, "create_app_static_serving_routes", None)
+    if original is None or getattr(original, "explorer_guarded", False):
+        return
+
+    def guarded_endpoint(endpoint):
+        async def endpoint_or_404(request):
+            try:
+                return await endpoint(request)
+            except OSError:  # a name the file system cannot even look up is a file that is not there
+                return PlainTextResponse("File not found", status_code=404)
+
+        return endpoint_or_404
+
+    def guarded_routes(main_script_path, base_url):
+        routes = original(main_script_path, base_url)
+        return [
+            Route(r.path, guarded_endpoint(r.endpoint), methods=["GET"]) if "GET" in (r.methods or ()) else r
+            for r in routes
+        ]
+
+    guarded_routes.explorer_guarded = True
+    starlette_app.create_app_static_serving_routes = guarded_routes
+
+
 def _quietly(step, name: str) -> None:
     try:
         step()
@@ -109,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         logging.getLogger(name).addFilter(_NoPageNotes())
     _quietly(load_resources, "loading")
     _quietly(warm_streamlit, "Streamlit warm-up")
+    _quietly(guard_static_files, "static file guard")
     _WARMING.clear()  # the server's own threads from now on: their notes are real ones
     from streamlit.web import cli
 

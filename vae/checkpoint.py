@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import fcntl
 import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,6 +191,50 @@ def save_checkpoint(
     return record
 
 
+def writer_lock_path(path: str | Path) -> Path:
+    """The file whose flock marks a checkpoint folder as being written: ``.NAME.writer`` beside the folder (not
+    inside it: every save swaps the whole folder, and a lock file inside would go with the old one)."""
+    path = Path(path)
+    return path.parent / f".{path.name}.writer"
+
+
+@contextlib.contextmanager
+def writer_lock(path: str | Path) -> Iterator[None]:
+    """Hold the exclusive right to write the checkpoint folder ``path`` for the ``with`` block.
+
+    An flock (released by the kernel when the process dies, however it dies) on :func:`writer_lock_path`;
+    raises :class:`CheckpointError` at once if another live process holds it, so a folder never has two
+    writers. The file is removed on release; a holder checks that the file it locked is still the one at the
+    path, so a remover and a newcomer cannot both win."""
+    file = writer_lock_path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise CheckpointError(
+                f"{path}: another training process (pid {holder}) is writing this checkpoint"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(file).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # locked a file its last holder had just removed: try the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+        os.close(fd)
+
+
 def read_checkpoint(path: str | Path) -> Checkpoint:
     """Parse and validate ``path/config.json`` (not the weights)."""
     path = Path(path)
@@ -218,17 +264,32 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
         training = TrainConfig.from_dict(data["training"]) if data.get("training") else None
     except ConfigError as error:
         raise CheckpointError(f"{config_path}: {error}") from None
+    except (TypeError, ValueError) as error:  # a field of the wrong type, e.g. "epochs": "ten"
+        raise CheckpointError(f"{config_path}: a field has the wrong type ({error})") from None
     known = {"format_version", "model", "training", "dataset", "metrics", "history", "progress"}
     return Checkpoint(
         path=path,
         model=model,
         training=training,
-        dataset=data.get("dataset") or {},
-        metrics=data.get("metrics") or {},
-        history=data.get("history") or [],
-        progress=data.get("progress") or {},
+        dataset=_section(data, "dataset", dict, config_path),
+        metrics=_section(data, "metrics", dict, config_path),
+        history=_section(data, "history", list, config_path),
+        progress=_section(data, "progress", dict, config_path),
         info={k: v for k, v in data.items() if k not in known},
     )
+
+
+def _section(data: dict[str, Any], key: str, kind: type, config_path: Path) -> Any:
+    """``data[key]`` if it is a JSON object (``kind`` dict) or list (``kind`` list); missing or null gives an
+    empty one; anything else is a damaged config. (What a history's entries hold is the charts' to judge: a
+    list of odd entries is drawn as a warning in place of the curves.)"""
+    value = data.get(key)
+    if value is None:
+        return kind()
+    if isinstance(value, kind):
+        return value
+    what = "a list (one entry per epoch)" if kind is list else "an object"
+    raise CheckpointError(f"{config_path}: {key} must be {what}, got {json.dumps(value)[:40]}")
 
 
 def _read_tensors(file: Path) -> dict[str, torch.Tensor]:
@@ -245,7 +306,10 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Modul
     checkpoint = read_checkpoint(path)
     weights_path = checkpoint.path / WEIGHTS_FILE
     weights = _read_tensors(weights_path)
-    model = build_model(checkpoint.model)
+    try:
+        model = build_model(checkpoint.model)
+    except (RuntimeError, MemoryError, ValueError) as error:  # the config's bounds make this unlikely
+        raise CheckpointError(f"{checkpoint.path / CONFIG_FILE}: the model cannot be built ({error})") from None
     expected = model.state_dict()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -15,6 +16,17 @@ PRECISIONS = ("auto", "fp32", "bf16")
 _BEFORE_FAST_PATH = {"precision": "fp32", "fused_optimizer": False, "manual_backward": False}
 
 T = TypeVar("T")
+# Bounds far beyond any model here (the shipped ones have ~0.5M weights), so a damaged or hostile config.json
+# is refused with a message instead of asking torch for terabytes.
+MAX_LATENT_DIM = 4096
+MAX_WIDTH = 65_536
+MAX_LAYERS = 16
+MAX_PARAMETERS = 200_000_000
+
+
+def _whole(value: Any, most: int) -> bool:
+    """An int (not a bool, which JSON's true would give) from 1 to ``most``."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= most
 
 
 class ConfigError(ValueError):
@@ -61,14 +73,36 @@ class ModelConfig:
             object.__setattr__(self, "likelihood", "gaussian" if self.kind == "ae" else "bernoulli")
         if self.likelihood not in LIKELIHOODS:
             raise ConfigError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
-        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
-            raise ConfigError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
-        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
-            raise ConfigError(f"hidden must be a non-empty list of positive integers, got {self.hidden!r}")
-        if self.arch == "conv" and (len(self.channels) != 2 or any(c < 1 for c in self.channels)):
-            raise ConfigError(f"conv channels must be two positive integers, got {self.channels!r}")
-        if not self.gaussian_std > 0:
+        if not _whole(self.latent_dim, MAX_LATENT_DIM):
+            raise ConfigError(f"latent_dim must be a whole number from 1 to {MAX_LATENT_DIM}, got {self.latent_dim!r}")
+        if not self.hidden or len(self.hidden) > MAX_LAYERS or not all(_whole(h, MAX_WIDTH) for h in self.hidden):
+            raise ConfigError(
+                f"hidden must be 1 to {MAX_LAYERS} whole numbers from 1 to {MAX_WIDTH}, got {self.hidden!r}"
+            )
+        if self.arch == "conv" and (len(self.channels) != 2 or not all(_whole(c, MAX_WIDTH) for c in self.channels)):
+            raise ConfigError(f"conv channels must be two whole numbers from 1 to {MAX_WIDTH}, got {self.channels!r}")
+        if not _whole(self.num_classes, MAX_WIDTH):
+            raise ConfigError(f"num_classes must be a whole number from 1 to {MAX_WIDTH}, got {self.num_classes!r}")
+        if isinstance(self.gaussian_std, bool) or not isinstance(self.gaussian_std, int | float):
+            raise ConfigError(f"gaussian_std must be a number, got {self.gaussian_std!r}")
+        if not 0 < self.gaussian_std < float("inf"):
             raise ConfigError(f"gaussian_std must be positive, got {self.gaussian_std!r}")
+        if (count := self.parameter_estimate()) > MAX_PARAMETERS:
+            raise ConfigError(
+                f"this model would have about {count:,} parameters, more than the {MAX_PARAMETERS:,} allowed"
+            )
+
+    def parameter_estimate(self) -> int:
+        """About how many weights the model has (the linear layers' and convolutions' products), computed from
+        the numbers alone, so an absurd size is refused before any tensor is made."""
+        if self.arch == "conv":
+            c1, c2 = self.channels
+            convolutions, widths = 16 * (c1 + c1 * c2), [c2 * 49, self.hidden[0]]
+        else:
+            convolutions, widths = 0, [784, *self.hidden]
+        body = convolutions + sum(a * b for a, b in itertools.pairwise(widths))
+        out = self.num_classes if self.kind == "classifier" else 3 * self.latent_dim  # mu, logvar; decoder input
+        return 2 * body + out * widths[-1]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -13,6 +13,7 @@ vae.stopping.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vae import distributed
-from vae.checkpoint import CheckpointError, read_checkpoint
+from vae.checkpoint import CheckpointError, read_checkpoint, writer_lock
 from vae.config import PRECISIONS, ConfigError, ModelConfig, TrainConfig
 from vae.data import DatasetError
 from vae.distributed import DistributedError, World
@@ -160,17 +161,19 @@ def _run(args: argparse.Namespace, argv: list[str], world: World, device: str) -
     stop = StopFlag()
     previous = _stop_on_signals(stop)
     try:
-        record = fit(
-            model_config,
-            train_config,
-            out,
-            resume=args.resume,
-            device=device,
-            on_epoch=_print_epoch if say else None,
-            stop=stop,
-            progress=not args.no_progress,
-            command=_command_line(argv, world),
-        )
+        # Rank 0 writes the checkpoint, so it alone holds the folder (a second trainer there stops here).
+        with writer_lock(out) if world.is_main else contextlib.nullcontext():
+            record = fit(
+                model_config,
+                train_config,
+                out,
+                resume=args.resume,
+                device=device,
+                on_epoch=_print_epoch if say else None,
+                stop=stop,
+                progress=not args.no_progress,
+                command=_command_line(argv, world),
+            )
     except TrainingInterrupted as error:
         if say:
             print(f"interrupted: {error}", file=sys.stderr)

@@ -14,7 +14,12 @@ def main() -> None:
         "Draw one digit. It is prepared like MNIST as you draw (cropped to the ink, fitted into 20x20, centred "
         "by mass in 28x28) and both models, running in your browser, reconstruct it at every stroke."
     )
-    sent = live.draw_digit(pair, key="draw.canvas")
+    try:
+        sent = live.draw_digit(pair, key="draw.canvas")
+    except RecursionError:  # Streamlit decodes what the canvas sent before we see it: lists nested ~500 deep
+        st.warning("That drawing arrived in a form that cannot be read (nested far too deeply), so it was dropped.")
+        live.draw_digit(pair, key="draw.canvas.again")  # the canvas, under a key of its own for this run
+        return
     if sent is not None:
         try:
             upload_id = state.add_drawing(drawing.prepared_drawing(sent))

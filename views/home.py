@@ -65,9 +65,9 @@ def main() -> None:
         accuracy = catalog.classifier.metrics.get("test_accuracy")
         note = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
         st.caption(f"Digit classifier: `{catalog.classifier.name}`{note}. It judges decoded and sampled digits.")
-    if catalog.broken:
-        with st.expander(f"{len(catalog.broken)} checkpoint(s) could not be loaded", expanded=True):
-            for name, reason in catalog.broken:
+    if broken := resources.broken_checkpoints():
+        with st.expander(f"{len(broken)} checkpoint(s) could not be loaded", expanded=True):
+            for name, reason in broken:
                 st.markdown(f"- **{name}**: {reason}")
 
 

@@ -56,8 +56,12 @@ def set_user_run(size: int, name: str | None) -> None:
     st.session_state.setdefault(_USER_RUN, {})[int(size)] = name
 
 
-def seed_user_run_widget(size: int, available: Sequence[str]) -> None:
-    """Start the sidebar's run picker at the session's choice (widget state is dropped between pages)."""
+def seed_user_run_widget(size: int, options: Sequence[str]) -> None:
+    """Start the sidebar's run picker at the session's choice (widget state is dropped between pages).
+
+    ``options`` are run names, with "" first when a shipped pair of this size exists; with no "" the newest
+    run stands in for a choice that has gone (a latent size only user runs have)."""
     key = user_run_widget_key(size)
-    if st.session_state.get(key) not in ["", *available]:
-        st.session_state[key] = user_run(size, available) or ""
+    if st.session_state.get(key) not in options:
+        fallback = "" if "" in options else (options[0] if options else "")
+        st.session_state[key] = user_run(size, options) or fallback

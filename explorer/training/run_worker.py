@@ -6,11 +6,20 @@ would run), records how that ended, and evaluates the checkpoint (``python -m va
 classifier, ``python -m vae.metrics``). SIGTERM to the group stops the trainer at its next batch (it keeps
 the last complete epoch); the worker then evaluates what was kept, cancels the runs still queued, and
 releases the lock. Nothing here imports torch: the children do the work.
+
+The children die with the worker: each asks the kernel (prctl PR_SET_PDEATHSIG, Linux) for SIGKILL when its
+parent goes, so a worker killed outright (SIGKILL, the OOM killer) leaves no trainer writing on into a run
+folder that the server has meanwhile marked failed. Checkpoints are swapped in atomically, so a trainer killed
+at any moment leaves the last complete epoch. (explorer.training.runs also kills what is left of a dead worker's process
+group when it clears the stale lock, for systems without the prctl.)
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
+import functools
 import json
 import os
 import signal
@@ -27,6 +36,23 @@ EVAL_K = 100
 METRIC_SAMPLES = 1000
 
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """A child's preexec_fn: SIGKILL this process when its parent dies; exit at once if it already has.
+
+    Runs between fork and exec, so only async-signal-safe work: the worker has a single thread, which makes
+    the ctypes call safe here (never use it from the threaded server)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: explorer.training.runs kills the leftovers of the group instead
+        return
+    if os.getppid() != parent:  # the worker died before the prctl took effect
+        os._exit(1)
+
+
 class Worker:
     def __init__(self, root: Path, trainer: list[str], classifier: str | None, evaluate: bool) -> None:
         self.root, self.trainer, self.classifier, self.evaluate = root, trainer, classifier, evaluate
@@ -40,7 +66,13 @@ class Worker:
         with open(runs.log_path(self.root, name), "ab") as log:
             log.write(f"$ {' '.join(command[1:])}\n".encode())
             log.flush()
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
+            )
             return process.wait()
 
     def train(self, name: str, spec: runs.RunSpec) -> None:

@@ -27,7 +27,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +88,9 @@ __all__ = [  # the re-exported names included, so callers keep writing runs.<nam
 LOCK = ".lock"
 TRAINER = ("-m", "vae.train")  # what the worker runs after `python`; tests swap in a fault-injecting copy
 _children: list[subprocess.Popen] = []  # workers this process started; polled so none stays a zombie
+_claiming: Counter[str] = Counter()  # roots where this process is inside start(), maybe holding the lock with its pid
+_claiming_guard = threading.Lock()  # sessions run in threads of one server process
+CLAIM_SECONDS = 30.0  # how long another process's claim (its pid, before its worker's) counts as held
 
 
 class RunBusy(RuntimeError):
@@ -119,22 +124,59 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _is_worker(pid: int) -> bool:
+    """Whether ``pid`` runs explorer.training.run_worker. A live process that is something else (the server that failed
+    to start a job, an unrelated program that got a dead worker's pid) holds no job."""
+    try:
+        return b"explorer.training.run_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc to ask (not Linux) or not allowed to read it: trust the pid
+        return True
+
+
+def _holds(root: Path, lock: Lock, claim: bool) -> bool:
+    """Whether the process named in a lock still holds the job."""
+    if lock.pid <= 0 or not _alive(lock.pid):
+        return False
+    if lock.pid == os.getpid():  # our own claim counts only while start() is still inside it
+        return _claiming[str(root)] > 0
+    if claim:  # another server process between its claim and its worker's start
+        return time.time() - lock.started < CLAIM_SECONDS
+    return _is_worker(lock.pid)
+
+
+def _kill_leftovers(pid: int) -> None:
+    """SIGKILL what is left of a dead worker's process group (a trainer or evaluator it started).
+
+    Safe against pid reuse: while any member of group ``pid`` lives, the kernel does not hand out ``pid`` again,
+    so with the leader gone the group holds only the old job's processes."""
+    if pid <= 0 or pid == os.getpid() or _alive(pid):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def read_lock(root: Path | None = None) -> Lock | None:
-    """The job holding the lock, or None. A lock whose process is gone is removed, and its unfinished
-    runs are marked failed, so a killed worker never blocks the server."""
+    """The job holding the lock, or None. A stale lock (its process gone, or alive but not a worker) is removed,
+    what is left of its process group killed and its unfinished runs marked failed, so a killed worker or a
+    failed start never blocks the server."""
     root = root or runs_root()
     path = root / LOCK
     try:
         text = path.read_text()
         data = json.loads(text)
         lock = Lock(int(data["pid"]), tuple(data.get("runs", ())), float(data.get("started", 0)))
+        claim = bool(data.get("claim"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError):
-        lock = Lock(-1, (), 0.0)  # unreadable: treat as stale
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        lock, claim = Lock(-1, (), 0.0), False  # unreadable: treat as stale
         text = None
-    if lock.pid > 0 and _alive(lock.pid):
+    if _holds(root, lock, claim):
         return lock
+    if not claim:
+        _kill_leftovers(lock.pid)
     with contextlib.suppress(OSError):
         if text is None or path.read_text() == text:  # not replaced by a new job meanwhile
             path.unlink()
@@ -142,7 +184,8 @@ def read_lock(root: Path | None = None) -> Lock | None:
         status = read_status(root, name)
         if status is not None and status.active:
             reason = "the training process ended without a report (killed, or the machine restarted)"
-            update_status(root, name, state="failed", reason=reason, ended=time.time())
+            with contextlib.suppress(OSError):  # an unwritable status folder must not block the server
+                update_status(root, name, state="failed", reason=reason, ended=time.time())
     return None
 
 
@@ -193,7 +236,8 @@ def statuses(root: Path | None = None) -> list[RunStatus]:
 
 def _child_env() -> dict[str, str]:
     # One thread per library: the server's sessions need the other core. The worker lowers its own priority
-    # (os.nice) rather than a preexec_fn here, which is unsafe in a threaded server.
+    # (os.nice) rather than a preexec_fn here, which is unsafe in a threaded server; the worker, which has one
+    # thread, ties its children's lives to its own (explorer.training.run_worker.die_with_parent).
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
@@ -223,7 +267,31 @@ def start(
     names: list[str] = []
     for spec in specs:
         names.append(run_name(spec, now, taken | set(names)))
-    _claim(root, {"pid": os.getpid(), "runs": names, "started": now})  # our own pid until the worker has one
+    with _claiming_guard:
+        _claiming[str(root)] += 1
+    try:
+        _claim(root, {"pid": os.getpid(), "runs": names, "started": now, "claim": True})  # ours until the worker's
+        try:
+            _launch(root, specs, names, now, classifier, evaluate, trainer)
+        except BaseException as error:  # whatever failed, the lock is released and the runs say why
+            _abandon(root, names, error)
+            raise
+    finally:
+        with _claiming_guard:
+            _claiming[str(root)] -= 1
+    return names
+
+
+def _launch(
+    root: Path,
+    specs: Sequence[RunSpec],
+    names: list[str],
+    now: float,
+    classifier: Path | None,
+    evaluate: bool,
+    trainer: Sequence[str],
+) -> None:
+    """Write the runs' status files, start the worker and hand it the lock."""
     sweep = names[0] if len(names) > 1 else ""
     for name, spec in zip(names, specs, strict=True):
         write_json(
@@ -242,25 +310,34 @@ def start(
     if classifier is not None:
         command += ["--classifier", str(classifier)]
     command += [*([] if evaluate else ["--no-eval"]), *names]
-    try:
-        with open(root / STATUS / "worker.log", "ab") as log:
-            worker = subprocess.Popen(
-                command,
-                cwd=REPO,
-                env=_child_env(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-    except OSError as error:
-        for name in names:
-            update_status(root, name, state="failed", reason=f"could not start the worker: {error}")
-        (root / LOCK).unlink(missing_ok=True)
-        raise
+    with open(root / STATUS / "worker.log", "ab") as log:
+        worker = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=_child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
     _children.append(worker)
-    write_json(root / LOCK, {"pid": worker.pid, "runs": names, "started": now})
-    return names
+    try:
+        write_json(root / LOCK, {"pid": worker.pid, "runs": names, "started": now})
+    except BaseException:  # a worker nobody can see or stop must not train on
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        raise
+
+
+def _abandon(root: Path, names: list[str], error: BaseException) -> None:
+    """After a failed start: mark the runs failed where their status can still be written, drop our lock."""
+    for name in names:
+        with contextlib.suppress(OSError):
+            update_status(root, name, state="failed", reason=f"could not start the worker: {error}")
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if json.loads((root / LOCK).read_text())["pid"] == os.getpid():
+            (root / LOCK).unlink()
 
 
 def stop(root: Path | None = None) -> bool:

@@ -62,16 +62,18 @@ def settings_form(busy: bool) -> runs.RunSpec | None:
 
 
 def start(specs: list[runs.RunSpec]) -> None:
-    """Start a job; a refusal (busy, bad settings) is shown as a message and nothing else changes."""
+    """Start a job and show its first run; a refusal (busy, bad settings) is shown as a message and nothing
+    else changes."""
     classifier = resources.catalog().classifier
     try:
-        runs.start(specs, classifier=classifier.path if classifier else None)
+        names = runs.start(specs, classifier=classifier.path if classifier else None)
     except runs.RunBusy as error:
         st.warning(str(error))
         return
     except (ValueError, OSError) as error:
         st.error(f"Could not start the run: {error}")
         return
+    state.set_train_view(names[0])
     st.rerun()
 
 
@@ -83,9 +85,11 @@ def _checkpoint(name: str) -> Checkpoint | None:
 
 
 def shown_run(statuses: list[runs.RunStatus]) -> runs.RunStatus | None:
-    """The job's current run, else the one this session picked, else the newest."""
+    """The job's current run, else the one this session picked, else the newest. The run in progress becomes
+    this session's pick, so when it ends the page stays on it rather than going back to an earlier one."""
     active = runs.active_run()
     if active is not None:
+        state.set_train_view(active.name)
         return active
     chosen = state.train_view([s.name for s in statuses])
     return next((s for s in statuses if s.name == chosen), statuses[0] if statuses else None)
@@ -212,7 +216,10 @@ def sweep_results(statuses: list[runs.RunStatus]) -> None:
     shown = np.random.default_rng(0).permutation(len(images))[:MAP_POINTS]
     for column, (status, checkpoint) in zip(st.columns(len(members)), ready, strict=False):
         with column:
-            _sweep_column(status, checkpoint, images, labels, shown)
+            try:
+                _sweep_column(status, checkpoint, images, labels, shown)
+            except CheckpointError as error:  # damaged since it finished: this column says so, the rest stays
+                st.warning(f"beta = {status.spec.beta:g}: this run's checkpoint cannot be used ({error}).")
 
 
 def _sweep_column(status, checkpoint, images, labels, shown) -> None:

@@ -92,19 +92,29 @@ def current_pair() -> model_catalog.Pair | None:
     size = state.latent_size(model_catalog.latent_sizes(catalog, runs), shipped=list(catalog.pairs))
     if size is None:
         return None
-    chosen = state.user_run(size, [r.name for r in runs if r.model.latent_dim == size])
+    names = [r.name for r in runs if r.model.latent_dim == size]
+    chosen = state.user_run(size, names)
+    if chosen is None and not _has_shipped(catalog, size) and names:  # nothing shipped to fall back on
+        chosen = names[0]
     return model_catalog.pair_with_run(catalog, size, next((r for r in runs if r.name == chosen), None))
 
 
+def _has_shipped(catalog: model_catalog.Catalog, size: int) -> bool:
+    pair = catalog.pairs.get(size)
+    return pair is not None and bool(pair.kinds)
+
+
 def require_pair(*kinds: str) -> model_catalog.Pair:
-    """The chosen model pair; stops the page with a hint when it lacks the model kinds the page needs."""
+    """The chosen model pair; stops the page with a hint when it lacks the model kinds the page needs (without
+    ``kinds``: when it has no model at all). A page that gets past this works with what the pair has."""
     pair = current_pair()
     missing = [KIND_NAMES[k] for k in kinds or ("ae", "vae") if pair is None or pair.get(k) is None]
-    if pair is None or (kinds and missing):
+    if pair is None or not pair.kinds or (kinds and missing):
         root = resources.checkpoint_root()
+        size = f"latent size {pair.latent_dim}" if pair is not None else "this latent size"
         st.warning(
-            f"No usable {' and '.join(missing) or 'model'} checkpoint under `{root}` for this latent size. "
-            "Train one (see the README) or pick another latent size in the sidebar."
+            f"This page needs the {' and the '.join(missing)} of {size}, and there is no usable one under `{root}`"
+            " or among your training runs. Train one on the Train page or pick another latent size in the sidebar."
         )
         st.stop()
     return pair  # type: ignore[return-value]
@@ -132,8 +142,8 @@ def sidebar() -> None:
             st.caption(" · ".join(f"{KIND_NAMES[k]}: `{pair.get(k).name}`" for k in pair.kinds))
         if catalog.classifier is None:
             st.caption("No classifier checkpoint: digit guesses and sample scores are off.")
-        if catalog.broken:
-            st.caption(f"{len(catalog.broken)} checkpoint(s) could not be loaded; see Home.")
+        if broken := resources.broken_checkpoints():
+            st.caption(f"{len(broken)} checkpoint(s) could not be loaded; see Home.")
 
 
 def user_run_picker(size: int) -> None:
@@ -142,10 +152,11 @@ def user_run_picker(size: int) -> None:
     if not runs:
         return
     names = [r.name for r in runs]
-    state.seed_user_run_widget(size, names)
+    options = ["", *names] if _has_shipped(resources.catalog(), size) else names  # "" = the shipped models
+    state.seed_user_run_widget(size, options)
     chosen = st.selectbox(
         "Model",
-        ["", *names],
+        options,
         format_func=lambda n: f"user run: {n}" if n else "shipped models",
         key=state.user_run_widget_key(size),
         help="A run trained on the Train page takes the place of the shipped model of its kind on every page.",
