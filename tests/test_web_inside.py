@@ -267,3 +267,112 @@ def test_the_seeded_normals_are_standard_normal(page) -> None:
     np.testing.assert_array_equal(values, again)  # the seed fixes the draw
     assert abs(values.mean()) < 0.03 and abs(values.std() - 1) < 0.03
     assert abs((values > 1.96).mean() - 0.025) < 0.005
+
+
+# --------------------------------------------------------------------------------------------------------
+# inside.js mounted in a blank page on a tiny model and made-up scatters
+
+ROOT = "document.querySelector('#host .inside-vae')"
+VALUES = f"() => JSON.parse({ROOT}.dataset.values)"
+MEAN = f"() => {ROOT}.querySelector('canvas.mean-image').dataset.pixels"
+PAINTS = f"() => Number({ROOT}.dataset.paints || 0)"
+READY = f"""() => new Promise(done => {{
+  const wait = setInterval(() => {{ if ({ROOT}.dataset.state === 'ready') {{ clearInterval(wait); done(); }} }}, 20);
+}})"""
+FRAMES = """count => new Promise(done => {
+  const frame = () => (--count > 0 ? requestAnimationFrame(frame) : done());
+  requestAnimationFrame(frame);
+})"""
+
+
+def _mount_data(page: Page) -> dict:
+    torch.manual_seed(6)
+    entries, pads = {}, {}
+    rng = np.random.default_rng(0)
+    codes, labels = rng.normal(size=(300, 3)).astype(np.float32), rng.integers(0, 10, 300)
+    for kind in ("vae", "ae"):
+        model = build_model(ModelConfig(kind=kind, arch="mlp", latent_dim=3, hidden=(32,))).eval()
+        entries[kind] = page.entry(model)
+        pads[kind] = latent_pad.scatter_payload(latent_pad.pad_plane(codes, kind), codes, labels)
+    from explorer import inside
+    from vae.data import load_mnist
+
+    image = load_mnist("test")[0][0, 0].numpy()
+    return inside.component_data(entries, pads, [2, 0, 1], image, "test image #0 (a 7)", colors=["#123456"] * 10)
+
+
+@pytest.fixture(scope="module")
+def mounted():
+    require_chromium()
+    script = (WEB / "inside.js").read_text().replace("export default function", "globalThis.mountInside = function")
+
+    class Mounted(Page):
+        def _open(self, page) -> None:
+            super()._open(page)
+            page.add_style_tag(content=(WEB / "inside.css").read_text())
+            for name in ("prepare.js", "mount.js"):
+                page.add_script_tag(content=(WEB / name).read_text())
+            page.add_script_tag(content=script)
+
+    with Mounted().running() as session:
+        data = _mount_data(session)
+        session.evaluate(
+            """data => { document.body.innerHTML = '<div id="host" style="width: 1200px"></div>';
+              mountInside({data, parentElement: document.getElementById('host')}); }""",
+            data,
+        )
+        session.evaluate(READY)
+        yield session
+
+
+def _frames(page, count: int = 3) -> None:
+    page.evaluate(FRAMES, count)
+
+
+def test_an_eps_redraw_moves_the_dot_and_repaints_the_digit(mounted) -> None:
+    before, pixels, paints = mounted.evaluate(VALUES), mounted.evaluate(MEAN), mounted.evaluate(PAINTS)
+    mounted.call(lambda page: page.get_by_role("button", name="Draw eps again").click())
+    _frames(mounted)
+    after = mounted.evaluate(VALUES)
+    assert mounted.evaluate(PAINTS) > paints
+    assert after["mu"] == before["mu"] and after["eps"] != before["eps"]
+    assert after["pointPx"] != before["pointPx"]
+    assert mounted.evaluate(MEAN) != pixels
+    sigma = np.asarray(after["sigma"])
+    np.testing.assert_allclose(after["z"], np.asarray(after["mu"]) + sigma * np.asarray(after["eps"]), atol=1e-9)
+    # The estimator's numbers belong to the digit, not to this one draw: they stay.
+    assert after["recon"] == before["recon"] and after["kl"] == before["kl"]
+
+
+def test_dragging_the_dot_moves_z_within_the_plane(mounted) -> None:
+    before = mounted.evaluate(VALUES)
+    box = mounted.call(lambda page: page.locator("canvas.plane").bounding_box())
+    x, y = box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.25
+
+    def drag(page) -> None:
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(x, y, steps=5)
+        page.mouse.up()
+
+    mounted.call(drag)
+    _frames(mounted)
+    after = mounted.evaluate(VALUES)
+    assert after["point"]["u"] == pytest.approx(0.6, abs=0.02) and after["point"]["v"] == pytest.approx(0.5, abs=0.02)
+    np.testing.assert_allclose(
+        after["z"], np.asarray(after["mu"]) + np.asarray(after["sigma"]) * np.asarray(after["eps"]), atol=1e-9
+    )
+    assert after["z"] != before["z"]
+
+
+def test_the_formula_shows_each_term_and_beta_reweights_only_the_kl(mounted) -> None:
+    values = mounted.evaluate(VALUES)
+    assert values["negElbo"] == pytest.approx(values["recon"]["mean"] + values["kl"])
+    assert values["kl"] == pytest.approx(sum(values["klPerDim"]))
+    text = mounted.evaluate(f"() => {ROOT}.querySelector('.formula').textContent")
+    assert f"{values['kl']:.2f}" in text and f"{values['recon']['mean']:.2f}" in text
+    mounted.call(lambda page: page.locator("input.beta").fill("2"))
+    _frames(mounted)
+    after = mounted.evaluate(VALUES)
+    assert after["beta"] == 2 and after["objective"] == pytest.approx(values["recon"]["mean"] + 2 * values["kl"])
+    assert after["negElbo"] == pytest.approx(values["negElbo"])
