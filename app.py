@@ -23,6 +23,7 @@ PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("views/sliders.py", title="Latent sliders", icon=":material/tune:"),
     st.Page("views/reconstruct.py", title="Reconstruct", icon=":material/compare:"),
+    st.Page("views/inside.py", title="Inside the VAE", icon=":material/schema:"),
     st.Page("views/draw.py", title="Draw a digit", icon=":material/draw:"),
     st.Page("views/interpolate.py", title="Interpolate", icon=":material/timeline:"),
     st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),

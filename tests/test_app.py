@@ -20,7 +20,7 @@ from conftest import assert_clean, charts, curve, live_sliders, panel_columns, p
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 ROOT = Path(os.environ.get("VAE_CHECKPOINTS") or REPO / "checkpoints")
-PAGES = ["views/home.py", "views/sliders.py", "views/reconstruct.py", "views/interpolate.py"]
+PAGES = ["views/home.py", "views/sliders.py", "views/reconstruct.py", "views/inside.py", "views/interpolate.py"]
 PAGES += ["views/latent_map.py", "views/sampling.py", "views/draw.py", "views/train.py", "views/arithmetic.py"]
 TIMEOUT = 120  # the first run loads models and encodes the test set on a shared two-core machine
 

@@ -150,9 +150,10 @@ def test_export_lists_every_weight_once_with_its_shapes(kind: str, arch: str) ->
     spec = exported.spec
     assert spec["decoder"][0]["in_shape"][0] == 3 and spec["encoder"][0]["in_shape"][0] in (1, 784)
     assert spec["decoder"][-1]["activation"] is None and spec["encoder"][-1]["activation"] is None
-    # Everything but the VAE's log-variance head, which the browser never needs.
-    needed = {k: v for k, v in model.state_dict().items() if not k.startswith("to_logvar")}
+    # Every weight once, the VAE's log-variance head included (the Inside the VAE page draws q(z|x)).
+    needed = model.state_dict()
     assert len(exported.blob) == spec["bytes"] == 4 * sum(v.numel() for v in needed.values())
+    assert len(spec["logvar_head"]) == (1 if kind == "vae" else 0)
     blob = weights.blob_array(exported)
     first = spec["decoder"][0]
     torch_first = model.decoder[0][0] if arch == "mlp" else model.decoder[0]

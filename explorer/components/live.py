@@ -253,3 +253,31 @@ def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int
     data = {**data, "pickable": on_pick is not None}
     result = _map_component()(data=data, key=key, on_picked_change=on_pick or _noop)
     return map_chart.parse_pick(getattr(result, "picked", None), len(resources.test_set()[1]))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inside the VAE
+
+
+@cache
+def _inside_component() -> Any:
+    return st.components.v2.component(
+        "explorer.inside_vae",
+        css=web_file("inside.css"),
+        js=component_js(("runner.js", "prepare.js", "elbo.js", "mount.js"), "inside.js"),
+    )
+
+
+def inside_vae(pair: model_catalog.Pair, image: np.ndarray | None, caption: str, mode: str, key: str) -> None:
+    """The whole chain encoder -> q(z|x) -> z -> decoder -> p(x|z) -> ELBO for one digit, computed in the page
+    (explorer/web/inside.js); ``mode`` "draw" gives it a canvas of its own instead of ``image``."""
+    from explorer.charts import figures
+    from explorer.compute import inside, latent_space
+
+    kinds = [kind for kind in ("vae", "ae") if pair.get(kind) is not None]
+    models = {kind: model_entry(pair.get(kind)) for kind in kinds}
+    pads = {kind: resources.pad(pair.get(kind), kind, "pca", (0, 1))[1] for kind in kinds}
+    stats = resources.latent_stats(pair.vae)
+    order = [spec.dim for spec in latent_space.slider_specs("vae", pair.latent_dim, stats)]
+    data = inside.component_data(models, pads, order, image, caption, mode, figures.DIGIT_COLORS)
+    _inside_component()(data=data, key=key)

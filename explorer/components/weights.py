@@ -2,7 +2,9 @@
 
 A browser model is a small JSON spec (the layer list, shapes, activations and byte offsets) plus one flat
 little-endian float32 blob with every weight. The encoder is included (ending at the AE's code or the VAE's
-``to_mu`` head), so a page can encode a drawing as well as decode a code. Both are named by a content hash,
+``to_mu`` head), so a page can encode a drawing as well as decode a code; a VAE's spec also carries its
+``to_logvar`` head as ``logvar_head`` (one linear layer on the same features ``to_mu`` reads), so a page can
+draw q(z|x) itself. Both are named by a content hash,
 so a URL carrying the hash can be cached by the browser for as long as it likes.
 """
 
@@ -143,6 +145,10 @@ def export(model: nn.Module) -> BrowserModel:
     code_shape = _layers(head, (1, 28, 28), packer, encoder)
     if code_shape != (config.latent_dim,):
         raise ValueError(f"the encoder makes {code_shape}, not a ({config.latent_dim},) code")
+    logvar_head: list[dict] = []
+    if config.kind == "vae":
+        features = tuple(encoder[-1]["in_shape"])  # the last encoder layer is to_mu; to_logvar reads its input
+        _layers(model.to_logvar, features, packer, logvar_head)
     spec: dict[str, Any] = {
         "format": FORMAT,
         "kind": config.kind,
@@ -150,8 +156,11 @@ def export(model: nn.Module) -> BrowserModel:
         "latent_dim": config.latent_dim,
         "image_shape": [1, 28, 28],
         "output": "sigmoid",  # decode() = sigmoid(decoder logits), as in vae.models
+        "likelihood": config.likelihood,  # p(x|z), as vae.losses.reconstruction_nll reads it
+        "gaussian_std": float(config.gaussian_std),
         "decoder": decoder,
         "encoder": encoder,
+        "logvar_head": logvar_head,  # empty for an AE; else applied to the input of the encoder's last layer
         "bytes": packer.size,
     }
     blob = b"".join(packer.parts)

@@ -13,6 +13,8 @@
 //   LatentRunner.fromBuffer(spec, arrayBuffer) -> Model
 //   model.decode(codes, n) -> Float32Array(n * 784) pixel values in [0, 1]
 //   model.encode(images, n) -> Float32Array(n * latent_dim): the AE's code or the VAE's posterior mean
+//   model.encodePosterior(image) -> {mu, logvar}: one image's q(z|x) (logvar null for an AE)
+//   model.decodeLogits(code) -> Float32Array(784): the decoder's logits for one code (decode = sigmoid of them)
 //   LatentRunner.paint(canvas, pixels, offset) draws one 28x28 picture, white digit on black
 
 const LatentRunner = (() => {
@@ -144,6 +146,20 @@ const LatentRunner = (() => {
       this.pixels = spec.image_shape.reduce((a, b) => a * b, 1);
       this.decoder = bind(spec.decoder, buffer);
       this.encoder = bind(spec.encoder, buffer);
+      // A VAE's to_logvar head reads the same features as to_mu (the encoder's last layer). Older specs lack it.
+      this.logvarHead = spec.logvar_head && spec.logvar_head.length ? bind(spec.logvar_head, buffer) : null;
+    }
+
+    decodeLogits(code) {
+      return run(this.decoder, Float32Array.from(code.slice(0, this.latentDim)));
+    }
+
+    encodePosterior(image) {
+      const input = Float32Array.from(image.slice(0, this.pixels));
+      if (!this.logvarHead) return { mu: run(this.encoder, input), logvar: null };
+      const features = run(this.encoder.slice(0, -1), input);
+      const head = this.encoder[this.encoder.length - 1];
+      return { mu: run([head], features), logvar: run(this.logvarHead, features) };
     }
 
     decode(codes, n = 1) {
@@ -208,7 +224,7 @@ const LatentRunner = (() => {
   }
 
   return {
-    version: 1,
+    version: 2,
     load,
     fromBuffer,
     paint,
