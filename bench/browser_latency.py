@@ -524,18 +524,18 @@ async def slider_during_training(browser, report: Report, moves: int) -> None:
     second session watching the run there (so the server also draws the live view every 2 s)."""
     import tempfile
 
-    from explorer.training import runs
+    from explorer.training import run_records, runs
 
     with tempfile.TemporaryDirectory(prefix="bench-runs-") as folder:
-        root, previous = Path(folder), os.environ.get(runs.RUNS_ENV)
-        os.environ[runs.RUNS_ENV] = folder  # the server reads it at start-up
+        root, previous = Path(folder), os.environ.get(run_records.RUNS_ENV)
+        os.environ[run_records.RUNS_ENV] = folder  # the server reads it at start-up
         try:
             with server("app.py", "app-training") as app:
                 page = await open_live_sliders(browser, app.url + "/sliders")
                 steps = walk()
                 await warm_up(page, steps, mover=move_live)
                 report.runs["app-idle"] = await measure(page, moves, steps, move_live)
-                runs.start([runs.RunSpec("vae", "mlp", 16, epochs=500, max_minutes=30)], root, evaluate=False)
+                runs.start([run_records.RunSpec("vae", "mlp", 16, epochs=500, max_minutes=30)], root, evaluate=False)
                 watcher = await new_page(browser, app.url + "/train")
                 try:
                     await watcher.wait_for_function(
@@ -551,9 +551,9 @@ async def slider_during_training(browser, report: Report, moves: int) -> None:
                     await page.context.close()
         finally:
             if previous is None:
-                del os.environ[runs.RUNS_ENV]
+                del os.environ[run_records.RUNS_ENV]
             else:
-                os.environ[runs.RUNS_ENV] = previous
+                os.environ[run_records.RUNS_ENV] = previous
     print(f"  sliders before and during a training run: {moves} moves each", flush=True)
 
 

@@ -31,10 +31,10 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from _report import command_line, publish  # noqa: E402
 
-from explorer.training import runs  # noqa: E402
+from explorer.training import run_records, runs  # noqa: E402
 from vae.checkpoint import CONFIG_FILE, CheckpointError, load  # noqa: E402
 
-SPEC = runs.RunSpec("vae", "mlp", 2, epochs=200, max_minutes=0.0, train_limit=1024, hidden=(32,), batch_size=128)
+SPEC = run_records.RunSpec("vae", "mlp", 2, epochs=200, max_minutes=0.0, train_limit=1024, hidden=(32,), batch_size=128)
 
 
 def _alive(pid: int) -> bool:
@@ -71,7 +71,7 @@ def trial(root: Path, rng: random.Random) -> dict:
         return {"refused": True}
     lock = runs.read_lock(root)
     if lock is None:  # the job ended (or its lock was judged stale) before it could be killed: reported apart
-        return {"refused": False, "vanished": True, "status": str(runs.read_status(root, name))}
+        return {"refused": False, "vanished": True, "status": str(run_records.read_status(root, name))}
     worker = lock.pid
     trainer = _trainer(worker)
     time.sleep(rng.uniform(0.5, 4.0))  # start-up (imports, data) or somewhere in an epoch or a checkpoint write
@@ -124,9 +124,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         results = [trial(root, rng) for _ in range(args.kills)]
-        (last,) = runs.start([runs.RunSpec(**{**SPEC.__dict__, "epochs": 2})], root, evaluate=False)
+        (last,) = runs.start([run_records.RunSpec(**{**SPEC.__dict__, "epochs": 2})], root, evaluate=False)
         runs.wait(root, 300)
-        final = runs.read_status(root, last).state
+        final = run_records.read_status(root, last).state
         good, bad, empty = checkpoints(root)
     after, minutes = _load(), (time.monotonic() - started) / 60
     vanished = [r["status"] for r in results if r.get("vanished")]

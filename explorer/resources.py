@@ -248,7 +248,7 @@ def map_points(checkpoint: Checkpoint, method: str) -> tuple[np.ndarray, np.ndar
 
 
 # --------------------------------------------------------------------------------------------------------
-# User runs (the Train page): checkpoints under explorer.training.runs.runs_root(), beside the shipped ones
+# User runs (the Train page): checkpoints under explorer.training.run_records.runs_root(), beside the shipped ones
 
 
 def _folders_stamp(folders: list[Path]) -> tuple[tuple[str, str], ...]:

@@ -134,6 +134,7 @@ def guard_static_files() -> None:
         ]
 
     guarded_routes.explorer_guarded = True
+    guarded_routes.explorer_original = original  # Streamlit's own, for tests that start from it
     starlette_app.create_app_static_serving_routes = guarded_routes
 
 

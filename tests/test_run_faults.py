@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from explorer.training import runs
+from explorer.training import run_records, runs
+from explorer.training.run_records import RunSpec
 from vae.checkpoint import read_checkpoint, writer_lock_path
 
 REPO = Path(__file__).resolve().parent.parent
 LIMIT = 512  # 4 training steps of 128 per epoch
-SPEC = runs.RunSpec("vae", "mlp", 2, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
+SPEC = RunSpec("vae", "mlp", 2, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
 BLOCKING = (str(REPO / "tests" / "_blocking_train.py"),)
 
 
@@ -46,17 +47,17 @@ def _blocked_pid(root: Path, name: str, timeout: float = 90) -> int:
     """The trainer's pid, once it prints that it is holding still inside its blocking step."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = re.search(r"test-blocked-at-step \d+ rank \d+ pid (\d+)", runs.log_tail(root, name, 200))
+        found = re.search(r"test-blocked-at-step \d+ rank \d+ pid (\d+)", run_records.log_tail(root, name, 200))
         if found:
             return int(found.group(1))
         time.sleep(0.05)
-    pytest.fail(f"the trainer never blocked:\n{runs.log_tail(root, name, 40)}")
+    pytest.fail(f"the trainer never blocked:\n{run_records.log_tail(root, name, 40)}")
 
 
 def test_a_killed_worker_takes_its_trainer_with_it(tmp_path, monkeypatch):
     monkeypatch.setenv("TEST_BLOCK_AT_STEP", "2")
     monkeypatch.setenv("TEST_RELEASE_FILE", str(tmp_path / "release"))
-    spec = runs.RunSpec(**{**SPEC.__dict__, "epochs": 40})
+    spec = RunSpec(**{**SPEC.__dict__, "epochs": 40})
     (first,) = runs.start([spec], tmp_path, evaluate=False, trainer=BLOCKING)
     trainer = _blocked_pid(tmp_path, first)
     worker = runs.read_lock(tmp_path).pid
@@ -69,13 +70,13 @@ def test_a_killed_worker_takes_its_trainer_with_it(tmp_path, monkeypatch):
         time.sleep(0.05)
     assert _gone(trainer), "the trainer outlived its worker"
     assert runs.read_lock(tmp_path) is None
-    status = runs.read_status(tmp_path, first)
+    status = run_records.read_status(tmp_path, first)
     assert status.state == "failed" and "without a report" in status.reason
     assert not (tmp_path / first).exists(), "the killed trainer wrote an epoch after its worker died"
 
     (second,) = runs.start([SPEC], tmp_path, evaluate=False)
     assert runs.wait(tmp_path, 120)
-    assert runs.read_status(tmp_path, second).state == "finished"
+    assert run_records.read_status(tmp_path, second).state == "finished"
     assert len(read_checkpoint(tmp_path / second).history) == 1
     assert not (tmp_path / first).exists()  # still nobody writing the first run's folder
 
@@ -103,10 +104,10 @@ def test_leftovers_of_a_dead_workers_group_are_killed_when_its_lock_is_cleared(t
 
 
 def test_a_failed_start_releases_the_lock(tmp_path, monkeypatch):
-    real = runs.write_json
+    real = run_records.write_json
 
     def refuse_status(path, data):
-        if runs.STATUS in Path(path).parts:
+        if run_records.STATUS in Path(path).parts:
             raise PermissionError(1, "Operation not permitted", str(path))
         real(path, data)
 
@@ -118,16 +119,16 @@ def test_a_failed_start_releases_the_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "write_json", real)  # the folder is writable again: the next start works
     (name,) = runs.start([SPEC], tmp_path, evaluate=False, trainer=("-c", "pass"))
     assert runs.wait(tmp_path, 60)
-    assert runs.read_status(tmp_path, name).state == "finished"
+    assert run_records.read_status(tmp_path, name).state == "finished"
 
 
 def test_a_lock_held_by_a_live_process_that_is_no_worker_is_stale(tmp_path):
-    (tmp_path / runs.STATUS).mkdir()
-    runs.update_status(tmp_path, "old", spec=SPEC.__dict__, state="queued", created=1.0)
+    (tmp_path / run_records.STATUS).mkdir()
+    run_records.update_status(tmp_path, "old", spec=SPEC.__dict__, state="queued", created=1.0)
     # The server's own pid, left by a start that failed before this fix: the server is alive but no worker.
     (tmp_path / runs.LOCK).write_text(json.dumps({"pid": os.getpid(), "runs": ["old"], "started": 1.0}))
     assert runs.read_lock(tmp_path) is None and not (tmp_path / runs.LOCK).exists()
-    assert runs.read_status(tmp_path, "old").state == "failed"
+    assert run_records.read_status(tmp_path, "old").state == "failed"
     # Any other live program that got the pid of a dead worker.
     sleeper = subprocess.Popen(["sleep", "30"])
     try:

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from explorer.state import user_run_widget_key
-from explorer.training import runs
+from explorer.training import run_records, runs
 from vae.checkpoint import CONFIG_FILE, Checkpoint, save_checkpoint
 from vae.config import ModelConfig
 from vae.models import build_model
@@ -49,7 +49,7 @@ def plant_run(root: Path, name: str, kind: str, latent_dim: int) -> Path:
 def session(monkeypatch, root: Path, size: int | None = None):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv(runs.RUNS_ENV, str(root))
+    monkeypatch.setenv(run_records.RUNS_ENV, str(root))
     at = AppTest.from_file(APP, default_timeout=120)
     if size is not None:
         at.session_state["explorer.latent_size"] = size
@@ -155,8 +155,8 @@ def test_hostile_run_folders_are_listed_as_damaged_and_every_page_runs(tmp_path,
 def test_the_train_page_header_follows_the_run_just_started_in_the_same_tab(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
-    spec = runs.RunSpec("vae", "mlp", 2, epochs=1, max_minutes=0.0, train_limit=512, hidden=(16,), seed=3)
+    monkeypatch.setenv(run_records.RUNS_ENV, str(tmp_path))
+    spec = run_records.RunSpec("vae", "mlp", 2, epochs=1, max_minutes=0.0, train_limit=512, hidden=(16,), seed=3)
     (earlier,) = runs.start([spec], tmp_path, evaluate=False)
     assert runs.wait(tmp_path, 120)
     (later,) = runs.start([spec], tmp_path, evaluate=False)

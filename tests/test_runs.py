@@ -22,13 +22,14 @@ from safetensors.torch import load_file
 
 from explorer.compute import model_catalog
 from explorer.state import user_run_widget_key
-from explorer.training import run_view, runs
+from explorer.training import run_records, run_view, runs
+from explorer.training.run_records import RunSpec
 from vae.checkpoint import Checkpoint, load, read_checkpoint
 from vae.config import ModelConfig
 
 REPO = Path(__file__).resolve().parent.parent
 LIMIT, BATCH = 512, 128  # 4 training steps per epoch
-SPEC = runs.RunSpec("vae", "mlp", 2, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
+SPEC = RunSpec("vae", "mlp", 2, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
 BLOCKING = (str(REPO / "tests" / "_blocking_train.py"),)
 NAN = (str(REPO / "tests" / "_nan_train.py"),)
 
@@ -46,12 +47,12 @@ def _assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor])
 def _wait_for_log(root: Path, name: str, text: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in runs.log_tail(root, name, 200):
+        if text in run_records.log_tail(root, name, 200):
             return
         if runs.read_lock(root) is None:
             break
         time.sleep(0.05)
-    pytest.fail(f"never saw {text!r} in the run's log:\n{runs.log_tail(root, name, 40)}")
+    pytest.fail(f"never saw {text!r} in the run's log:\n{run_records.log_tail(root, name, 40)}")
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +75,7 @@ def cli_reference(tmp_path_factory) -> dict[str, torch.Tensor]:
 def test_app_run_gives_the_cli_weights(tmp_path, cli_reference):
     (name,) = runs.start([SPEC], tmp_path, evaluate=False)
     assert runs.wait(tmp_path, 120)
-    status = runs.read_status(tmp_path, name)
+    status = run_records.read_status(tmp_path, name)
     assert (status.state, status.returncode, status.reason) == ("finished", 0, "completed all epochs")
     _assert_same_weights(_tensors(tmp_path / name), cli_reference)
     assert runs.usable_folders(tmp_path) == [tmp_path / name]
@@ -85,7 +86,7 @@ def test_stop_mid_epoch_keeps_the_previous_epoch_and_the_lock_refuses_a_second_r
 ):
     monkeypatch.setenv("TEST_BLOCK_AT_STEP", "6")  # the second batch of epoch 2
     monkeypatch.setenv("TEST_RELEASE_FILE", str(tmp_path / "release"))
-    spec = runs.RunSpec(**{**SPEC.__dict__, "epochs": 3})
+    spec = RunSpec(**{**SPEC.__dict__, "epochs": 3})
     first, queued = runs.start([spec, SPEC], tmp_path, evaluate=False, trainer=BLOCKING)
     _wait_for_log(tmp_path, first, "test-blocked-at-step 6")
     assert runs.active_run(tmp_path).name == first
@@ -96,10 +97,10 @@ def test_stop_mid_epoch_keeps_the_previous_epoch_and_the_lock_refuses_a_second_r
     assert runs.stop(tmp_path)
     (tmp_path / "release").touch()
     assert runs.wait(tmp_path, 60)
-    status = runs.read_status(tmp_path, first)
+    status = run_records.read_status(tmp_path, first)
     assert status.state == "stopped" and status.returncode == 143
     assert "epoch 2" in status.reason and "epoch 1" in status.reason, status.reason
-    assert runs.read_status(tmp_path, queued).state == "cancelled"
+    assert run_records.read_status(tmp_path, queued).state == "cancelled"
     model = load(tmp_path / first)  # loadable, and holding exactly the first epoch's weights
     assert len(model.checkpoint.history) == 1
     _assert_same_weights(_tensors(tmp_path / first), cli_reference)
@@ -107,9 +108,9 @@ def test_stop_mid_epoch_keeps_the_previous_epoch_and_the_lock_refuses_a_second_r
 
 def test_non_finite_loss_is_reported_and_the_previous_epoch_kept(tmp_path, cli_reference, monkeypatch):
     monkeypatch.setenv("TEST_NAN_AT_STEP", "7")  # the third batch of epoch 2
-    (name,) = runs.start([runs.RunSpec(**{**SPEC.__dict__, "epochs": 3})], tmp_path, evaluate=False, trainer=NAN)
+    (name,) = runs.start([RunSpec(**{**SPEC.__dict__, "epochs": 3})], tmp_path, evaluate=False, trainer=NAN)
     assert runs.wait(tmp_path, 120)
-    status = runs.read_status(tmp_path, name)
+    status = run_records.read_status(tmp_path, name)
     assert (status.state, status.returncode) == ("failed", 1)
     assert "loss became nan at epoch 2, batch 3" in status.reason and "epoch 1 is kept" in status.reason
     assert len(read_checkpoint(tmp_path / name).history) == 1
@@ -120,7 +121,7 @@ def test_a_crash_is_reported_with_its_last_words(tmp_path):
     crash = ("-c", "raise RuntimeError('the disk is on fire')")
     (name,) = runs.start([SPEC], tmp_path, evaluate=False, trainer=crash)
     assert runs.wait(tmp_path, 60)
-    status = runs.read_status(tmp_path, name)
+    status = run_records.read_status(tmp_path, name)
     assert status.state == "failed" and status.returncode == 1
     assert "crashed (exit code 1)" in status.reason and "RuntimeError: the disk is on fire" in status.reason
 
@@ -128,30 +129,30 @@ def test_a_crash_is_reported_with_its_last_words(tmp_path):
 def test_a_stale_lock_is_cleared_and_its_run_marked_failed(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a pid that no longer exists (reaped)
-    (tmp_path / runs.STATUS).mkdir()
-    runs.update_status(tmp_path, "old", spec=SPEC.__dict__, state="running", created=1.0)
+    (tmp_path / run_records.STATUS).mkdir()
+    run_records.update_status(tmp_path, "old", spec=SPEC.__dict__, state="running", created=1.0)
     (tmp_path / runs.LOCK).write_text(f'{{"pid": {dead.pid}, "runs": ["old"], "started": 1.0}}')
     assert runs.read_lock(tmp_path) is None
     assert not (tmp_path / runs.LOCK).exists()
-    old = runs.read_status(tmp_path, "old")
+    old = run_records.read_status(tmp_path, "old")
     assert old.state == "failed" and "without a report" in old.reason
     (name,) = runs.start([SPEC], tmp_path, evaluate=False, trainer=("-c", "pass"))  # the server is free again
     assert runs.wait(tmp_path, 60)
-    assert runs.read_status(tmp_path, name).state == "finished"
+    assert run_records.read_status(tmp_path, name).state == "finished"
 
 
 def test_run_names_and_settings():
     when = time.mktime((2026, 1, 2, 3, 4, 5, 0, 0, -1))
-    assert runs.run_name(SPEC, when, set()) == "20260102-030405-vae-z2-b1"
-    assert runs.run_name(runs.RunSpec("ae", "conv", 16), when, set()) == "20260102-030405-ae-conv-z16"
-    assert runs.run_name(SPEC, when, {"20260102-030405-vae-z2-b1"}) == "20260102-030405-vae-z2-b1-2"
-    assert [s.beta for s in runs.sweep_specs()] == [0.5, 1.0, 4.0]
-    assert runs.RunSpec(latent_dim=0, beta=-1).problems() == [
+    assert run_records.run_name(SPEC, when, set()) == "20260102-030405-vae-z2-b1"
+    assert run_records.run_name(RunSpec("ae", "conv", 16), when, set()) == "20260102-030405-ae-conv-z16"
+    assert run_records.run_name(SPEC, when, {"20260102-030405-vae-z2-b1"}) == "20260102-030405-vae-z2-b1-2"
+    assert [s.beta for s in run_records.sweep_specs()] == [0.5, 1.0, 4.0]
+    assert RunSpec(latent_dim=0, beta=-1).problems() == [
         "latent size must be between 1 and 64",
         "beta must be between 0 and 100",
     ]
     with pytest.raises(ValueError, match="latent size"):
-        runs.start([runs.RunSpec(latent_dim=0)], Path("/nonexistent"))
+        runs.start([RunSpec(latent_dim=0)], Path("/nonexistent"))
 
 
 def _checkpoint(kind: str, dim: int, name: str, dataset: str = "mnist") -> Checkpoint:
@@ -181,7 +182,7 @@ def test_collapse_warning_and_progress():
     healthy = run_view.Snapshot(3, images, images, images, [2.1, 1.5, 0.002, 0.0], [0.9, 0.8, 0.001, 0.0], 2)
     assert run_view.collapse_warning("vae", healthy) is None
 
-    status = runs.RunStatus("r", runs.RunSpec(epochs=10, max_minutes=0), "running", started=100.0)
+    status = run_records.RunStatus("r", RunSpec(epochs=10, max_minutes=0), "running", started=100.0)
     record = Checkpoint(Path("r"), ModelConfig(), history=[{"images_per_second": 4000.0}] * 2)
     shown = run_view.progress(status, record, now=140.0)  # 2 epochs in 40 s: 8 more take 160 s
     assert (shown.epoch, shown.epochs, shown.images_per_second, shown.seconds_left) == (2, 10, 4000.0, 160.0)
@@ -205,7 +206,7 @@ def _train_page_when_done(root, timeout: float):
 def test_train_page_and_sidebar_offer_a_finished_run(tmp_path, monkeypatch):
     from conftest import assert_clean, charts, curve, panel_titles
 
-    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
+    monkeypatch.setenv(run_records.RUNS_ENV, str(tmp_path))
     (name,) = runs.start([SPEC], tmp_path, evaluate=False)
     at = _train_page_when_done(tmp_path, 120)
     assert any("finished" in h.value for h in at.subheader), [h.value for h in at.subheader]
@@ -234,8 +235,8 @@ def test_a_run_of_a_new_latent_size_is_offered_but_not_made_the_default(tmp_path
     from conftest import assert_clean
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
-    spec = runs.RunSpec("vae", "mlp", 20, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
+    monkeypatch.setenv(run_records.RUNS_ENV, str(tmp_path))
+    spec = RunSpec("vae", "mlp", 20, beta=1.0, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
     runs.start([spec], tmp_path, evaluate=False)
     assert runs.wait(tmp_path, 120)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
@@ -251,8 +252,8 @@ def test_a_finished_sweep_is_compared_side_by_side_on_canvas_maps(tmp_path, monk
 
     from explorer.training.train_panels import MAP_POINTS
 
-    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
-    specs = [runs.RunSpec("vae", "mlp", 2, beta=b, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
+    monkeypatch.setenv(run_records.RUNS_ENV, str(tmp_path))
+    specs = [RunSpec("vae", "mlp", 2, beta=b, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)
              for b in (0.5, 4.0)]  # fmt: skip
     names = runs.start(specs, tmp_path, evaluate=False)
     at = _train_page_when_done(tmp_path, 240)

@@ -34,7 +34,8 @@ def _status(endpoint, name: str) -> int:
 
 
 def test_a_too_long_static_file_name_answers_404(monkeypatch):
-    original = starlette_app.create_app_static_serving_routes
+    current = starlette_app.create_app_static_serving_routes  # guarded already if another test started serve.main
+    original = getattr(current, "explorer_original", current)
     monkeypatch.setattr(starlette_app, "create_app_static_serving_routes", original)  # undone after the test
     unguarded = _get_endpoint(original)
     assert _status(unguarded, "a" * 255) == 404
@@ -51,8 +52,9 @@ def test_a_too_long_static_file_name_answers_404(monkeypatch):
 
 
 def test_the_guard_still_serves_files(monkeypatch, tmp_path):
+    current = starlette_app.create_app_static_serving_routes
     monkeypatch.setattr(
-        starlette_app, "create_app_static_serving_routes", starlette_app.create_app_static_serving_routes
+        starlette_app, "create_app_static_serving_routes", getattr(current, "explorer_original", current)
     )
     serve.guard_static_files()
     app = tmp_path / "app.py"

@@ -121,7 +121,7 @@ def test_cli_trains_and_refuses_bad_arguments(tmp_path, capsys):
     assert main([*args, "--out", str(out), "--no-progress"]) == 0
     assert read_checkpoint(out).info["command"].startswith("python -m vae.train --kind ae")
     assert main(["--latent-dim", "0", "--out", str(tmp_path / "bad")]) == 2
-    assert "latent_dim must be a positive integer" in capsys.readouterr().err
+    assert "latent_dim must be a whole number from 1 to 4096, got 0" in capsys.readouterr().err
     assert main(["--resume", "--out", str(tmp_path / "nothing")]) == 2
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import ui
-from explorer.training import runs, train_panels
+from explorer.training import run_records, runs, train_panels
 
 INTRO = """
 Train a model here and watch both halves of the VAE's objective move: the **reconstruction** term wants
@@ -30,7 +30,7 @@ def main() -> None:
         icon=":material/compare_arrows:",
     )
     if sweep:
-        train_panels.start(runs.sweep_specs())
+        train_panels.start(run_records.sweep_specs())
     st.caption(train_panels.root_note())
 
     statuses = runs.statuses()

@@ -1,8 +1,8 @@
 """What a training run is, on disk and in words: its settings (RunSpec, the beta sweep), its name, its
 root folder, and the status file and log the worker writes (layout in explorer.training.runs).
 
-explorer.training.runs (the lock, starting and stopping) re-exports every public name here, so callers keep writing
-``runs.RunSpec``, ``runs.read_status`` or ``runs.runs_root()``. No Streamlit here.
+Callers import these names from here; explorer.training.runs holds the lock, starting and stopping. No
+Streamlit here.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.training import runs
+from explorer.training import run_records, runs
 
 NICE = 10  # below the server's sessions; training only gets what they leave
 EVAL_LIMIT = 2000  # test images for vae.evaluate (all 10k with k=100 took ~50 s on the busy machine)
@@ -63,7 +63,7 @@ class Worker:
         self.stopping = True
 
     def child(self, name: str, command: list[str]) -> int:
-        with open(runs.log_path(self.root, name), "ab") as log:
+        with open(run_records.log_path(self.root, name), "ab") as log:
             log.write(f"$ {' '.join(command[1:])}\n".encode())
             log.flush()
             process = subprocess.Popen(
@@ -75,18 +75,18 @@ class Worker:
             )
             return process.wait()
 
-    def train(self, name: str, spec: runs.RunSpec) -> None:
-        runs.update_status(self.root, name, state="running", started=time.time())
+    def train(self, name: str, spec: run_records.RunSpec) -> None:
+        run_records.update_status(self.root, name, state="running", started=time.time())
         code = self.child(name, [sys.executable, *self.trainer, *spec.argv(self.root / name)])
-        state, reason = outcome(code, runs.log_tail(self.root, name, 40), self.stopping)
-        runs.update_status(self.root, name, state=state, reason=reason, returncode=code, ended=time.time())
+        state, reason = outcome(code, run_records.log_tail(self.root, name, 40), self.stopping)
+        run_records.update_status(self.root, name, state=state, reason=reason, returncode=code, ended=time.time())
 
     def evaluate_run(self, name: str) -> None:
         folder = self.root / name
         if not self.evaluate or not (folder / "config.json").is_file():
-            runs.update_status(self.root, name, evaluation="skipped")
+            run_records.update_status(self.root, name, evaluation="skipped")
             return
-        runs.update_status(self.root, name, evaluation="running")
+        run_records.update_status(self.root, name, evaluation="running")
         steps = [[sys.executable, "-m", "vae.evaluate", str(folder), "--k", str(EVAL_K), "--limit", str(EVAL_LIMIT)]]
         if self.classifier:
             steps.append([sys.executable, "-m", "vae.metrics", str(folder), "--classifier", self.classifier])
@@ -94,19 +94,19 @@ class Worker:
         for command in steps:
             code = self.child(name, command)
             if code != 0:
-                last = runs.log_tail(self.root, name, 1) or f"exit code {code}"
+                last = run_records.log_tail(self.root, name, 1) or f"exit code {code}"
                 result = "stopped" if self.stopping else f"failed: {last}"
-                runs.update_status(self.root, name, evaluation=result)
+                run_records.update_status(self.root, name, evaluation=result)
                 return
-        runs.update_status(self.root, name, evaluation="done")
+        run_records.update_status(self.root, name, evaluation="done")
 
     def run(self, names: list[str]) -> None:
         for name in names:
-            status = runs.read_status(self.root, name)
+            status = run_records.read_status(self.root, name)
             if status is None:
                 continue
             if self.stopping:
-                runs.update_status(self.root, name, state="cancelled", reason="stopped before it began")
+                run_records.update_status(self.root, name, state="cancelled", reason="stopped before it began")
                 continue
             self.train(name, status.spec)
             self.evaluate_run(name)
@@ -144,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         worker.run(args.names)
     except Exception as error:  # reported on the page instead of leaving a run "running" forever
         for name in args.names:
-            status = runs.read_status(args.root, name)
+            status = run_records.read_status(args.root, name)
             if status is not None and status.active:
                 reason = f"the training worker failed ({type(error).__name__}: {error})"
-                runs.update_status(args.root, name, state="failed", reason=reason, ended=time.time())
+                run_records.update_status(args.root, name, state="failed", reason=reason, ended=time.time())
         raise
     finally:
         lock = runs.read_lock(args.root)

@@ -12,8 +12,7 @@ restarted server finds the same run:
     <root>/.lock               {"pid": the worker, leader of the job's process group, "runs": [...]}
 
 The root is $VAE_RUNS, else runs/ in the repository (git-ignored); never the shipped checkpoints/.
-A run's settings, name and status file live in explorer.training.run_records; every public name there is
-re-exported here, so ``runs.RunSpec`` or ``runs.read_status`` work as before. No Streamlit here: the tests
+A run's settings, name and status file live in explorer.training.run_records. No Streamlit here: the tests
 drive these functions directly.
 """
 
@@ -36,54 +35,17 @@ from pathlib import Path
 from typing import Any
 
 from explorer.training.run_records import (
-    ACTIVE,
-    FINAL,
     REPO,
-    RUNS_ENV,
     STATUS,
-    SWEEP_BETAS,
     RunSpec,
     RunStatus,
-    log_path,
-    log_tail,
     read_status,
     run_name,
     runs_root,
     status_path,
-    sweep_specs,
     update_status,
     write_json,
 )
-
-__all__ = [  # the re-exported names included, so callers keep writing runs.<name>
-    "ACTIVE",
-    "FINAL",
-    "LOCK",
-    "REPO",
-    "RUNS_ENV",
-    "STATUS",
-    "SWEEP_BETAS",
-    "TRAINER",
-    "Lock",
-    "RunBusy",
-    "RunSpec",
-    "RunStatus",
-    "active_run",
-    "busy_message",
-    "log_path",
-    "log_tail",
-    "read_lock",
-    "read_status",
-    "run_name",
-    "runs_root",
-    "start",
-    "statuses",
-    "stop",
-    "sweep_specs",
-    "update_status",
-    "usable_folders",
-    "wait",
-]
 
 LOCK = ".lock"
 TRAINER = ("-m", "vae.train")  # what the worker runs after `python`; tests swap in a fault-injecting copy

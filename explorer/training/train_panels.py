@@ -19,7 +19,7 @@ from explorer.charts import chart_data, figures, map_chart
 from explorer.components import live
 from explorer.components.live_chart import live_chart
 from explorer.compute import core, model_catalog
-from explorer.training import run_view, runs
+from explorer.training import run_records, run_view, runs
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 
 ACTIVE_REFRESH_S = 2.0
@@ -42,7 +42,7 @@ def signature() -> tuple:
     return (run.name, run.state, run.evaluation) if run else None
 
 
-def settings_form(busy: bool) -> runs.RunSpec | None:
+def settings_form(busy: bool) -> run_records.RunSpec | None:
     """The run's settings; returns them when the start button was pressed."""
     with st.form("train.settings", border=True):
         left, middle, right = st.columns(3)
@@ -58,10 +58,10 @@ def settings_form(busy: bool) -> runs.RunSpec | None:
         pressed = st.form_submit_button("Start training", type="primary", disabled=busy)
     if not pressed:
         return None
-    return runs.RunSpec(kind, arch, int(latent), float(beta), int(warmup), int(epochs), float(cap), int(limit))
+    return run_records.RunSpec(kind, arch, int(latent), float(beta), int(warmup), int(epochs), float(cap), int(limit))
 
 
-def start(specs: list[runs.RunSpec]) -> None:
+def start(specs: list[run_records.RunSpec]) -> None:
     """Start a job and show its first run; a refusal (busy, bad settings) is shown as a message and nothing
     else changes."""
     classifier = resources.catalog().classifier
@@ -79,12 +79,12 @@ def start(specs: list[runs.RunSpec]) -> None:
 
 def _checkpoint(name: str) -> Checkpoint | None:
     try:
-        return read_checkpoint(runs.runs_root() / name)
+        return read_checkpoint(run_records.runs_root() / name)
     except CheckpointError:  # no epoch finished yet
         return None
 
 
-def shown_run(statuses: list[runs.RunStatus]) -> runs.RunStatus | None:
+def shown_run(statuses: list[run_records.RunStatus]) -> run_records.RunStatus | None:
     """The job's current run, else the one this session picked, else the newest. The run in progress becomes
     this session's pick, so when it ends the page stays on it rather than going back to an earlier one."""
     active = runs.active_run()
@@ -123,9 +123,9 @@ def _live(build_data: Any, *args: Any, key: str, **kwargs: Any) -> None:
         live_chart(figure, key)
 
 
-def _run_header(status: runs.RunStatus, checkpoint: Checkpoint | None) -> None:
+def _run_header(status: run_records.RunStatus, checkpoint: Checkpoint | None) -> None:
     st.subheader(f"{status.spec.label()} · {STATE_TEXT.get(status.state, status.state)}")
-    st.caption(f"Run `{status.name}` · {runs.runs_root() / status.name}")
+    st.caption(f"Run `{status.name}` · {run_records.runs_root() / status.name}")
     if status.active:
         shown = run_view.progress(status, checkpoint)
         st.progress(min(1.0, shown.epoch / shown.epochs), text=shown.text() if shown.epoch else "first epoch…")
@@ -137,7 +137,7 @@ def _run_header(status: runs.RunStatus, checkpoint: Checkpoint | None) -> None:
     if status.state == "failed":
         st.error(f"Training failed: {status.reason}")
         with st.expander("The end of the training log"):
-            st.code(runs.log_tail(runs.runs_root(), status.name, 20) or "(empty)")
+            st.code(run_records.log_tail(run_records.runs_root(), status.name, 20) or "(empty)")
     elif status.state in ("stopped", "cancelled"):
         kept = "The last complete epoch is kept and can be used on every page." if checkpoint else ""
         st.info(f"Stopped: {status.reason}. {kept}")
@@ -145,8 +145,8 @@ def _run_header(status: runs.RunStatus, checkpoint: Checkpoint | None) -> None:
         st.success(f"Finished ({status.reason}). Pick it in the sidebar as a user run to use it on every page.")
 
 
-def _snapshot(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
-    path = runs.runs_root() / status.name
+def _snapshot(status: run_records.RunStatus, checkpoint: Checkpoint) -> None:
+    path = run_records.runs_root() / status.name
     try:
         shot = resources.run_snapshot(str(path), len(checkpoint.history), resources.version(checkpoint))
     except CheckpointError:  # the trainer is swapping the folder right now: next refresh
@@ -176,7 +176,7 @@ def _latent_bars(shot: run_view.Snapshot) -> tuple[list[float], str]:
     return values, f"{what} · {shot.active_units}/{shot.latent_dim} active"
 
 
-def _metrics(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
+def _metrics(status: run_records.RunStatus, checkpoint: Checkpoint) -> None:
     if status.evaluation == "running":
         st.caption("Evaluating on the test set in the background…")
     elif status.evaluation.startswith("failed"):
@@ -188,7 +188,7 @@ def _metrics(status: runs.RunStatus, checkpoint: Checkpoint) -> None:
         st.table({"metric": list(rows), "value": [model_catalog.format_value(k, v) for k, v in rows.items()]})
 
 
-def run_picker(statuses: list[runs.RunStatus], busy: bool) -> None:
+def run_picker(statuses: list[run_records.RunStatus], busy: bool) -> None:
     """Which earlier run to show when none is in progress."""
     if busy or not statuses:
         return
@@ -200,7 +200,7 @@ def run_picker(statuses: list[runs.RunStatus], busy: bool) -> None:
     state.set_train_view(chosen)
 
 
-def sweep_results(statuses: list[runs.RunStatus]) -> None:
+def sweep_results(statuses: list[run_records.RunStatus]) -> None:
     """The newest beta sweep's finished runs side by side: reconstructions, prior samples, latent maps."""
     sweep = next((s.sweep for s in statuses if s.sweep), "")
     members = sorted((s for s in statuses if s.sweep == sweep), key=lambda s: s.spec.beta) if sweep else []
@@ -247,4 +247,4 @@ def _sweep_column(status, checkpoint, images, labels, shown) -> None:
 
 
 def root_note() -> str:
-    return f"Runs are saved under `{Path(runs.runs_root())}` (never over the shipped checkpoints)."
+    return f"Runs are saved under `{Path(run_records.runs_root())}` (never over the shipped checkpoints)."

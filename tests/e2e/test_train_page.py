@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.training import runs
+from explorer.training import run_records, runs
 
 from .conftest import LOAD_TIMEOUT_MS, OUTPUT, UI, VIEWPORT, streamlit_server
 
@@ -27,7 +27,7 @@ CURVES = '[data-testid="train-curves"][data-state="ready"]'
 def train_server(models_present, tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(runs.RUNS_ENV, str(root))
+        patch.setenv(run_records.RUNS_ENV, str(root))
         with streamlit_server(log_name="train-server.log") as server:
             try:
                 yield server, root
