@@ -264,7 +264,7 @@ def _inside_component() -> Any:
     return st.components.v2.component(
         "explorer.inside_vae",
         css=web_file("inside.css"),
-        js=component_js(("runner.js", "prepare.js", "elbo.js", "mount.js"), "inside.js"),
+        js=component_js(("runner.js", "prepare.js", "elbo.js", "mount.js", "inside_view.js"), "inside.js"),
     )
 
 
