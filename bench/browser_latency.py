@@ -45,8 +45,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
+from bench._probes import KEY_CLOCK_JS  # noqa: E402
 from bench._report import command_line, publish  # noqa: E402
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 1000}
 OUTPUT = REPO / "test-output" / "browser-latency"
@@ -69,8 +70,7 @@ TARGETS = {"p50": 1.3, "p95": 1.5, "concurrent_p95": 2.5, "warm_first_s": 1.0, "
 # in the image captioned "decoded code", and the first image or chart painted after navigation.
 PROBE_JS = r"""
 (() => {
-  const L = window.__lat = {t0: null, sends: [], recvs: [], moves: [], lastSrc: null, first: null, open: null,
-                            answers: [], url: location.href};
+  const L = window.__lat = {sends: [], recvs: [], moves: [], lastSrc: null, first: null, open: null};
   const Native = window.WebSocket;
   class Probe extends Native {
     constructor(...args) {
@@ -81,20 +81,7 @@ PROBE_JS = r"""
     send(data) { L.sends.push(performance.now()); return super.send(data); }
   }
   window.WebSocket = Probe;
-  document.addEventListener('keydown', () => { L.t0 = performance.now(); }, true);
-  // Streamlit writes query parameters with the history API: on the live sliders page a new code= is the
-  // server's answer to a release (its fragment reran and wrote the link).
-  for (const name of ['pushState', 'replaceState']) {
-    const native = history[name];
-    history[name] = function (...args) {
-      const result = native.apply(this, args);
-      if (location.href !== L.url) {
-        L.url = location.href;
-        if (L.t0 !== null) L.answers.push({t0: L.t0, t1: performance.now()});
-      }
-      return result;
-    };
-  }
+  const K = window.__keys;  // bench/_probes.py's key clock, installed just before
   const painted = fn => requestAnimationFrame(() => setTimeout(fn, 0));
   const stamp = what => () => { L.first = {what, t: performance.now()}; };
   // The live components and the charts (in shadow roots, out of the MutationObserver's sight) mark their first
@@ -124,7 +111,7 @@ PROBE_JS = r"""
     if (!src || src === L.lastSrc) return;
     const first = L.lastSrc === null;
     L.lastSrc = src;
-    const t0 = L.t0, tm = performance.now();
+    const t0 = K.t0, tm = performance.now();
     after(img, () => { if (!first) L.moves.push({src: img.src, t0, tm, t1: performance.now()}); });
   };
   new MutationObserver(check)
@@ -132,7 +119,7 @@ PROBE_JS = r"""
 })();
 """
 
-# Split one release on the live sliders (index i of __lat.answers): key -> websocket send, -> the last message
+# Split one release on the live sliders (index i of __keys.answers): key -> websocket send, -> the last message
 # before the address changed (server rerun + websocket), -> the address changed (frontend). No picture: the
 # digit was already repainted in the page (live_drag_runs measures that).
 # Shared by both splits: the first websocket send after t0 and the last message received before tEnd.
@@ -143,11 +130,11 @@ window.sendAndLast = (L, t0, tEnd) => {
   return [send, recvs.length ? recvs[recvs.length - 1] : send];
 };
 """
-PROBE_JS += SEND_AND_LAST_JS  # the splits below run later in the same page
+PROBE_JS = KEY_CLOCK_JS + PROBE_JS + SEND_AND_LAST_JS  # the splits below run later in the same page
 
 ANSWER_SPLIT_JS = r"""
 i => {
-  const L = window.__lat, a = L.answers[i];
+  const L = window.__lat, a = window.__keys.answers[i];
   const [send, last] = sendAndLast(L, a.t0, a.t1);
   return {total: a.t1 - a.t0, frontend: send - a.t0, server: last - send, react: a.t1 - last, fetch: 0, paint: 0,
           image_bytes: 0, inline: 0, answer: 1};
@@ -223,13 +210,14 @@ async def open_live_sliders(browser, url: str):
 
 
 async def _press(page, thumbs: str, slider: int, key: str, events: str, split_js: str) -> dict | None:
-    """Press ``key`` on slider ``slider`` of ``thumbs`` and wait for a new entry in ``window.__lat[events]``;
-    returns ``split_js``'s split (ms) of that entry, or None when none came within the timeout."""
-    count = await page.evaluate(f"() => window.__lat.{events}.length")
+    """Press ``key`` on slider ``slider`` of ``thumbs`` and wait for a new entry in the page's list ``events``
+    (``window.__lat.moves`` or ``window.__keys.answers``); returns ``split_js``'s split (ms) of that entry, or
+    None when none came within the timeout."""
+    count = await page.evaluate(f"() => {events}.length")
     await page.locator(thumbs).nth(slider).focus()
     await page.keyboard.press(key)
     try:
-        await page.wait_for_function(f"n => window.__lat.{events}.length > n", arg=count, timeout=MOVE_TIMEOUT_MS)
+        await page.wait_for_function(f"n => {events}.length > n", arg=count, timeout=MOVE_TIMEOUT_MS)
     except Exception:
         return None
     split = await page.evaluate(split_js, count)
@@ -239,7 +227,7 @@ async def _press(page, thumbs: str, slider: int, key: str, events: str, split_js
 
 async def move_live(page, slider: int, key: str) -> dict | None:
     """One key press on a live slider (its change event is the release), timed up to the server's answer."""
-    return await _press(page, LIVE_SLIDERS, slider, key, "answers", ANSWER_SPLIT_JS)
+    return await _press(page, LIVE_SLIDERS, slider, key, "window.__keys.answers", ANSWER_SPLIT_JS)
 
 
 def walk(n_sliders: int = 2):
@@ -256,7 +244,9 @@ def walk(n_sliders: int = 2):
 
 async def move(page, slider: int, key: str) -> dict | None:
     """One key press on a Streamlit slider, timed up to the new picture."""
-    return await _press(page, '[data-testid="stSlider"] input[type="range"]', slider, key, "moves", SPLIT_JS)
+    return await _press(
+        page, '[data-testid="stSlider"] input[type="range"]', slider, key, "window.__lat.moves", SPLIT_JS
+    )
 
 
 async def measure(page, moves: int, steps, mover=move) -> list[dict | None]:

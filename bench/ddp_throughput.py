@@ -25,8 +25,8 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
-from bench._browser import free_port  # noqa: E402
 from bench._report import command_line, publish  # noqa: E402
+from tests._browser import free_port  # noqa: E402
 from vae.checkpoint import read_checkpoint  # noqa: E402
 from vae.config import ModelConfig  # noqa: E402
 from vae.models import build_model  # noqa: E402

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench import _browser  # noqa: E402
+from tests import _browser  # noqa: E402
 
 # Components v2 mounts the component in a shadow root, so scripts reach it through a locator's element.
 CONTROLLER = "root.parentNode.__insideVae"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _browser
 from bench._report import command_line, publish
+from tests import _browser
 
 MODES = ("plotly_chart", "live")
 # The live component mounts in a shadow root, out of document.querySelector's sight: look inside open ones too.

@@ -52,8 +52,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, HOST, is_benign, streamlit_server, wait_idle  # noqa: E402
+from bench._probes import KEY_CLOCK_JS  # noqa: E402
 from bench._report import command_line, publish  # noqa: E402
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, HOST, is_benign, streamlit_server, wait_idle  # noqa: E402
 
 OUTPUT = REPO / "test-output" / "load"
 MEDIA_PATH = re.compile(r"/media/[0-9a-f]+\.\w+")
@@ -180,28 +181,11 @@ class Results:
 LIVE = '[data-testid="live-sliders"]'
 LIVE_SLIDERS = f'{LIVE} .ls-controls > .ls-grid input[type="range"]'
 
-# Installed in every page before Streamlit's own scripts: note when a key goes down, and when the address
-# changes (Streamlit writes query parameters with the history API: the sliders fragment's answer on release).
-KEY_CLOCK = """
-window.__loadBench = {keyAt: 0, url: location.href, answeredAt: 0};
-document.addEventListener('keydown', () => { window.__loadBench.keyAt = performance.now(); }, true);
-for (const name of ['pushState', 'replaceState']) {
-  const native = history[name];
-  history[name] = function (...args) {
-    const result = native.apply(this, args);
-    if (location.href !== window.__loadBench.url) {
-      window.__loadBench.url = location.href;
-      window.__loadBench.answeredAt = performance.now();
-    }
-    return result;
-  };
-}
-"""
-
-# Milliseconds from the last key press to an address other than `old` (false until then).
+# Milliseconds from the last key press to an address other than `old` (false until then), by bench/_probes.py's
+# key clock (installed in every page before Streamlit's own scripts).
 SLIDER_DONE = """([old]) => {
-  const clock = window.__loadBench;
-  return clock.url !== old && clock.answeredAt > clock.keyAt ? Math.max(0.001, clock.answeredAt - clock.keyAt) : false;
+  const clock = window.__keys, last = clock.answers[clock.answers.length - 1];
+  return clock.url !== old && last && last.t0 === clock.t0 ? Math.max(0.001, last.t1 - last.t0) : false;
 }"""
 
 PROBLEMS = """() => {
@@ -292,7 +276,7 @@ class Session:
 
     async def move_slider(self, page) -> None:
         """One keyboard step on a live slider, timed from the key press to the server's answer (new code=)."""
-        old = await page.evaluate("() => window.__loadBench.url")
+        old = await page.evaluate("() => window.__keys.url")
         sliders = page.locator(LIVE_SLIDERS)
         count = await sliders.count()
         self.results.sliders_seen = count
@@ -334,7 +318,7 @@ class Session:
         """A new browser context (a new Streamlit session) on the home page, then on Latent sliders."""
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
         self.context.set_default_timeout(self.timeout_ms)
-        await self.context.add_init_script(KEY_CLOCK)
+        await self.context.add_init_script(KEY_CLOCK_JS)
         self.page = page = await self.context.new_page()
         page.on("console", self.on_console)
         page.on("pageerror", lambda error: self.results.error("page error", str(error)))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bench import _browser
+from tests import _browser
 
 
 class BlankPage:

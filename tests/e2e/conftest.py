@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import _browser  # the repository root is on sys.path (tests/conftest.py)
+from tests import _browser  # the repository root is on sys.path (tests/conftest.py)
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "test-output" / "e2e"
@@ -39,7 +39,7 @@ Server = _browser.StreamlitServer
 @contextlib.contextmanager
 def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> Iterator[Server]:
     """The app as ./scripts/run.sh starts it (`python -m explorer.serve`), or `streamlit run <script>` for another
-    script, on a free loopback port (bench/_browser.py); a server that never answers fails the test with its log."""
+    script, on a free loopback port (tests/_browser.py); a server that never answers fails the test with its log."""
     warm = script == "app.py"
     try:
         with _browser.streamlit_server(

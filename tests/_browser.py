@@ -1,6 +1,7 @@
-"""What the browser benchmarks and the e2e tests share: Debian's Chromium and its flags, a Streamlit server on
-a free loopback port (started, health-checked, stopped with its process group), the console messages that
-say nothing about the app, and the script that waits for a page to finish drawing."""
+"""The browser harness of the e2e tests, which the browser benchmarks reuse (tests never import bench code):
+Debian's Chromium and its flags, a Streamlit server on a free loopback port (started, health-checked, stopped
+with its process group), the console messages that say nothing about the app, and the script that waits for a
+page to finish drawing."""
 
 from __future__ import annotations
 
