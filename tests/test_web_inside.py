@@ -311,7 +311,7 @@ def mounted():
         def _open(self, page) -> None:
             super()._open(page)
             page.add_style_tag(content=(WEB / "inside.css").read_text())
-            for name in ("prepare.js", "mount.js", "inside_view.js"):
+            for name in ("prepare.js", "mount.js", "canvas.js", "inside_view.js"):
                 page.add_script_tag(content=(WEB / name).read_text())
             page.add_script_tag(content=script)
 

@@ -144,7 +144,7 @@ def _draw_component() -> Any:
     return st.components.v2.component(
         "explorer.draw_digit",
         css=web_file("draw.css"),
-        js=component_js(("runner.js", "prepare.js", "mount.js"), "draw.js"),
+        js=component_js(("runner.js", "prepare.js", "mount.js", "canvas.js"), "draw.js"),
     )
 
 
@@ -168,7 +168,9 @@ _PLANES = {"pca": "PCA plane of each model's codes", "dims": "two chosen dimensi
 @cache
 def _pad_component() -> Any:
     return st.components.v2.component(
-        "explorer.latent_pad", css=web_file("pad.css"), js=component_js(("runner.js", "mount.js"), "pad.js")
+        "explorer.latent_pad",
+        css=web_file("pad.css"),
+        js=component_js(("runner.js", "mount.js", "canvas.js"), "pad.js"),
     )
 
 
@@ -264,7 +266,7 @@ def _inside_component() -> Any:
     return st.components.v2.component(
         "explorer.inside_vae",
         css=web_file("inside.css"),
-        js=component_js(("runner.js", "prepare.js", "elbo.js", "mount.js", "inside_view.js"), "inside.js"),
+        js=component_js(("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"), "inside.js"),
     )
 
 

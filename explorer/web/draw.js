@@ -48,30 +48,7 @@ function build(parent) {
   return { root, pad, pen, penValue, undo, clear, use, status, prepared, ae, vae };
 }
 
-function clearCanvas(canvas) {
-  const context = canvas.getContext("2d");
-  context.fillStyle = "#fff";
-  context.fillRect(0, 0, canvas.width, canvas.height);
-}
-
-function strokeLine(context, stroke, from) {
-  context.strokeStyle = "#000";
-  context.fillStyle = "#000";
-  context.lineCap = "round";
-  context.lineJoin = "round";
-  context.lineWidth = stroke.width;
-  const points = stroke.points;
-  if (points.length === 1) {
-    context.beginPath();
-    context.arc(points[0][0], points[0][1], stroke.width / 2, 0, 2 * Math.PI);
-    context.fill();
-    return;
-  }
-  context.beginPath();
-  context.moveTo(...points[Math.max(0, from - 1)]);
-  for (let i = Math.max(1, from); i < points.length; i++) context.lineTo(...points[i]);
-  context.stroke();
-}
+const { clear: clearCanvas, stroke: strokeLine } = ExplorerCanvas;
 
 class Drawing {
   constructor(parent, setTriggerValue) {

@@ -7,7 +7,7 @@
  *                                              closed form per dimension, beta, and the k-sample bound
  * and the autoencoder's code of the same digit on its own map, with its squared error.
  *
- * Needs runner.js, prepare.js, elbo.js, mount.js and inside_view.js (its DOM and painters) in front of it
+ * Needs runner.js, prepare.js, elbo.js, mount.js, canvas.js and inside_view.js (its DOM and painters) in front of it
  * (explorer/components/live.py concatenates them).
  * data (explorer/compute/inside.py): {models: {vae, ae}: runner entries, pads: {vae, ae}: latent_pad scatter payloads,
  * order: the VAE's dimensions as the sliders page orders them, image: 784 values or null, mode: "image" or
@@ -20,7 +20,7 @@ const {
   INSIDE_PLANE, INSIDE_AE_PLANE, INSIDE_DRAW, SAMPLE_GRID, K_CHOICES, IW_BUDGET_MS, hidpi, unpackPoints, fmt,
   term, buildView, paintScatter, padToCanvas, paintCircles, paintEllipses, paintMarker, paintCross,
   paintPosteriorBars, paintKlBars, paintSamples, codeTable, planePoint, planeToPad, moveInPlane, imageKey,
-  strokeTo, blankCanvas, node
+  node
 } = InsideView;
 
 class InsideVae {
@@ -45,7 +45,7 @@ class InsideVae {
     this.playing = false;
     this.strokes = [];
     this.drawContext = this.view.input.pad.getContext("2d", { willReadFrequently: true });
-    blankCanvas(this.view.input.pad);
+    ExplorerCanvas.clear(this.view.input.pad);
     this.listenDrawing();
     this.listenControls();
     this.listenPlane();
@@ -64,7 +64,7 @@ class InsideVae {
       pad.setPointerCapture(event.pointerId);
       this.active = { width: 18, points: [at(event)] };
       this.strokes.push(this.active);
-      strokeTo(this.drawContext, this.active, 0);
+      ExplorerCanvas.stroke(this.drawContext, this.active, 0);
       this.schedule("draw", event.timeStamp);
     });
     pad.addEventListener("pointermove", (event) => {
@@ -72,7 +72,7 @@ class InsideVae {
       const from = this.active.points.length;
       const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
       for (const each of events.length ? events : [event]) this.active.points.push(at(each));
-      strokeTo(this.drawContext, this.active, from);
+      ExplorerCanvas.stroke(this.drawContext, this.active, from);
       this.schedule("draw", event.timeStamp);
     });
     const end = () => (this.active = null);
@@ -80,7 +80,7 @@ class InsideVae {
     pad.addEventListener("pointercancel", end);
     clear.addEventListener("click", (event) => {
       this.strokes = [];
-      blankCanvas(pad);
+      ExplorerCanvas.clear(pad);
       this.schedule("draw", event.timeStamp);
     });
   }

@@ -4,7 +4,7 @@
  * their arguments; the page's state lives in inside.js's controller.
  *
  * A plain script (no import/export) like runner.js: it defines one namespace, InsideView, also set on globalThis.
- * Needs mount.js in front of it (ExplorerMount.element).
+ * Needs mount.js and canvas.js in front of it (ExplorerMount.element, ExplorerCanvas).
  */
 const InsideView = (() => {
   const INSIDE_PLANE = 300; // CSS px of the VAE's plane
@@ -158,20 +158,7 @@ const InsideView = (() => {
   // ---- painting (pure functions of what they are given)
 
   function paintScatter(context, pad, side, colors) {
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, side, side);
-    const dot = Math.max(1.5, side / 170);
-    context.globalAlpha = 0.45;
-    for (let digit = 0; digit < 10; digit++) {
-      context.fillStyle = colors[digit] || "#888";
-      const mark = String(digit);
-      for (let i = 0; i < pad.count; i++) {
-        if (pad.labels[i] !== mark) continue;
-        const [x, y] = padToCanvas(pad.uv[2 * i], pad.uv[2 * i + 1], side);
-        context.fillRect(x - dot / 2, y - dot / 2, dot, dot);
-      }
-    }
-    context.globalAlpha = 1;
+    ExplorerCanvas.scatter(context, pad, side, { colors, dot: Math.max(1.5, side / 170), alpha: 0.45 });
   }
 
   function padToCanvas(u, v, side) {
@@ -360,30 +347,7 @@ const InsideView = (() => {
     return `${data.mode}|${data.caption}|${image.length}|${sum.toFixed(4)}`;
   }
 
-  function strokeTo(context, stroke, from) {
-    context.strokeStyle = "#000";
-    context.fillStyle = "#000";
-    context.lineCap = "round";
-    context.lineJoin = "round";
-    context.lineWidth = stroke.width;
-    const points = stroke.points;
-    if (points.length === 1) {
-      context.beginPath();
-      context.arc(points[0][0], points[0][1], stroke.width / 2, 0, 2 * Math.PI);
-      context.fill();
-      return;
-    }
-    context.beginPath();
-    context.moveTo(...points[Math.max(0, from - 1)]);
-    for (let i = Math.max(1, from); i < points.length; i++) context.lineTo(...points[i]);
-    context.stroke();
-  }
 
-  function blankCanvas(canvas) {
-    const context = canvas.getContext("2d");
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, canvas.width, canvas.height);
-  }
 
   // ---- the controller: one per mounted element
 
@@ -392,7 +356,7 @@ const InsideView = (() => {
     unpackPoints, fmt, section, control, buildInput, buildEncoder, buildDraw, buildDecoder, term, buildElbo,
     buildView, paintScatter, padToCanvas, paintCircles, paintEllipses, paintMarker, paintCross, barAxes,
     paintPosteriorBars, paintKlBars, paintSamples, codeTable, planePoint, planeToPad, moveInPlane, imageKey,
-    strokeTo, blankCanvas, node
+    node
   };
 })();
 globalThis.InsideView = InsideView;

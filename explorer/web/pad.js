@@ -108,23 +108,8 @@ class LatentPad {
 
   drawScatter(kind, colors) {
     const { scatter, side } = this.views[kind];
-    const { uv, labels, count } = this.pads[kind];
     const context = scatter.getContext("2d");
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, side, side);
-    const dot = Math.max(2, side / 150);
-    context.globalAlpha = 0.55;
-    for (let digit = 0; digit < 10; digit++) {
-      context.fillStyle = colors[digit] || "#888";
-      const mark = String(digit);
-      for (let i = 0; i < count; i++) {
-        if (labels[i] !== mark) continue;
-        const x = ((uv[2 * i] + 1) / 2) * side;
-        const y = ((1 - uv[2 * i + 1]) / 2) * side;
-        context.fillRect(x - dot / 2, y - dot / 2, dot, dot);
-      }
-    }
-    context.globalAlpha = 1;
+    ExplorerCanvas.scatter(context, this.pads[kind], side, { colors, dot: Math.max(2, side / 150), alpha: 0.55 });
     const prior = this.pads[kind].prior;
     if (prior) {
       context.strokeStyle = "rgba(30, 30, 30, 0.85)";
