@@ -143,7 +143,7 @@ def _kind_labels(pair: model_catalog.Pair) -> dict[str, str]:
 def _draw_component() -> Any:
     return st.components.v2.component(
         "explorer.draw_digit",
-        css=web_file("draw.css"),
+        css=web_file("buttons.css") + web_file("draw.css"),
         js=component_js(("runner.js", "prepare.js", "mount.js", "canvas.js"), "draw.js"),
     )
 
@@ -265,7 +265,7 @@ def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int
 def _inside_component() -> Any:
     return st.components.v2.component(
         "explorer.inside_vae",
-        css=web_file("inside.css"),
+        css=web_file("buttons.css") + web_file("inside.css"),
         js=component_js(("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"), "inside.js"),
     )
 

@@ -43,7 +43,7 @@ function build(parent) {
     element("div", { className: "pictures" }, [prepared.figure, ae.figure, vae.figure]),
     status,
   ]);
-  const root = element("div", { className: "draw-digit" }, [left, right]);
+  const root = element("div", { className: "draw-digit explorer-buttons" }, [left, right]);
   parent.append(root);
   return { root, pad, pen, penValue, undo, clear, use, status, prepared, ae, vae };
 }

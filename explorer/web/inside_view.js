@@ -142,7 +142,7 @@ const InsideView = (() => {
     const draw = buildDraw();
     const decoder = buildDecoder();
     const elbo = buildElbo();
-    const root = node("div", { className: "inside-vae" }, [
+    const root = node("div", { className: "inside-vae explorer-buttons" }, [
       status,
       node("div", { className: "columns" }, [
         node("div", { className: "column left" }, [input.block, draw.block]),
