@@ -9,6 +9,8 @@ that serves exported model weights at the URL their entry names (as Streamlit's 
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 from _web_page import BlankPage
+from PIL import Image
 
 from explorer.components import weights
 
@@ -38,11 +41,7 @@ MOUNT = """([data, html, fresh]) => {
   });
   return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
 }"""
-GREY = """selector => {
-  const canvas = document.querySelector(selector);
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  return [canvas.width, canvas.height, Array.from(data)];
-}"""
+PNG = "selector => document.querySelector(selector).toDataURL('image/png')"  # lossless, and short to send
 
 
 class ComponentPage(BlankPage):
@@ -92,14 +91,15 @@ class ComponentPage(BlankPage):
     def wait_for(self, expression: str, timeout: float = 20_000) -> None:
         self.call(lambda page: page.wait_for_function(expression, timeout=timeout))
 
+    def rgba(self, selector: str) -> np.ndarray:
+        """An opaque canvas's pixels, (height, width, 4) levels 0-255."""
+        url = self.evaluate(PNG, selector)
+        image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+        return np.asarray(image, dtype=np.float64)
+
     def grey(self, selector: str) -> np.ndarray:
         """A canvas's red channel as (height, width) grey levels 0-255 (the digits are painted grey)."""
-        width, height, data = self.evaluate(GREY, selector)
-        return np.asarray(data, dtype=np.float64).reshape(height, width, 4)[..., 0]
-
-    def rgba(self, selector: str) -> np.ndarray:
-        width, height, data = self.evaluate(GREY, selector)
-        return np.asarray(data, dtype=np.float64).reshape(height, width, 4)
+        return self.rgba(selector)[..., 0]
 
 
 def decode(model: torch.nn.Module, codes: np.ndarray) -> np.ndarray:
