@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from _web_page import BlankPage
 from PIL import Image
 
 from explorer.components import weights
+from explorer.components.live import LIBRARIES
 
 WEB = Path(__file__).resolve().parent.parent / "explorer" / "web"
 ORIGIN = "http://component.test"
@@ -45,13 +45,12 @@ PNG = "selector => document.querySelector(selector).toDataURL('image/png')"  # l
 
 
 class ComponentPage(BlankPage):
-    """A blank page holding ``libraries`` then ``script`` (file names in explorer/web/), ``css`` and ``html``."""
+    """A blank page holding ``script``'s libraries (explorer.components.live.LIBRARIES) then ``script`` (file names in
+    explorer/web/), ``css`` and ``html``."""
 
-    def __init__(
-        self, libraries: Sequence[str], script: str, css: str | None = None, html: str | None = None, **options: Any
-    ) -> None:
+    def __init__(self, script: str, css: str | None = None, html: str | None = None, **options: Any) -> None:
         self.blobs: dict[str, bytes] = {}
-        self._scripts = [*libraries, script]
+        self._scripts = [*LIBRARIES[script], script]
         self._css = css
         self.html = (WEB / html).read_text() if html else ""
         super().__init__(self._open, **options)

@@ -38,7 +38,7 @@ def models() -> dict[str, torch.nn.Module]:
 @pytest.fixture(scope="module")
 def page():
     require_chromium()
-    with ComponentPage(["runner.js", "prepare.js", "mount.js"], "draw.js", css="draw.css").running() as session:
+    with ComponentPage("draw.js", css="draw.css").running() as session:
         yield session
 
 

@@ -18,6 +18,7 @@ import torch
 from _web_page import BlankPage, require_chromium
 
 from explorer.components import weights
+from explorer.components.live import LIBRARIES
 from explorer.compute import latent_pad
 from vae.config import ModelConfig
 from vae.evaluate import iwae_nll
@@ -311,7 +312,9 @@ def mounted():
         def _open(self, page) -> None:
             super()._open(page)
             page.add_style_tag(content=(WEB / "inside.css").read_text())
-            for name in ("prepare.js", "mount.js", "canvas.js", "inside_view.js"):
+            for name in LIBRARIES["inside.js"]:
+                if name in ("runner.js", "elbo.js"):  # the base page has them already
+                    continue
                 page.add_script_tag(content=(WEB / name).read_text())
             page.add_script_tag(content=script)
 

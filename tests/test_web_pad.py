@@ -54,7 +54,7 @@ def setup() -> dict:
 @pytest.fixture(scope="module")
 def page():
     require_chromium()
-    with ComponentPage(["runner.js", "mount.js"], "pad.js", css="pad.css").running() as session:
+    with ComponentPage("pad.js", css="pad.css").running() as session:
         yield session
 
 

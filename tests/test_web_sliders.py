@@ -44,7 +44,7 @@ def model() -> torch.nn.Module:
 @pytest.fixture(scope="module")
 def page():
     require_chromium()
-    with ComponentPage(["runner.js", "mount.js"], "sliders.js", css="sliders.css", html="sliders.html").running() as p:
+    with ComponentPage("sliders.js", css="sliders.css", html="sliders.html").running() as p:
         yield p
 
 

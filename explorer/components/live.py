@@ -32,9 +32,21 @@ def web_file(name: str) -> str:
     return (WEB / name).read_text(encoding="utf-8")
 
 
-def component_js(libraries: Sequence[str], script: str) -> str:
-    """One component module: the library scripts' text, then ``script`` (a file name in explorer/web/)."""
-    parts = [f"// ---- {name}\n{web_file(name)}" for name in (*libraries, script)]
+# Each component module (explorer/web/) and the library scripts it needs in front of it, in order. The one list:
+# the registrations below and the blank-page tests (tests/_web_component.py) both read it.
+LIBRARIES: dict[str, tuple[str, ...]] = {
+    "sliders.js": ("runner.js", "mount.js"),
+    "draw.js": ("runner.js", "prepare.js", "mount.js", "canvas.js"),
+    "pad.js": ("runner.js", "mount.js", "canvas.js"),
+    "map.js": ("mount.js",),
+    "inside.js": ("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"),
+    "live_chart.js": ("mount.js",),
+}
+
+
+def component_js(script: str) -> str:
+    """One component module: the text of the libraries ``script`` needs (LIBRARIES), then its own."""
+    parts = [f"// ---- {name}\n{web_file(name)}" for name in (*LIBRARIES[script], script)]
     return "\n".join(parts)
 
 
@@ -53,7 +65,7 @@ def _sliders_component() -> Any:
         "explorer.live_sliders",
         html=web_file("sliders.html"),
         css=web_file("sliders.css"),
-        js=component_js(["runner.js", "mount.js"], "sliders.js"),
+        js=component_js("sliders.js"),
     )
 
 
@@ -144,7 +156,7 @@ def _draw_component() -> Any:
     return st.components.v2.component(
         "explorer.draw_digit",
         css=web_file("buttons.css") + web_file("draw.css"),
-        js=component_js(("runner.js", "prepare.js", "mount.js", "canvas.js"), "draw.js"),
+        js=component_js("draw.js"),
     )
 
 
@@ -170,7 +182,7 @@ def _pad_component() -> Any:
     return st.components.v2.component(
         "explorer.latent_pad",
         css=web_file("pad.css"),
-        js=component_js(("runner.js", "mount.js", "canvas.js"), "pad.js"),
+        js=component_js("pad.js"),
     )
 
 
@@ -241,9 +253,7 @@ def _short(code: Any, shown: int = 4) -> str:
 
 @cache
 def _map_component() -> Any:
-    return st.components.v2.component(
-        "explorer.latent_map", css=web_file("map.css"), js=component_js(("mount.js",), "map.js")
-    )
+    return st.components.v2.component("explorer.latent_map", css=web_file("map.css"), js=component_js("map.js"))
 
 
 def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int | None:
@@ -266,7 +276,7 @@ def _inside_component() -> Any:
     return st.components.v2.component(
         "explorer.inside_vae",
         css=web_file("buttons.css") + web_file("inside.css"),
-        js=component_js(("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"), "inside.js"),
+        js=component_js("inside.js"),
     )
 
 

@@ -21,7 +21,7 @@ from explorer.components.live import component_js, web_file
 @cache
 def _component() -> Any:
     return st.components.v2.component(
-        "explorer.live_chart", css=web_file("live_chart.css"), js=component_js(("mount.js",), "live_chart.js")
+        "explorer.live_chart", css=web_file("live_chart.css"), js=component_js("live_chart.js")
     )
 
 
