@@ -238,6 +238,18 @@ def test_leaving_puts_back_the_latent_size_and_the_digit_the_user_had() -> None:
 
 
 @pytest.mark.skipif(sorted(SIZES) != [2, 16], reason="the lesson is written for the shipped 2-D and 16-D pairs")
+def test_a_step_without_a_size_of_its_own_brings_the_users_size_back() -> None:
+    at = _show_me(5)
+    assert at.radio(key="sidebar.latent_size").value == 2
+    _on(at, "views/inside.py").button(key="lesson.banner.next").click().run()
+    assert_clean(at)
+    assert lesson.step(6).setup.latent_size is None
+    assert at.radio(key="sidebar.latent_size").value == SIZE
+    (data,) = _component(at, "explorer.inside_vae")
+    assert data["models"]["vae"]["spec"]["latent_dim"] == SIZE and data["caption"].endswith("(a 2)")
+
+
+@pytest.mark.skipif(sorted(SIZES) != [2, 16], reason="the lesson is written for the shipped 2-D and 16-D pairs")
 def test_leaving_unpins_the_pad() -> None:
     at = _show_me(3)
     at.button(key="lesson.banner.leave").click().run()

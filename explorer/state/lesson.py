@@ -84,11 +84,25 @@ def _set(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+def _put_back(key: str) -> None:
+    """Give ``key`` its value from before the lesson again (the snapshot keeps it, for leaving)."""
+    snapshot = st.session_state.get(_SNAPSHOT, {})
+    if key not in snapshot:
+        return
+    if snapshot[key] == _ABSENT:
+        st.session_state.pop(key, None)
+    else:
+        st.session_state[key] = snapshot[key]
+
+
 def apply_setup(setup: Setup) -> None:
     """Set what ``setup`` names (call before the sidebar and the page draw): latent size, pickers, sampler."""
     if setup.latent_size is not None:
         _set(LATENT_SIZE, int(setup.latent_size))
         _set(SIDEBAR_LATENT_SIZE, int(setup.latent_size))
+    else:  # a step without a size of its own shows the user's: undo an earlier step's switch
+        _put_back(LATENT_SIZE)
+        _put_back(SIDEBAR_LATENT_SIZE)
     for prefix, digit, nth in ((setup.picker, setup.digit, setup.nth), (setup.end_picker, setup.end_digit, 0)):
         if prefix is None or digit is None:
             continue
@@ -116,11 +130,9 @@ def earlier_value(key: str) -> Any:
 
 def leave_lesson() -> None:
     """Put every setting the lesson changed back, forget the step and take it out of the URL (on_click)."""
-    for key, value in st.session_state.pop(_SNAPSHOT, {}).items():
-        if value == _ABSENT:
-            st.session_state.pop(key, None)
-        else:
-            st.session_state[key] = value
+    for key in list(st.session_state.get(_SNAPSHOT, {})):
+        _put_back(key)
+    st.session_state.pop(_SNAPSHOT, None)
     st.session_state.pop(_STEP, None)
     st.session_state.pop(_PENDING, None)
     drop_lesson_param()
