@@ -85,17 +85,18 @@ def banner(on_lesson_page: bool) -> None:
         return
     step = lesson.step(number)
     with st.container(border=True, key="lesson-banner"):
-        words, back, forward, home, leave = st.columns([6, 1, 1, 1.6, 1.6], vertical_alignment="center")
+        words, buttons = st.columns([3, 2], vertical_alignment="center")
         words.markdown(f"**Lesson · step {number} of {lesson.STEP_COUNT}: {step.title}**  \n{step.task}")
         if note := size_note(step):
             words.caption(note)
-        if back.button("Back", key="lesson.banner.back", disabled=number == 1, icon=":material/arrow_back:"):
+        row = buttons.container(horizontal=True, horizontal_alignment="right")
+        if row.button("Back", key="lesson.banner.back", disabled=number == 1, icon=":material/arrow_back:"):
             show_me(number - 1)
-        if forward.button("Next", key="lesson.banner.next", disabled=number == lesson.STEP_COUNT):
+        if row.button("Next", key="lesson.banner.next", disabled=number == lesson.STEP_COUNT):
             show_me(number + 1)
-        if home.button("Back to the lesson", key="lesson.banner.lesson"):
+        if row.button("Back to the lesson", key="lesson.banner.lesson"):
             st.switch_page(LESSON_PAGE, query_params={state.lesson.PARAM: str(number)})
-        leave.button("Leave the lesson", key="lesson.banner.leave", on_click=state.leave_lesson)
+        row.button("Leave the lesson", key="lesson.banner.leave", on_click=state.leave_lesson)
 
 
 def lesson_page() -> None:
