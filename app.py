@@ -13,6 +13,7 @@ script (no sidebar, no page config), and AppTest runs every rerun that way.
 import streamlit as st
 
 from explorer import ui
+from explorer.ui import lesson
 
 st.set_page_config(page_title="Latent-space explorer", page_icon=ui.PAGE_ICON, layout="wide")
 ui.setup_logging()
@@ -21,6 +22,7 @@ ui.crisp_pixels()
 
 PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page(lesson.LESSON_PAGE, title="Lesson", icon=":material/school:"),
     st.Page("views/sliders.py", title="Latent sliders", icon=":material/tune:"),
     st.Page("views/reconstruct.py", title="Reconstruct", icon=":material/compare:"),
     st.Page("views/inside.py", title="Inside the VAE", icon=":material/schema:"),
@@ -33,5 +35,8 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+on_lesson = page.url_path == PAGES[1].url_path
+ui.guard(lambda: lesson.before_page(on_lesson))  # a ?lesson= link, and "Show me"'s settings, before any widget
 ui.guard(ui.sidebar)
+ui.guard(lambda: lesson.banner(on_lesson))
 page.run()

@@ -72,7 +72,8 @@ def test_every_page_renders(page, size):
 def test_home_lists_models_links_and_curves():
     at = app(max(SIZES))
     assert_clean(at)
-    assert len(at.get("page_link")) == 5
+    links = [link.proto.page for link in at.get("page_link")]
+    assert len(links) == 6 and links[0] == "lesson"  # the lesson first, then the five start cards
     curves = charts(at)  # the AE's and the VAE's training curves, Plotly figures
     assert sorted(curves) == ["curves-ae", "curves-vae"]
     pair = CATALOG.pairs[max(SIZES)]

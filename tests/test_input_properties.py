@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.inputs import drawing, share
+from explorer.inputs import drawing, lesson, share
 from vae import image_files, images
 
 SIZES = [2, 16]
@@ -207,6 +207,11 @@ def valid_image(prepared: Any, _input: Any) -> None:
     assert prepared.image.shape == (images.MNIST_SIZE, images.MNIST_SIZE) and not prepared.image.flags.writeable
 
 
+def valid_lesson(number: Any, value: Any) -> None:
+    assert isinstance(number, int) and 1 <= number <= lesson.STEP_COUNT, number
+    assert value.strip().isascii() and value.strip().lstrip("0") == str(number), value
+
+
 def valid_drawing(prepared: Any, value: Any) -> None:
     valid_image(prepared, value)
     assert prepared.has_ink and prepared.name == drawing.DRAWING_NAME
@@ -273,8 +278,8 @@ PARSERS = [
         (images, image_files),
         examples=300,
     ),
-    # When it lands: Parser("lesson", lesson.parse_lesson, any_text, lesson.LessonError, valid_lesson, (lesson,)),
-    # and the own-images zip listing with a strategy of zip bytes (st.binary() and damaged real archives).
+    Parser("lesson", lesson.parse_lesson, hostile_text | json_scalar, lesson.LessonError, valid_lesson, (lesson,)),
+    # When it lands: the own-images zip listing with a strategy of zip bytes (st.binary() and damaged real archives).
 ]
 
 

@@ -31,6 +31,9 @@ LINKS = [
 def main() -> None:
     st.title("Latent-space explorer")
     st.markdown(INTRO)
+    with st.container(border=True):
+        st.page_link("views/lesson.py", label="**Start the lesson**", icon=":material/school:")
+        st.caption("Ten steps from the autoencoder to the VAE; each opens the page it is about, already set up.")
     columns = st.columns(len(LINKS))
     for column, (path, label, text) in zip(columns, LINKS, strict=True):
         with column.container(border=True, height="stretch"):

@@ -214,7 +214,11 @@ def latent_pad_section(pair: model_catalog.Pair) -> None:
         "labels": _kind_labels(pair),
         "pads": pads,
         "colors": list(figures.DIGIT_COLORS),
+        "pinned": None,
     }
+    entry = state.pad_entry() if method == "pca" else None  # a place the lesson pins (on the PCA plane)
+    if entry is not None:
+        data["pinned"] = {"u": entry[0], "v": entry[1]}
     key = f"pad.{pair.latent_dim}.{method}.{dims[0]}.{dims[1]}"
     result = _pad_component()(data=data, key=key, on_pinned_change=_noop)
     st.caption(
@@ -222,7 +226,7 @@ def latent_pad_section(pair: model_catalog.Pair) -> None:
         "(dashed: 1, 2, 3 sigma), the autoencoder's in its codes' spread. Where the autoencoder's pad is "
         "empty its digits fall apart; the VAE's prior is filled, so its digits stay digits. Click to pin."
     )
-    pin = latent_pad.parse_pin(getattr(result, "pinned", None))
+    pin = latent_pad.parse_pin(getattr(result, "pinned", None)) or latent_pad.parse_pin(data["pinned"])
     if pin is not None:
         _pinned_pair(pair, planes, pin)
 

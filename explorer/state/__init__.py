@@ -12,6 +12,7 @@ everything; the submodules only split it by concern:
     pickers  the image pickers' widget keys and seeding, the latent-map selection
     sliders  slider values per checkpoint, the live code, shareable links, code files
     train    the run the Train page shows
+    lesson   the guided lesson's step, the setting "Show me" applies, and the snapshot that leaving restores
 """
 
 from __future__ import annotations
@@ -31,6 +32,21 @@ from explorer.state.images import (
     upload_labels,
     uploads,
 )
+from explorer.state.lesson import STEP_LIST as LESSON_STEP_LIST
+from explorer.state.lesson import (
+    apply_setup,
+    drop_lesson_param,
+    earlier_value,
+    leave_lesson,
+    lesson_param,
+    lesson_step,
+    pick_from_step_list,
+    request_entry,
+    set_lesson_step,
+    set_pad_pin,
+    show_step_list,
+    take_entry,
+)
 from explorer.state.models import (
     LATENT_SIZE,
     SIDEBAR_LATENT_SIZE,
@@ -49,6 +65,7 @@ from explorer.state.pickers import (
     clamp_example,
     default_digit,
     map_selection,
+    pad_entry,
     picker_started,
     remember_map_selection,
     seed_picker_test,
@@ -81,6 +98,7 @@ from explorer.state.train import (
 
 __all__ = [
     "LATENT_SIZE",
+    "LESSON_STEP_LIST",
     "MAX_UPLOADS",
     "RECONSTRUCT_SEED",
     "SIDEBAR_LATENT_SIZE",
@@ -91,6 +109,7 @@ __all__ = [
     "UploadedFileLike",
     "add_drawing",
     "add_upload",
+    "apply_setup",
     "choose_image",
     "chosen_image",
     "clamp_example",
@@ -99,31 +118,43 @@ __all__ = [
     "code_revision",
     "current_code",
     "default_digit",
+    "drop_lesson_param",
+    "earlier_value",
     "last_drawing",
     "latent_size",
     "latent_size_widget",
+    "leave_lesson",
+    "lesson_param",
+    "lesson_step",
     "linked_latent_size",
     "load_code_file",
     "map_selection",
     "mark_link_seen",
     "new_link",
+    "pad_entry",
+    "pick_from_step_list",
     "picker_started",
     "read_sliders",
     "remember_map_selection",
+    "request_entry",
     "restore_sliders",
     "seed_picker_test",
     "seed_picker_upload",
     "seed_user_run_widget",
     "select_upload",
     "set_latent_size",
+    "set_lesson_step",
+    "set_pad_pin",
     "set_sliders",
     "set_sliders_kind",
     "set_train_view",
     "set_user_run",
+    "show_step_list",
     "slider_code",
     "slider_key",
     "store_live_code",
     "store_uploads",
+    "take_entry",
     "train_view",
     "upload",
     "upload_labels",

@@ -10,6 +10,7 @@ import streamlit as st
 
 _MAP_SELECTED = "explorer.map_selected"  # (kind, chart key) of the latent-map chart selected most recently
 RECONSTRUCT_SEED = "rec.seed"
+PAD_ENTRY = "explorer.pad_entry"  # (u, v): where the Latent map's pad starts pinned (the lesson sets it)
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,8 @@ def remember_map_selection(kind: str, chart_key: str) -> None:
 def map_selection() -> tuple[str | None, str | None]:
     """(kind, chart key) of the latent-map chart selected in most recently, or (None, None)."""
     return st.session_state.get(_MAP_SELECTED, (None, None))
+
+
+def pad_entry() -> tuple[float, float] | None:
+    """Where the Latent map's pad starts pinned, in pad units, or None (explorer.state.lesson sets it)."""
+    return st.session_state.get(PAD_ENTRY)
