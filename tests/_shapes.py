@@ -18,9 +18,9 @@ def shape_png(kind: str, rng: np.random.Generator, size: int = 40) -> bytes:
     r = int(rng.integers(8, 16))
     cx, cy = (int(v) for v in rng.integers(r + 1, size - r - 1, 2))
     fill = int(rng.integers(180, 256))
-    if kind == "circles":
+    if "circle" in kind:
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill)
-    elif kind == "squares":
+    elif "square" in kind:
         draw.rectangle((cx - r, cy - r, cx + r, cy + r), fill=fill)
     else:
         draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=fill)

@@ -43,6 +43,7 @@ from explorer.state.models import (
     user_run_widget_key,
     widget_value,
 )
+from explorer.state.own_images import forget_prepared_set, keep_choice, keep_options, keep_prepared_set, prepared_set
 from explorer.state.pickers import (
     RECONSTRUCT_SEED,
     PickerKeys,
@@ -99,6 +100,10 @@ __all__ = [
     "code_revision",
     "current_code",
     "default_digit",
+    "forget_prepared_set",
+    "keep_choice",
+    "keep_options",
+    "keep_prepared_set",
     "last_drawing",
     "latent_size",
     "latent_size_widget",
@@ -108,6 +113,7 @@ __all__ = [
     "mark_link_seen",
     "new_link",
     "picker_started",
+    "prepared_set",
     "read_sliders",
     "remember_map_selection",
     "restore_sliders",

@@ -46,6 +46,7 @@ from explorer.training.run_records import (
     RunStatus,
     log_path,
     log_tail,
+    own_pair_specs,
     read_status,
     run_name,
     runs_root,
@@ -72,6 +73,7 @@ __all__ = [  # the re-exported names included, so callers keep writing runs.<nam
     "busy_message",
     "log_path",
     "log_tail",
+    "own_pair_specs",
     "read_lock",
     "read_status",
     "run_name",
@@ -143,6 +145,8 @@ def _holds(root: Path, lock: Lock, claim: bool) -> bool:
         return _claiming[str(root)] > 0
     if claim:  # another server process between its claim and its worker's start
         return time.time() - lock.started < CLAIM_SECONDS
+    if any(child.pid == lock.pid for child in _children):  # our own worker, maybe not yet past its exec (whose
+        return True  # /proc cmdline would still be this server's, so _is_worker would call it a stranger)
     return _is_worker(lock.pid)
 
 
