@@ -267,8 +267,9 @@ def guess_text(guess: core.Guess | None) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Text that markdown shows as it is: every markdown and HTML character escaped with a backslash."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$:" else ch for ch in str(text))
+    """Text that markdown shows as it is: the characters of emphasis, links, code, tables, maths and HTML
+    escaped with a backslash (a name such as "my-three.png" reads the same either way)."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>|~$" else ch for ch in str(text))
 
 
 def upload_box(key: str, label: str = "Upload digit images", multiple: bool = True) -> list[str]:
