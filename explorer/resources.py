@@ -118,16 +118,31 @@ def plotly_script() -> str:
     return f"app/static/vendor/{name}"
 
 
-@st.cache_resource(show_spinner="Loading the MNIST test set…")
-def test_set() -> tuple[np.ndarray, np.ndarray]:
-    """The 10k MNIST test images (N, 28, 28) float32 and labels (N,), both read-only."""
-    from vae.data import load_mnist
+@st.cache_resource(show_spinner="Loading the test set…", max_entries=8)
+def _test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    from vae.data import load_dataset
 
-    images, labels = load_mnist("test")
+    images, labels = load_dataset(dataset, "test")
     x, y = images[:, 0].numpy().copy(), labels.numpy().copy()
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y
+
+
+def test_set(dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
+    """A dataset's test images (N, 28, 28) float32 and labels (N,), both read-only: the 10k MNIST test images,
+    or a prepared set's held-out split (labels -1 when it has none)."""
+    return _test_set(str(dataset))
+
+
+def pair_test_set(pair: model_catalog.Pair | None) -> tuple[np.ndarray, np.ndarray]:
+    """The test images every page shows for this pair: MNIST's, or its own set's held-out split."""
+    return test_set(pair.dataset if pair is not None else "mnist")
+
+
+def _model_test_set(path: str, stamp: str) -> tuple[np.ndarray, np.ndarray]:
+    """The test set of the dataset the checkpoint was trained on."""
+    return test_set(str(_model(path, stamp).checkpoint.dataset.get("name", "mnist")))
 
 
 # The codes and projections are process-wide resources (read-only arrays, one copy for every session) rather
@@ -137,7 +152,7 @@ def test_set() -> tuple[np.ndarray, np.ndarray]:
 def _codes(path: str, stamp: str) -> np.ndarray:
     from vae.latent import embed_batched
 
-    x = torch.from_numpy(test_set()[0].copy()).unsqueeze(1)
+    x = torch.from_numpy(_model_test_set(path, stamp)[0].copy()).unsqueeze(1)
     codes = embed_batched(_model(path, stamp), x).numpy()
     codes.setflags(write=False)
     return codes
@@ -158,7 +173,7 @@ def _latent_stats(path: str, stamp: str) -> dict[str, Any]:
     if all(k in stored for k in wanted):
         return stored
     # Not evaluated yet: measure on the test set ourselves (about a second), keeping what was stored.
-    x = torch.from_numpy(test_set()[0].copy()).unsqueeze(1)
+    x = torch.from_numpy(_model_test_set(path, stamp)[0].copy()).unsqueeze(1)
     return {**latent_statistics(model, x), **stored}
 
 
@@ -187,7 +202,7 @@ def _tsne(path: str, stamp: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
     from vae.latent import project_2d
 
-    subset = np.sort(np.random.default_rng(seed).permutation(len(test_set()[0]))[:TSNE_POINTS])
+    subset = np.sort(np.random.default_rng(seed).permutation(len(_model_test_set(path, stamp)[0]))[:TSNE_POINTS])
     # As many threads as torch uses (see ui.configure_threads): on a busy shared CPU, one thread ran a
     # t-SNE of 2,000 codes in 9 s where two took 21 s.
     with threadpool_limits(torch.get_num_threads()):
@@ -201,7 +216,7 @@ def tsne(checkpoint: Checkpoint, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
 
 @st.cache_resource(show_spinner="Scoring the test set…", max_entries=8)  # a resource for explorer.serve, as codes
 def _test_scores(path: str, stamp: str) -> np.ndarray:
-    scores = core.neg_elbo_scores(_model(path, stamp), test_set()[0], seed=0)
+    scores = core.neg_elbo_scores(_model(path, stamp), _model_test_set(path, stamp)[0], seed=0)
     scores.setflags(write=False)
     return scores
 
@@ -216,7 +231,7 @@ def test_scores(checkpoint: Checkpoint) -> np.ndarray:
 def _reference_features(path: str, stamp: str) -> np.ndarray:
     from vae.metrics import classifier_features
 
-    x = torch.from_numpy(test_set()[0][:FRECHET_REFERENCE].copy()).unsqueeze(1)
+    x = torch.from_numpy(_model_test_set(path, stamp)[0][:FRECHET_REFERENCE].copy()).unsqueeze(1)
     return classifier_features(_model(path, stamp), x).numpy()
 
 
@@ -256,7 +271,7 @@ def _folders_stamp(folders: list[Path]) -> tuple[tuple[str, str], ...]:
 
 
 @st.cache_resource(show_spinner="Checking your training runs…", max_entries=4)
-def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], list[tuple[str, str]]]:
+def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
     from vae.checkpoint import CheckpointError, load
 
     found, broken = [], []
@@ -269,10 +284,10 @@ def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], li
             broken.append((Path(path).name, str(error)))
         except Exception as error:  # anything else a hostile folder provokes must not take every page down
             broken.append((Path(path).name, f"{path}: could not be read ({type(error).__name__}: {error})"))
-    return model_catalog.usable_user_runs(found), broken
+    return model_catalog.usable_user_runs(found), broken, model_catalog.own_pairs(found)
 
 
-def _scanned_user_runs() -> tuple[list[Checkpoint], list[tuple[str, str]]]:
+def _scanned_user_runs() -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
     from explorer.training import runs
 
     return _user_runs(_folders_stamp(runs.usable_folders()))
@@ -281,6 +296,11 @@ def _scanned_user_runs() -> tuple[list[Checkpoint], list[tuple[str, str]]]:
 def user_runs() -> list[Checkpoint]:
     """The finished or stopped runs under the runs root that pages may use (AE/VAE on MNIST)."""
     return _scanned_user_runs()[0]
+
+
+def own_pairs() -> list[model_catalog.Pair]:
+    """The pairs trained on a person's own images (Train page, Your images), by dataset and latent size."""
+    return _scanned_user_runs()[2]
 
 
 def broken_user_runs() -> list[tuple[str, str]]:
@@ -293,13 +313,14 @@ def broken_checkpoints() -> list[tuple[str, str]]:
     return [*catalog().broken, *broken_user_runs()]
 
 
-@st.cache_resource(show_spinner=False)
-def validation_slice() -> np.ndarray:
-    """The first explorer.training.run_view.SNAPSHOT_IMAGES validation images (N, 28, 28), read-only."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def validation_slice(dataset: str = "mnist") -> np.ndarray:
+    """The first explorer.training.run_view.SNAPSHOT_IMAGES validation images (N, 28, 28) of a dataset
+    (MNIST, or a prepared set of a person's images), read-only."""
     from explorer.training.run_view import SNAPSHOT_IMAGES
-    from vae.data import load_mnist
+    from vae.data import load_dataset
 
-    images = load_mnist("valid")[0][:SNAPSHOT_IMAGES, 0].numpy().copy()
+    images = load_dataset(dataset, "valid")[0][:SNAPSHOT_IMAGES, 0].numpy().copy()
     images.setflags(write=False)
     return images
 
@@ -310,7 +331,8 @@ def run_snapshot(path: str, epoch: int, stamp: str) -> Any:
     from explorer.training import run_view
     from vae.checkpoint import load
 
-    return run_view.snapshot(load(path), validation_slice(), epoch)
+    model = load(path)
+    return run_view.snapshot(model, validation_slice(str(model.checkpoint.dataset.get("name", "mnist"))), epoch)
 
 
 # Generation: fitted latent densities and the scores of their samples
@@ -372,7 +394,7 @@ def conditional_agreement(
 def _attribute(path: str, stamp: str, start: tuple[int, ...], to: tuple[int, ...]) -> np.ndarray:
     from explorer.compute.generation import Groups, attribute
 
-    return attribute(_model(path, stamp), test_set()[0], Groups(start, to, ""))
+    return attribute(_model(path, stamp), _model_test_set(path, stamp)[0], Groups(start, to, ""))
 
 
 def attribute(checkpoint: Checkpoint, start: tuple[int, ...], to: tuple[int, ...]) -> np.ndarray:
@@ -387,7 +409,7 @@ def _pad(path: str, stamp: str, kind: str, method: str, dims: tuple[int, int]) -
     codes = _codes(path, stamp)
     view = _projection(path, stamp)
     plane = latent_pad.pad_plane(codes, kind, method, dims, fitted=(view.mean, view.components))
-    return plane, latent_pad.scatter_payload(plane, codes, test_set()[1])
+    return plane, latent_pad.scatter_payload(plane, codes, _model_test_set(path, stamp)[1])
 
 
 def pad(checkpoint: Checkpoint, kind: str, method: str, dims: tuple[int, int]) -> tuple[Any, dict[str, Any]]:

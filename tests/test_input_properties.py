@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer.inputs import drawing, lesson, share
-from vae import image_files, images
+from vae import image_files, image_sets, images
 
 SIZES = [2, 16]
 UPLOAD_NAME = "upload.png"  # prepare_image names the file in its message on purpose; the content must not show
@@ -177,6 +177,39 @@ upload = (
     | st.sampled_from([b"%PDF-1.4", b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"II*\x00", b"\x89PNG\r\n\x1a\n"])
 )
 
+member_name = (
+    st.sampled_from(["a.png", "cats/1.png", "dogs/2.png", "../x.png", "/abs.png", "C:/x.png", "a\\..\\b.png"])
+    | st.sampled_from([".hidden.png", "__MACOSX/._a.png", "<b>x</b>/y.png", "d/", "a/./b.png", "a//b.png"])
+    | st.text(any_char, max_size=12)
+)
+
+
+def zip_bytes(members: list[tuple[str, bytes]], stored: bool) -> bytes:
+    """A zip of these members (names with NUL or lone surrogates are replaced: zipfile cannot write them)."""
+    import warnings
+    import zipfile
+
+    out = io.BytesIO()
+    method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", method) as archive:
+        warnings.simplefilter("ignore")  # duplicate names are part of the test
+        for name, content in members:
+            safe = name.encode("utf-8", "replace").decode("utf-8").replace("\x00", "_") or "empty"
+            archive.writestr(safe, content)
+    return out.getvalue()
+
+
+zip_members = st.lists(st.tuples(member_name, upload | picture | picture), max_size=5)
+zip_archive = st.builds(zip_bytes, zip_members, st.booleans())
+image_zip = (
+    st.binary(max_size=300)
+    | zip_archive
+    | st.builds(
+        damaged, zip_archive, st.integers(0, 400), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)))
+    )
+    | st.sampled_from([b"PK\x05\x06" + bytes(18), b"PK\x03\x04", b"PK"])
+)
+
 # --------------------------------------------------------------------------------------------------------
 # Valid results
 
@@ -210,6 +243,17 @@ def valid_image(prepared: Any, _input: Any) -> None:
 def valid_lesson(number: Any, value: Any) -> None:
     assert isinstance(number, int) and 1 <= number <= lesson.STEP_COUNT, number
     assert value.strip().isascii() and value.strip().lstrip("0") == str(number), value
+
+
+def valid_image_set(prepared: Any, _input: Any) -> None:
+    assert isinstance(prepared, image_sets.ImageSet)
+    count = len(prepared.images)
+    assert count >= 1 and prepared.images.dtype == np.uint8 and prepared.images.shape == (count, 28, 28)
+    assert prepared.labels.shape == (count,) and prepared.labels.dtype == np.int64
+    assert prepared.labels.min() >= -1 and prepared.labels.max() < max(1, len(prepared.label_names))
+    assert (prepared.labels >= 0).all() if prepared.label_names else (prepared.labels == -1).all()
+    assert all(isinstance(n, str) and n for n in prepared.label_names)
+    assert all(isinstance(k, str) and v > 0 for k, v in prepared.skipped.items())
 
 
 def valid_drawing(prepared: Any, value: Any) -> None:
@@ -279,7 +323,15 @@ PARSERS = [
         examples=300,
     ),
     Parser("lesson", lesson.parse_lesson, hostile_text | json_scalar, lesson.LessonError, valid_lesson, (lesson,)),
-    # When it lands: the own-images zip listing with a strategy of zip bytes (st.binary() and damaged real archives).
+    Parser(
+        "own-images zip",
+        lambda data: image_sets.read_zip(data, "picture", min_images=1),
+        image_zip,
+        image_sets.ImageSetError,
+        valid_image_set,
+        (image_sets, images, image_files),
+        examples=200,
+    ),
 ]
 
 

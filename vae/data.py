@@ -125,6 +125,8 @@ def release_cache() -> None:
     _load_shipped_mnist.cache_clear()
     _load_torchvision.cache_clear()
     _read_folder.cache_clear()
+    _load_prepared.cache_clear()
+    _load_zip.cache_clear()
 
 
 def load_mnist(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
@@ -140,11 +142,66 @@ def load_dataset(name: str, split: str = "train") -> tuple[torch.Tensor, torch.T
         images, labels = load(split != "test", str(data_dir()))
         return (images, labels) if split == "test" else _split_train(images, labels, split)
     path = Path(name)
+    if path.is_file() and path.suffix.lower() == ".zip":
+        return _load_zip(str(path.resolve()), path.stat().st_mtime_ns, split)
     if not path.is_dir():
         raise DatasetError(
-            f"unknown dataset {name!r}: use mnist, fashion-mnist, kmnist, or the path of a folder of images"
+            f"unknown dataset {name!r}: use mnist, fashion-mnist, kmnist, the path of a folder of images, a zip "
+            "of images or a prepared set"
         )
+    if _prepared(path):
+        return _load_prepared(str(path.resolve()), split)
     return _load_folder(str(path.resolve()), split)
+
+
+def _prepared(path: Path) -> bool:
+    from vae.prepared_sets import is_prepared
+
+    return is_prepared(path)
+
+
+@functools.lru_cache(maxsize=12)
+def _load_prepared(folder: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    from vae.prepared_sets import PreparedSetError, load_split
+
+    try:
+        return load_split(folder, split)
+    except PreparedSetError as error:
+        raise DatasetError(str(error)) from None
+
+
+@functools.lru_cache(maxsize=6)
+def _load_zip(path: str, stamp: int, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    # A zip is prepared in memory ("picture" preparation) and split like a stored prepared set; nothing is written.
+    from vae.image_sets import ImageSetError, read_zip
+    from vae.prepared_sets import split as split_set
+
+    try:
+        prepared = split_set(read_zip(Path(path).read_bytes()))
+    except ImageSetError as error:
+        raise DatasetError(f"{path}: {error}") from None
+    except OSError as error:
+        raise DatasetError(f"{path}: could not be read ({error.strerror})") from None
+    images, labels = prepared[split]
+    return torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1), torch.from_numpy(labels)
+
+
+def label_names(name: str) -> tuple[str, ...]:
+    """The names of a dataset's labels, index by index: MNIST's digits, a prepared set's folder names (empty
+    when it has none), an image folder's sub-folder names."""
+    path = Path(name)
+    if name in ("mnist", "kmnist") or not path.exists():
+        return tuple(str(d) for d in range(10))
+    if path.is_dir() and _prepared(path):
+        from vae.prepared_sets import PreparedSetError, read_meta
+
+        try:
+            return read_meta(path).label_names
+        except PreparedSetError as error:
+            raise DatasetError(str(error)) from None
+    if path.is_dir():
+        return _read_folder(str(path.resolve()))[2]
+    return ()
 
 
 @functools.lru_cache(maxsize=4)

@@ -21,6 +21,7 @@ from vae.latent import embed_batched
 
 BIC_COMPONENTS = (2, 5, 10, 15, 20)  # the candidates components="bic" tries
 REG_COVAR = 1e-4  # added to every covariance's diagonal (times the codes' mean variance): keeps it invertible
+MIN_REG = 1e-8  # the floor of that term: codes that all coincide (a collapsed, barely trained model) have no variance
 # The unconditional mixture is fitted on a seeded subset of at most this many codes (~7 per parameter of a
 # 10-component full-covariance mixture in 16-D), so a page's first visit waits seconds, not minutes.
 MAX_MIXTURE_CODES = 10_000
@@ -45,7 +46,7 @@ class Mixture:
     def fit(cls, codes: np.ndarray, components: int, seed: int = 0) -> Mixture:
         """``components`` full-covariance Gaussians fitted to codes (N, D): scikit-learn's EM, or for a single
         Gaussian simply the mean and the (regularised) covariance."""
-        reg = REG_COVAR * float(codes.var(axis=0).mean())
+        reg = max(REG_COVAR * float(codes.var(axis=0).mean()), MIN_REG)
         if components == 1:
             covariance = np.atleast_2d(np.cov(codes, rowvar=False)) + reg * np.eye(codes.shape[1])  # (D, D)
             return cls(
@@ -122,7 +123,7 @@ def _sklearn_fit(codes: np.ndarray, components: int, seed: int) -> object:
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
-    reg = REG_COVAR * float(codes.var(axis=0).mean())
+    reg = max(REG_COVAR * float(codes.var(axis=0).mean()), MIN_REG)
     # One BLAS thread: the matrices are D x D, too small to share out. On the busy two-core machine, EM on
     # 10k 16-D codes took 1.2 s of CPU with one thread and 22 s (88 s wall) with the default two.
     with threadpool_limits(1):

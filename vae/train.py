@@ -44,7 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden widths (MLP) or dense width (conv)")
     p.add_argument("--channels", type=int, nargs=2, default=None, help="conv channels of the two stride-2 layers")
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default="", help="default: vae bernoulli, ae L2")
-    p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist, kmnist, or a folder of images")
+    p.add_argument(
+        "--dataset",
+        default="mnist",
+        help="mnist, fashion-mnist, kmnist, a folder of images, a prepared set, or a zip of images (prepared "
+        "once and stored under $VAE_RUNS/datasets or runs/datasets; its sub-folders become labels)",
+    )
+    p.add_argument(
+        "--preparation",
+        choices=["picture", "digit"],
+        default="picture",
+        help="for a zip: picture (grey, fitted and padded to 28x28) or digit (MNIST's steps)",
+    )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument(
         "--batch-size",
@@ -101,6 +112,8 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         model_kwargs["channels"] = tuple(args.channels)
     if args.likelihood:
         model_kwargs["likelihood"] = args.likelihood
+    if getattr(args, "num_classes", 0):
+        model_kwargs["num_classes"] = args.num_classes
     model_config = ModelConfig(**model_kwargs)
     train_config = TrainConfig(
         dataset=args.dataset,
@@ -154,6 +167,11 @@ def _run(args: argparse.Namespace, argv: list[str], world: World, device: str) -
     rank_tag = f" (rank {world.rank})" if world.distributed else ""
     out = args.out or Path("runs") / f"{args.kind}-{args.arch}-z{args.latent_dim}"
     try:
+        _own_images(args)
+    except (DatasetError, ValueError, OSError) as error:  # ImageSetError is a ValueError
+        print(f"error{rank_tag}: {args.dataset}: {error}", file=sys.stderr)
+        return 1
+    try:
         model_config, train_config = _configs(args, argv, world, out)
     except (ConfigError, CheckpointError) as error:
         print(f"error{rank_tag}: {error}", file=sys.stderr)
@@ -205,6 +223,20 @@ def _configs(args: argparse.Namespace, argv: list[str], world: World, out: Path)
         {**saved.training.to_dict(), **({"epochs": args.epochs} if explicit_epochs else {})}
     )
     return saved.model, train_config
+
+
+def _own_images(args: argparse.Namespace) -> None:
+    """A zip becomes its prepared folder (stored once); a classifier on a labelled set gets one class per label."""
+    from vae.data import label_names
+    from vae.prepared_sets import is_prepared, prepare_zip, runs_root_default
+
+    if Path(args.dataset).suffix.lower() == ".zip" and Path(args.dataset).is_file():
+        args.dataset = str(prepare_zip(args.dataset, runs_root_default(), args.preparation))
+    if args.kind == "classifier" and is_prepared(args.dataset):
+        names = label_names(args.dataset)
+        if not names:
+            raise DatasetError("this set has no labels (sub-folders), so there is nothing to classify")
+        args.num_classes = len(names)
 
 
 def _stop_on_signals(stop: StopFlag) -> dict[signal.Signals, Any]:

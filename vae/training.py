@@ -346,7 +346,7 @@ def _validate_and_record(run: _Run, epoch: int, sums: dict[str, float], seen: in
         **{f"valid_{k}": v for k, v in valid.items()},
         "seconds": round(seconds, 3),
         "images_per_second": round(seen / seconds, 1),
-        "elapsed_seconds": run.progress["train_seconds"],
+        "elapsed_seconds": round(total_seconds, 3),  # at the epoch's own precision, so never below "seconds"
     }
     run.record.history = [*run.record.history, entry]
     return entry

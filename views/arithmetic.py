@@ -16,18 +16,30 @@ strengths go the other way. The codes are the AE's code and the VAE's posterior 
 SOURCES = ("One digit to another", "Thin to bold strokes", "Two groups of test images")
 
 
+def _among(names: tuple[str, ...]):
+    return lambda option: "all images" if option == "all" else ui.label_of(int(option), names)
+
+
 def groups() -> generation.Groups | None:
     """The two groups the user picked; None (with the reason shown) when they are unusable."""
-    images, labels = resources.test_set()
-    source = st.radio("Attribute vector from", SOURCES, horizontal=True, key="arith.source")
+    images, labels = ui.test_images()
+    names = ui.label_names()
+    classes = list(range(len(names)))
+    sources = SOURCES if classes else SOURCES[1:]  # an unlabelled set of your own has no classes to go between
+    source = st.radio("Attribute vector from", sources, horizontal=True, key="arith.source")
     a, b = st.columns(2)
+    label = ui.label_formatter(names)
     if source == SOURCES[0]:
-        start = a.selectbox("From digit", range(10), index=3, key="arith.from")
-        to = b.selectbox("To digit", range(10), index=8, key="arith.to")
-        return generation.digit_groups(labels, start, to)
+        start = a.selectbox("From", classes, index=min(3, len(classes) - 1), key="arith.from", format_func=label)
+        to = b.selectbox("To", classes, index=min(8, len(classes) - 1), key="arith.to", format_func=label)
+        chosen = generation.digit_groups(labels, start, to)
+        text = f"mean {ui.escape_markdown(names[to])} minus mean {ui.escape_markdown(names[start])}"
+        return generation.Groups(chosen.start, chosen.to, text)
     if source == SOURCES[1]:
-        which = a.selectbox("Among", ["all digits", *range(10)], key="arith.ink_digit")
-        return generation.ink_groups(images, labels, None if which == "all digits" else int(which))
+        which = a.selectbox("Among", ["all", *classes], key="arith.ink_digit", format_func=_among(names))
+        chosen = generation.ink_groups(images, labels, None if which == "all" else int(which))
+        text = f"boldest minus thinnest 20% of {ui.escape_markdown(_among(names)(which))}"
+        return generation.Groups(chosen.start, chosen.to, text)
     text_a = a.text_input("Group A (from): test indices", "0-99", key="arith.group_a", help="e.g. 3, 10, 20-29")
     text_b = b.text_input("Group B (to): test indices", "100-199", key="arith.group_b", help="e.g. 3, 10, 20-29")
     try:
@@ -47,6 +59,9 @@ def main() -> None:
     st.markdown(INTRO)
     chosen = groups()
     if chosen is None:
+        return
+    if not chosen.start or not chosen.to:
+        st.info("One of the two groups has no test images; pick others.")
         return
     left, right = st.columns([1, 2], gap="large")
     with left:

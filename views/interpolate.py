@@ -7,6 +7,7 @@ from explorer import resources, ui
 from explorer.charts import figures, map_chart
 from explorer.components import live
 from explorer.compute import latent_space
+from explorer.ui import panels
 
 BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
 
@@ -46,7 +47,7 @@ def main() -> None:
         "Download PNG strip", png, file_name="interpolation.png", mime="image/png", key="interp.png"
     )
 
-    _, labels = resources.test_set()
+    labels, names, legend = panels.map_labels(pair)
     subset = np.random.default_rng(0).permutation(len(labels))[:BACKGROUND_POINTS]
     axes = ("z0", "z1") if pair.latent_dim == 2 else ("PC 1", "PC 2")
     for column, (kind, path) in zip(st.columns(len(paths)), paths.items(), strict=True):
@@ -59,6 +60,8 @@ def main() -> None:
             axis_titles=axes,
             prior_origin=None,
             colors=figures.DIGIT_COLORS,
+            names=names,
+            legend_title=legend,
             path=projection(path.codes),
             height=380,
             alpha=0.35,

@@ -18,7 +18,7 @@ def main() -> None:
         method = st.radio(
             "Projection to 2-D", list(METHODS), format_func=METHODS.get, horizontal=True, key="map.method"
         )
-    _, labels = resources.test_set()
+    labels, names, legend = panels.map_labels(pair)
     charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
     picks = {}
     for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
@@ -32,6 +32,8 @@ def main() -> None:
             prior_origin=origin if kind == "vae" else None,
             colors=figures.DIGIT_COLORS,
             testid=f"latent-map-{kind}",
+            names=names,
+            legend_title=legend,
         )
         with column:
             picks[kind] = live.latent_map_chart(

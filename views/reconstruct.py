@@ -13,12 +13,16 @@ def inputs() -> tuple[list[str], np.ndarray]:
     """The images to reconstruct, chosen from the test set or the session's uploads: (names, (N, 28, 28))."""
     if st.radio("Images", ["Test images", "My uploads"], horizontal=True, key="rec.source") == "Test images":
         a, b, c = st.columns([4, 1, 1])
-        digits = a.multiselect("Digits", list(range(10)), default=[0, 3, 5, 8], key="rec.digits")
-        per_digit = b.number_input("Per digit", min_value=1, max_value=5, value=1, key="rec.per_digit")
+        images, labels = ui.test_images()
+        groups = sorted(int(v) for v in np.unique(labels))
+        default = [g for g in (0, 3, 5, 8) if g in groups] if groups != [-1] else [-1]
+        title = "Digits" if groups == list(range(10)) else "Labels"
+        state.keep_options("rec.digits", groups, default)
+        digits = a.multiselect(title, groups, default=default, key="rec.digits", format_func=ui.label_formatter())
+        per_digit = b.number_input(f"Per {title[:-1].lower()}", min_value=1, max_value=5, value=1, key="rec.per_digit")
         seed = c.number_input("Seed", min_value=0, value=0, key=state.RECONSTRUCT_SEED)
-        images, labels = resources.test_set()
         picked = core.pick_examples(labels, digits, int(per_digit), int(seed))
-        return [f"test #{i} (a {labels[i]})" for i in picked], images[picked]
+        return [f"test #{i} (a {ui.label_of(int(labels[i]))})" for i in picked], images[picked]
     ui.upload_box("rec.uploader")
     labels = state.upload_labels()
     if labels:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import charts, resources, ui
+from explorer import charts, resources, state, ui
 from explorer.charts import chart_data, figures
 from explorer.compute import core, generation, model_catalog
 from explorer.ui import panels
@@ -52,7 +52,12 @@ def samplers(pair: model_catalog.Pair, classifier: object) -> None:
         column.image(figures.inline_png(figures.grid_png(images, columns=8, scale=2)), caption=caption)
     st.markdown(WHY)
     if classifier is None:
-        st.info("No classifier checkpoint, so the samples cannot be scored.")
+        st.info(
+            "There is no classifier for your images (one is trained only when they have labels), so the samples "
+            "cannot be scored."
+            if pair.own
+            else "No classifier checkpoint, so the samples cannot be scored."
+        )
         return
     st.subheader(f"How digit-like are {n:,} samples from {generation.SAMPLERS[sampler]}?")
     # Only the shown sampler is scored on a page run; the other samplers wait for the toggle below, so a first
@@ -85,31 +90,43 @@ def every_sampler(checkpoints: dict, classifier: object, n: int, seed: int, t: f
 
 
 def conditional(pair: model_catalog.Pair, classifier: object) -> None:
-    st.subheader("Draw me a digit")
+    st.subheader("Draw me a digit" if not pair.own else "Draw me one of your labels")
     st.markdown(CONDITIONAL)
+    if not pair.label_names:
+        st.info("Your images have no labels (sub-folders), so there is nothing to ask for by name.")
+        return
     a, b, c = st.columns(3)
-    digit = a.selectbox("Digit", range(10), index=7, key="sample.digit")
+    classes = list(range(len(pair.label_names)))
+    state.keep_choice("sample.digit", classes, min(7, len(classes) - 1))
+    digit = a.selectbox(
+        "Digit" if not pair.own else "Label",
+        classes,
+        index=min(7, len(classes) - 1),
+        key="sample.digit",
+        format_func=ui.label_formatter(pair.label_names),
+    )
+    name = ui.escape_markdown(ui.label_of(digit))
     low, high = generation.TEMPERATURE_RANGE
     t = b.slider("Temperature", low, high, generation.CONDITIONAL_TEMPERATURE, 0.05, key="sample.digit_temperature")
     seed = int(c.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sample.digit_seed"))
     ask = classifier is not None and st.toggle(
-        f"Ask the classifier how many of 1,000 such samples are {digit}s", key="sample.digit_agreement"
+        f"Ask the classifier how many of 1,000 such samples are {name}s", key="sample.digit_agreement"
     )
     for column, kind in zip(st.columns(2, gap="large"), ("ae", "vae"), strict=True):
         checkpoint = pair.get(kind)
         model, density = resources.model(checkpoint), resources.density(checkpoint)
         images = generation.conditional_images(model, density, digit, 32, seed, t)
-        caption = f"{ui.KIND_NAMES[kind]}: 32 new {digit}s"
+        caption = f"{ui.KIND_NAMES[kind]}: 32 new {ui.label_of(digit)}s"
         if ask:
             share = resources.conditional_agreement(checkpoint, classifier, digit, 1000, seed, t)
-            caption += f"; the classifier calls {share:.1%} of 1,000 such samples a {digit}"
+            caption += f"; the classifier calls {share:.1%} of 1,000 such samples a {ui.label_of(digit)}"
         column.image(figures.inline_png(figures.grid_png(images, columns=8, scale=2)), caption=caption)
 
 
 def main() -> None:
     st.title("AE vs VAE sampling")
     pair = ui.require_pair("ae", "vae")
-    classifier = resources.catalog().classifier
+    classifier = ui.classifier_checkpoint(pair)
     samplers(pair, classifier)
     conditional(pair, classifier)
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import ui
-from explorer.training import run_records, runs, train_panels
+from explorer.training import own_panels, run_records, runs, train_panels
 
 INTRO = """
 Train a model here and watch both halves of the VAE's objective move: the **reconstruction** term wants
@@ -12,6 +12,12 @@ codes that say everything about the digit, the **KL** term pulls every code towa
 beta a smooth, well-covered space and blurrier digits, until dimensions *collapse* onto the prior and carry
 nothing. Training runs in its own low-priority process, one run per server; leave the page and come back
 at any time. A finished or stopped run can be picked in the sidebar and used on every page.
+"""
+
+OWN = """
+Train a pair on your own pictures: an **autoencoder** and a **VAE** with the same settings (and a small
+classifier when your sub-folders give the images labels). When it has finished, pick it in the sidebar under
+its name: every page then uses it, with its held-out images as the test images.
 """
 
 
@@ -32,6 +38,10 @@ def main() -> None:
     if sweep:
         train_panels.start(run_records.sweep_specs())
     st.caption(train_panels.root_note())
+
+    st.header("Your images")
+    st.markdown(OWN)
+    own_panels.section(busy=lock is not None, start=train_panels.start)
 
     statuses = runs.statuses()
     train_panels.run_picker(statuses, busy=lock is not None)

@@ -34,6 +34,8 @@ def payload(
     height: int = 460,
     alpha: float = 0.7,
     testid: str = "",
+    names: Sequence[str] | None = None,
+    legend_title: str = "digit",
 ) -> dict[str, Any]:
     """The map component's data for points (N, 2) with digit labels (N,) and test-set indices (N,).
 
@@ -41,6 +43,8 @@ def payload(
     around it, one unit being one standard deviation), or None; ``picked`` a test-set index to mark; ``path``
     (steps, 2) a line drawn on top from its start (a filled circle) to its end (a square); ``height`` the
     chart's height in CSS pixels, ``alpha`` the points' opacity and ``testid`` the chart's data-testid.
+    ``names`` are the legend's names of the labels (a set of a person's own images: its folder names; the
+    component shows them as text only) under the heading ``legend_title``; None keeps the digits.
     """
     points = np.asarray(points, dtype=np.float32)
     labels = np.asarray(labels).astype(np.int64)
@@ -77,6 +81,8 @@ def payload(
         "height": int(height),
         "alpha": float(alpha),
         "testid": testid,
+        "names": None if names is None else [str(n) for n in names],
+        "legend_title": str(legend_title),
     }
 
 

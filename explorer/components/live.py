@@ -268,7 +268,7 @@ def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int
 
     data = {**data, "pickable": on_pick is not None}
     result = _map_component()(data=data, key=key, on_picked_change=on_pick or _noop)
-    return map_chart.parse_pick(getattr(result, "picked", None), len(resources.test_set()[1]))
+    return map_chart.parse_pick(getattr(result, "picked", None), len(ui.test_images()[1]))
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -32,12 +32,15 @@ MAX_GROUP = 2000  # test images per user-chosen group
 
 
 def fit_density(model: torch.nn.Module, seed: int = 0) -> LatentDensity:
-    """The model's latent density, fitted on the 50k training images' codes (with their labels)."""
-    from vae.data import load_mnist, release_cache
+    """The model's latent density, fitted on its training images' codes (with their labels, if the set has any):
+    MNIST's 50k, or the training split of a person's own set."""
+    from vae.data import load_dataset, release_cache
     from vae.density import fit_latent_density
 
-    x, labels = load_mnist("train")
-    density = fit_latent_density(model, x, labels, components=MIXTURE_COMPONENTS, seed=seed)
+    x, labels = load_dataset(str(model.checkpoint.dataset.get("name", "mnist")), "train")
+    labelled = bool((labels >= 0).all())
+    components = min(MIXTURE_COMPONENTS, max(1, len(x) // 20))
+    density = fit_latent_density(model, x, labels if labelled else None, components=components, seed=seed)
     # vae.data keeps every split it read; the server needs the training images only for this fit, and they
     # would otherwise stay resident (~190 MB) for the life of the process.
     release_cache()

@@ -15,13 +15,31 @@ from vae.checkpoint import Checkpoint, CheckpointError
 # Which checkpoints the app uses
 
 
+MNIST_LABELS = tuple(str(d) for d in range(10))
+
+
 @dataclass(frozen=True)
 class Pair:
-    """The AE and the VAE of one latent size (either may be missing)."""
+    """The AE and the VAE of one latent size (either may be missing). A pair trained on a person's own images
+    also names its dataset (a prepared folder), the set's title and label names, and its classifier if any."""
 
     latent_dim: int
     ae: Checkpoint | None = None
     vae: Checkpoint | None = None
+    dataset: str = "mnist"
+    title: str = ""
+    label_names: tuple[str, ...] = MNIST_LABELS
+    classifier: Checkpoint | None = None
+
+    @property
+    def own(self) -> bool:
+        """True for a pair trained on a person's own images (not MNIST)."""
+        return self.dataset != "mnist"
+
+    @property
+    def key(self) -> str:
+        """The sidebar picker's value for an own-images pair: "set:<folder>:<latent size>"."""
+        return f"set:{Path(self.dataset).name}:{self.latent_dim}"
 
     def get(self, kind: str) -> Checkpoint | None:
         return self.ae if kind == "ae" else self.vae
@@ -135,9 +153,36 @@ def usable_user_runs(checkpoints: Iterable[Checkpoint]) -> list[Checkpoint]:
     return sorted(keep, key=lambda c: c.name, reverse=True)
 
 
-def latent_sizes(catalog: Catalog, user_runs: Iterable[Checkpoint]) -> list[int]:
-    """Latent sizes the sidebar offers: the shipped pairs' and the user runs'."""
-    return sorted(set(catalog.pairs) | {c.model.latent_dim for c in user_runs})
+def latent_sizes(catalog: Catalog, user_runs: Iterable[Checkpoint], own: Iterable[Pair] = ()) -> list[int]:
+    """Latent sizes the sidebar offers: the shipped pairs', the user runs' and the own-images pairs'."""
+    return sorted(set(catalog.pairs) | {c.model.latent_dim for c in user_runs} | {p.latent_dim for p in own})
+
+
+def own_pairs(checkpoints: Iterable[Checkpoint]) -> list[Pair]:
+    """Runs on a prepared set of a person's images, grouped into pairs by (dataset, latent size): the newest AE
+    and VAE of each, with the newest classifier of that dataset. A set whose folder is gone is left out."""
+    from vae.prepared_sets import PreparedSetError, is_prepared, read_meta
+
+    by_set: dict[str, list[Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        name = _dataset_name(checkpoint)
+        if name != "mnist" and is_prepared(name):
+            by_set.setdefault(name, []).append(checkpoint)
+    pairs = []
+    for dataset, found in sorted(by_set.items()):
+        try:
+            meta = read_meta(dataset)
+        except PreparedSetError:
+            continue
+        newest = sorted(found, key=lambda c: c.name, reverse=True)
+        classifier = next((c for c in newest if c.model.kind == "classifier"), None)
+        for dim in sorted({c.model.latent_dim for c in newest if c.model.kind in ("ae", "vae")}):
+            chosen = {
+                kind: next((c for c in newest if c.model.kind == kind and c.model.latent_dim == dim), None)
+                for kind in ("ae", "vae")
+            }
+            pairs.append(Pair(dim, chosen["ae"], chosen["vae"], dataset, meta.title, meta.label_names, classifier))
+    return pairs
 
 
 def pair_with_run(catalog: Catalog, latent_dim: int, run: Checkpoint | None) -> Pair:

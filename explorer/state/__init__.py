@@ -59,6 +59,7 @@ from explorer.state.models import (
     user_run_widget_key,
     widget_value,
 )
+from explorer.state.own_images import forget_prepared_set, keep_choice, keep_options, keep_prepared_set, prepared_set
 from explorer.state.pickers import (
     RECONSTRUCT_SEED,
     PickerKeys,
@@ -120,6 +121,10 @@ __all__ = [
     "default_digit",
     "drop_lesson_param",
     "earlier_value",
+    "forget_prepared_set",
+    "keep_choice",
+    "keep_options",
+    "keep_prepared_set",
     "last_drawing",
     "latent_size",
     "latent_size_widget",
@@ -134,6 +139,7 @@ __all__ = [
     "pad_entry",
     "pick_from_step_list",
     "picker_started",
+    "prepared_set",
     "read_sliders",
     "remember_map_selection",
     "request_entry",

@@ -69,7 +69,11 @@ def select_upload(keys: PickerKeys, new_ids: Sequence[str], available: Iterable[
         st.session_state[keys.upload] = available[-1]
 
 
-def default_digit(keys: PickerKeys, digit: int) -> None:
+def default_digit(keys: PickerKeys, digit: int, options: Sequence[int] | None = None) -> None:
+    """The digit (label) widget starts at ``digit``; a stored one that ``options`` lacks (another pair's
+    labels) is replaced too."""
+    if options is not None and st.session_state.get(keys.digit) not in options:
+        st.session_state[keys.digit] = digit
     st.session_state.setdefault(keys.digit, digit)
 
 

@@ -47,11 +47,12 @@ class RunSpec:
     hidden: tuple[int, ...] = ()  # () = the CLI's default widths
     batch_size: int = 128
     seed: int = 0
+    dataset: str = ""  # "" = MNIST; else a prepared set of a person's own images (vae.prepared_sets)
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, in words (empty when they are fine)."""
         out = []
-        if self.kind not in ("ae", "vae"):
+        if self.kind not in ("ae", "vae") and not (self.kind == "classifier" and self.dataset):
             out.append(f"kind must be ae or vae, not {self.kind!r}")
         if self.arch not in ("mlp", "conv"):
             out.append(f"architecture must be mlp or conv, not {self.arch!r}")
@@ -73,11 +74,16 @@ class RunSpec:
         args += ["--train-limit", str(self.train_limit), "--batch-size", str(self.batch_size), "--seed", str(self.seed)]
         if self.hidden:
             args += ["--hidden", *map(str, self.hidden)]
+        if self.dataset:
+            args += ["--dataset", self.dataset]
         return [*args, "--out", str(out), "--no-progress"]
 
     def label(self) -> str:
         beta = f", beta {self.beta:g}" + (f" (warm-up {self.warmup_epochs})" if self.warmup_epochs else "")
-        return f"{self.kind.upper()} {self.arch} z={self.latent_dim}{beta if self.kind == 'vae' else ''}"
+        on = f" on {Path(self.dataset).name}" if self.dataset else ""
+        if self.kind == "classifier":
+            return f"classifier{on}"
+        return f"{self.kind.upper()} {self.arch} z={self.latent_dim}{beta if self.kind == 'vae' else ''}{on}"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSpec:
@@ -92,6 +98,19 @@ def sweep_specs(epochs: int = 30, max_minutes: float = 2.0, train_limit: int = 0
         RunSpec("vae", "mlp", 2, beta, epochs=epochs, max_minutes=max_minutes, train_limit=train_limit)
         for beta in SWEEP_BETAS
     ]
+
+
+def own_pair_specs(
+    dataset: str | Path, latent_dim: int, epochs: int, labelled: bool, hidden: tuple[int, ...] = (), **extra: Any
+) -> list[RunSpec]:
+    """A pair on a prepared set of a person's images: an AE and a VAE with the same settings, and a small
+    classifier when the set has labels (trained first, so its guesses are ready when the pair is)."""
+    common = {"latent_dim": int(latent_dim), "epochs": int(epochs), "hidden": tuple(hidden), "dataset": str(dataset)}
+    common.update(extra)
+    specs = [RunSpec("ae", **common), RunSpec("vae", **common)]
+    if labelled:
+        specs.insert(0, RunSpec("classifier", **{**common, "hidden": ()}))
+    return specs
 
 
 def run_name(spec: RunSpec, when: float, taken: set[str]) -> str:

@@ -105,6 +105,8 @@ def _holds(root: Path, lock: Lock, claim: bool) -> bool:
         return _claiming[str(root)] > 0
     if claim:  # another server process between its claim and its worker's start
         return time.time() - lock.started < CLAIM_SECONDS
+    if any(child.pid == lock.pid for child in _children):  # our own worker, maybe not yet past its exec (whose
+        return True  # /proc cmdline would still be this server's, so _is_worker would call it a stranger)
     return _is_worker(lock.pid)
 
 

@@ -61,10 +61,10 @@ def settings_form(busy: bool) -> run_records.RunSpec | None:
     return run_records.RunSpec(kind, arch, int(latent), float(beta), int(warmup), int(epochs), float(cap), int(limit))
 
 
-def start(specs: list[run_records.RunSpec]) -> None:
+def start(specs: list[run_records.RunSpec], classifier: Any = "mnist") -> None:
     """Start a job and show its first run; a refusal (busy, bad settings) is shown as a message and nothing
-    else changes."""
-    classifier = resources.catalog().classifier
+    else changes. ``classifier`` scores the samples: MNIST's by default, None for none (your own images)."""
+    classifier = resources.catalog().classifier if classifier == "mnist" else classifier
     try:
         names = runs.start(specs, classifier=classifier.path if classifier else None)
     except runs.RunBusy as error:
@@ -113,7 +113,8 @@ def live_view(built_for: tuple | None) -> None:
     st.caption(
         "Loss: train is the beta-weighted objective; validation is the negative ELBO at beta = 1 (nats per image)."
     )
-    _snapshot(status, checkpoint)
+    if checkpoint.model.kind != "classifier":  # a classifier has no codes or reconstructions to show
+        _snapshot(status, checkpoint)
     _metrics(status, checkpoint)
 
 
@@ -202,7 +203,7 @@ def run_picker(statuses: list[run_records.RunStatus], busy: bool) -> None:
 
 def sweep_results(statuses: list[run_records.RunStatus]) -> None:
     """The newest beta sweep's finished runs side by side: reconstructions, prior samples, latent maps."""
-    sweep = next((s.sweep for s in statuses if s.sweep), "")
+    sweep = next((s.sweep for s in statuses if s.sweep and not s.spec.dataset), "")  # a pair on your images is no sweep
     members = sorted((s for s in statuses if s.sweep == sweep), key=lambda s: s.spec.beta) if sweep else []
     ready = [(s, c) for s in members if not s.active and (c := _checkpoint(s.name)) is not None]
     if not ready:

@@ -88,14 +88,17 @@ def configure_threads() -> None:
 
 
 def current_pair() -> model_catalog.Pair | None:
-    catalog, runs = resources.catalog(), resources.user_runs()
-    size = state.latent_size(model_catalog.latent_sizes(catalog, runs), shipped=list(catalog.pairs))
+    catalog, runs, own = resources.catalog(), resources.user_runs(), resources.own_pairs()
+    size = state.latent_size(model_catalog.latent_sizes(catalog, runs, own), shipped=list(catalog.pairs))
     if size is None:
         return None
+    sets = [p for p in own if p.latent_dim == size]
     names = [r.name for r in runs if r.model.latent_dim == size]
-    chosen = state.user_run(size, names)
-    if chosen is None and not _has_shipped(catalog, size) and names:  # nothing shipped to fall back on
-        chosen = names[0]
+    chosen = state.user_run(size, [*names, *(p.key for p in sets)])
+    if chosen is None and not _has_shipped(catalog, size) and (names or sets):  # nothing shipped to fall back on
+        chosen = names[0] if names else sets[0].key
+    if chosen is not None and chosen.startswith("set:"):
+        return next(p for p in sets if p.key == chosen)
     return model_catalog.pair_with_run(catalog, size, next((r for r in runs if r.name == chosen), None))
 
 
@@ -123,7 +126,7 @@ def require_pair(*kinds: str) -> model_catalog.Pair:
 def sidebar() -> None:
     """The latent-size selector every page shares, and which checkpoints it resolves to."""
     catalog = resources.catalog()
-    sizes = model_catalog.latent_sizes(catalog, resources.user_runs())
+    sizes = model_catalog.latent_sizes(catalog, resources.user_runs(), resources.own_pairs())
     with st.sidebar:
         if not sizes:
             st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
@@ -139,6 +142,8 @@ def sidebar() -> None:
             state.set_latent_size(size)
             user_run_picker(size)
             pair = current_pair()
+            if pair.own:  # a folder name is shown as text only: markup in it must never render
+                st.text(f"Your images: {pair.title}")
             st.caption(" · ".join(f"{KIND_NAMES[k]}: `{pair.get(k).name}`" for k in pair.kinds))
         if catalog.classifier is None:
             st.caption("No classifier checkpoint: digit guesses and sample scores are off.")
@@ -147,26 +152,67 @@ def sidebar() -> None:
 
 
 def user_run_picker(size: int) -> None:
-    """Offer this latent size's user runs (Train page) in place of the shipped AE or VAE, on every page."""
+    """Offer this latent size's user runs (Train page) in place of the shipped AE or VAE, and the pairs trained
+    on a person's own images (under their set's title), on every page."""
     runs = [r for r in resources.user_runs() if r.model.latent_dim == size]
-    if not runs:
+    sets = {p.key: p for p in resources.own_pairs() if p.latent_dim == size}
+    if not runs and not sets:
         return
-    names = [r.name for r in runs]
+    names = [*(r.name for r in runs), *sets]
     options = ["", *names] if _has_shipped(resources.catalog(), size) else names  # "" = the shipped models
+
+    def label(name: str) -> str:  # selectbox options are plain text, so a title with markup stays text
+        if name in sets:
+            return f"your images: {sets[name].title}"
+        return f"user run: {name}" if name else "shipped models"
+
     state.seed_user_run_widget(size, options)
     chosen = st.selectbox(
         "Model",
         options,
-        format_func=lambda n: f"user run: {n}" if n else "shipped models",
+        format_func=label,
         key=state.user_run_widget_key(size),
-        help="A run trained on the Train page takes the place of the shipped model of its kind on every page.",
+        help="A run trained on the Train page takes the place of the shipped model of its kind on every page; "
+        "a pair trained on your images replaces both models, and the test images become its held-out images.",
     )
     state.set_user_run(size, chosen or None)
 
 
+def classifier_checkpoint(pair: model_catalog.Pair | None = None) -> Any:
+    """The classifier for this pair (default: the chosen one): MNIST's, or the one trained on the pair's own
+    images; None when there is none."""
+    pair = current_pair() if pair is None else pair
+    if pair is not None and pair.own:
+        return pair.classifier
+    return resources.catalog().classifier
+
+
 def classifier() -> Any:
-    """The digit classifier model, or None when its checkpoint is missing or broken."""
-    return resources.model(resources.catalog().classifier)
+    """The chosen pair's classifier model, or None when there is none (missing, broken, or an unlabelled set)."""
+    return resources.model(classifier_checkpoint())
+
+
+def test_images() -> tuple[np.ndarray, np.ndarray]:
+    """The chosen pair's test images and labels: MNIST's test set, or its own set's held-out images."""
+    return resources.pair_test_set(current_pair())
+
+
+def label_names() -> tuple[str, ...]:
+    """The chosen pair's label names by index (MNIST's digits; empty for an unlabelled own set)."""
+    pair = current_pair()
+    return model_catalog.MNIST_LABELS if pair is None else pair.label_names
+
+
+def label_formatter(names: Sequence[str] | None = None) -> Callable[[int], str]:
+    """A widget's format_func for label indices, bound to the names now (AppTest calls it outside a run)."""
+    bound = tuple(label_names() if names is None else names)
+    return lambda index: label_of(int(index), bound)
+
+
+def label_of(index: int, names: Sequence[str] | None = None) -> str:
+    """A label's name for the page (text, never markup): '7', 'circles', or 'image' for an unlabelled one."""
+    names = label_names() if names is None else names
+    return names[index] if 0 <= index < len(names) else "image"
 
 
 def kind_picker(pair: model_catalog.Pair, key: str, label: str = "Model") -> str:
@@ -211,9 +257,19 @@ def digit_row(
 
 
 def guess_text(guess: core.Guess | None) -> str:
-    return (
-        "no classifier checkpoint" if guess is None else f"classifier sees **{guess.label}** ({guess.confidence:.0%})"
-    )
+    if guess is None:
+        return (
+            "no classifier for these images"
+            if (current_pair() or model_catalog.Pair(0)).own
+            else ("no classifier checkpoint")
+        )
+    return f"classifier sees **{escape_markdown(label_of(guess.label))}** ({guess.confidence:.0%})"
+
+
+def escape_markdown(text: str) -> str:
+    """Text that markdown shows as it is: the characters of emphasis, links, code, tables, maths and HTML
+    escaped with a backslash (a name such as "my-three.png" reads the same either way)."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>|~$" else ch for ch in str(text))
 
 
 def upload_box(key: str, label: str = "Upload digit images", multiple: bool = True) -> list[str]:
@@ -257,9 +313,11 @@ def resolve(choice: state.ImageChoice) -> tuple[np.ndarray, str]:
         if prepared is None:
             raise KeyError(choice.key)
         return prepared.image, state.upload_labels().get(str(choice.key), prepared.name)
-    images, labels = resources.test_set()
+    images, labels = test_images()
     index = int(choice.key)
-    return images[index], f"test image #{index} (a {labels[index]})"
+    if index >= len(images):  # chosen on another pair's test set
+        index = 0
+    return images[index], f"test image #{index} (a {label_of(int(labels[index]))})"
 
 
 def _seed_picker(keys: state.PickerKeys, choice: state.ImageChoice | None) -> None:
@@ -269,7 +327,9 @@ def _seed_picker(keys: state.PickerKeys, choice: state.ImageChoice | None) -> No
     if choice.source == "upload":
         state.seed_picker_upload(keys, str(choice.key))
         return
-    labels = resources.test_set()[1]
+    labels = test_images()[1]
+    if int(choice.key) >= len(labels):
+        return
     digit = int(labels[int(choice.key)])
     state.seed_picker_test(keys, digit, int(np.searchsorted(np.flatnonzero(labels == digit), int(choice.key))))
 
@@ -296,10 +356,12 @@ def image_picker(key: str, default_digit: int = 0, shared: bool = True) -> tuple
         else:
             st.info("Upload an image above; until then a test image is used.")
     if choice is None:
-        test_labels = resources.test_set()[1]
-        state.default_digit(keys, default_digit)
+        test_labels = test_images()[1]
+        groups = sorted(int(v) for v in np.unique(test_labels))
+        state.default_digit(keys, default_digit if default_digit in groups else groups[0], groups)
         left, right = st.columns(2)
-        digit = left.selectbox("Digit", range(10), key=keys.digit)
+        title = "Digit" if not (current_pair() or model_catalog.Pair(0)).own else "Label"
+        digit = left.selectbox(title, groups, key=keys.digit, format_func=label_formatter())
         candidates = np.flatnonzero(test_labels == digit)
         state.clamp_example(keys, len(candidates))
         nth = right.number_input("Example", min_value=0, max_value=len(candidates) - 1, step=1, key=keys.nth)

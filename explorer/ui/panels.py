@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from explorer import resources, state, ui
@@ -27,8 +28,10 @@ def reconstruction_row(item: core.ReconstructionRow) -> None:
     if item.posterior is not None:
         ui.pictures(figures.strip_png(item.posterior, scale=3), "VAE posterior samples", container=cells[3])
     named = (("original", item.guess_original), ("AE", item.guess_ae), ("VAE", item.guess_vae))
-    guesses = [f"{title} **{g.label}** ({g.confidence:.0%})" for title, g in named if g is not None]
-    text = f"**{item.name}**  \nclassifier: {', '.join(guesses) or 'not available'}"
+    guesses = [
+        f"{title} **{ui.escape_markdown(ui.label_of(g.label))}** ({g.confidence:.0%})" for title, g in named if g
+    ]
+    text = f"**{ui.escape_markdown(item.name)}**  \nclassifier: {', '.join(guesses) or 'not available'}"
     if item.check is not None:
         verdict = ":red[**looks out of distribution**]" if item.check.out_of_distribution else "in distribution"
         share = f"higher than {item.check.percentile:.0f}% of test images"
@@ -74,18 +77,31 @@ def selected_point(charts: dict[str, str], picks: dict[str, int | None]) -> tupl
     return kind, int(picks[kind])
 
 
+def map_labels(pair: model_catalog.Pair) -> tuple[np.ndarray, tuple[str, ...] | None, str]:
+    """The latent map's labels for this pair's test images, the legend's names (None: MNIST's digits) and its
+    heading; an unlabelled set of your own shows as one group, "images"."""
+    labels = resources.pair_test_set(pair)[1]
+    if not pair.own:
+        return labels, None, "digit"
+    if not pair.label_names:
+        return np.zeros_like(labels), ("images",), "your images"
+    return labels, pair.label_names, "folder"
+
+
 def point_details(pair: model_catalog.Pair, kind: str, index: int) -> None:
     """A test image, its reconstructions and its nearest neighbours in the chosen model's latent space."""
-    images, labels = resources.test_set()
+    images, labels = resources.pair_test_set(pair)
     state.choose_image(state.ImageChoice("test", index))  # the sliders and interpolation start from it
-    st.subheader(f"Test image #{index} (a {labels[index]}) in the {KIND_NAMES[kind]}'s latent space")
+    label = ui.escape_markdown(ui.label_of(int(labels[index]), pair.label_names))
+    st.subheader(f"Test image #{index} (a {label}) in the {KIND_NAMES[kind]}'s latent space")
     cells = st.columns([1] * (1 + len(pair.kinds)) + [5])
     ui.digit(images[index], "original", scale=4, container=cells[0])
     for cell, other in zip(cells[1:], pair.kinds, strict=False):
         reconstruction = core.reconstruct(resources.model(pair.get(other)), images[index])[0]
         ui.digit(reconstruction, other.upper(), scale=4, container=cell)
     near = latent_space.nearest_neighbours(resources.codes(pair.get(kind)), index, k=8)
-    caption = "nearest neighbours in latent space, digits " + " ".join(str(labels[i]) for i in near)
+    names = ", ".join(ui.label_of(int(labels[i]), pair.label_names) for i in near)
+    caption = f"nearest neighbours in latent space: {names}"
     ui.pictures(figures.strip_png(images[near], scale=4), caption, container=cells[-1])
 
 

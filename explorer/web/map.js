@@ -9,7 +9,8 @@
  * a string of digits, indices: base64 little-endian int32, version: a fingerprint of the three, prior: {x, y}
  * (where z = 0 lands; dashed 1-2-3 sigma circles are drawn around it) or null, colors: ten CSS colours,
  * picked: a test-set index to mark, or null to keep the one clicked last, height: CSS px (default 460), alpha:
- * point opacity (default 0.7), path: [[x, y], ...] drawn on top as a line from a filled circle (start) to a
+ * point opacity (default 0.7), names: the legend's name of each label (default the digits; shown as text only),
+ * legend_title: the legend's heading (default "digit"), path: [[x, y], ...] drawn on top as a line from a filled circle (start) to a
  * square (end), or null, pickable: false to turn picking off}. For tests the root carries data-state, data-drawn (points drawn) and
  * data-view (the visible ranges and the plot's box in CSS pixels).
  */
@@ -96,6 +97,8 @@ class LatentMap {
         prior: data.prior || null,
         axes: data.axis_titles || ["", ""],
         path: Array.isArray(data.path) ? data.path : null,
+        names: Array.isArray(data.names) ? data.names.map(String) : null,
+        legendTitle: typeof data.legend_title === "string" ? data.legend_title : "digit",
       };
       this.hover = -1;
       this.view = null;
@@ -107,13 +110,15 @@ class LatentMap {
   }
 
   buildLegend() {
-    const chips = this.colors.map((color, digit) => {
+    const names = this.set.names;
+    const colors = names ? this.colors.slice(0, names.length) : this.colors;
+    const chips = colors.map((color, digit) => {
       const chip = mapElement("button", { type: "button", className: "chip" }, [
         mapElement("i", { style: `background:${color}` }),
-        String(digit),
+        this.labelName(digit),
       ]);
       chip.setAttribute("aria-pressed", String(!this.hidden.has(digit)));
-      chip.title = `Show or hide the ${digit}s`;
+      chip.title = names ? `Show or hide ${this.labelName(digit)}` : `Show or hide the ${digit}s`;
       chip.addEventListener("click", () => {
         if (this.hidden.has(digit)) this.hidden.delete(digit);
         else this.hidden.add(digit);
@@ -123,7 +128,12 @@ class LatentMap {
       });
       return chip;
     });
-    this.legend.replaceChildren(mapElement("span", { textContent: "digit" }), ...chips);
+    this.legend.replaceChildren(mapElement("span", { textContent: this.set.legendTitle }), ...chips);
+  }
+
+  labelName(label) {
+    const names = this.set && this.set.names;
+    return names && label < names.length ? names[label] : String(label);
   }
 
   resize() {
@@ -454,7 +464,9 @@ Object.assign(LatentMap.prototype, {
       return;
     }
     const [x, y] = ring(this.hover, 5, 1.5);
-    this.tip.textContent = `digit ${this.set.labels[this.hover]} \u00b7 test image #${this.set.indices[this.hover]}`;
+    const label = this.labelName(this.set.labels[this.hover]);
+    const what = this.set.names ? label : `digit ${label}`;
+    this.tip.textContent = `${what} \u00b7 test image #${this.set.indices[this.hover]}`;
     this.tip.hidden = false;
     const right = x > this.width - 170;
     this.tip.style.left = `${right ? x - 10 : x + 10}px`;
