@@ -1,5 +1,5 @@
-"""The load benchmark's bookkeeping (bench/load.py), without a browser or a server: the full run takes minutes
-on two cores and lives outside the test suite (see BENCHMARKS.md for its command)."""
+"""The load benchmark's bookkeeping (bench/load.py and its parts in bench/multiuser/), without a browser or a
+server: the full run takes minutes on two cores and lives outside the test suite (see BENCHMARKS.md for its command)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from bench import load
+from bench.multiuser import report, session, usage
 
 
 def test_memory_and_cpu_include_child_processes():
@@ -20,20 +21,20 @@ def test_memory_and_cpu_include_child_processes():
     child = subprocess.Popen([sys.executable, "-c", holds_64_mb])
     try:
         deadline = time.monotonic() + 20
-        while load.rss_mb(child.pid) < 60 and time.monotonic() < deadline:
+        while usage.rss_mb(child.pid) < 60 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert child.pid in load.process_tree(os.getpid())
-        assert load.rss_mb(child.pid) >= 60
-        assert load.rss_mb(os.getpid()) >= load.rss_mb(child.pid)  # the parent's figure includes the child
-        assert load.cpu_seconds(os.getpid()) >= load.cpu_seconds(os.getpid(), without=child.pid) > 0
+        assert child.pid in usage.process_tree(os.getpid())
+        assert usage.rss_mb(child.pid) >= 60
+        assert usage.rss_mb(os.getpid()) >= usage.rss_mb(child.pid)  # the parent's figure includes the child
+        assert usage.cpu_seconds(os.getpid()) >= usage.cpu_seconds(os.getpid(), without=child.pid) > 0
     finally:
         child.kill()
         child.wait()
 
 
 def test_percentiles_row():
-    assert load.percentiles([]) == "| – | – | – | – | 0 |"
-    row = load.percentiles([float(v) for v in range(1, 101)])
+    assert report.percentiles([]) == "| – | – | – | – | 0 |"
+    row = report.percentiles([float(v) for v in range(1, 101)])
     assert row == "| 50 | 90 | 99 | 100 | 100 |"
 
 
@@ -41,7 +42,7 @@ def fake_run(errors: Counter, growth: float, server_cpu: float = 100.0) -> tuple
     args = argparse.Namespace(
         sessions=16, warmup_cycles=2, ramp_concurrency=2, think=0.5, settle=10.0, max_growth_mb=200.0
     )
-    results = load.Results(slider_ms=[100.0, 200.0], upload_ms=[900.0], switch_ms=[300.0], first_load_ms=[2000.0])
+    results = session.Results(slider_ms=[100.0, 200.0], upload_ms=[900.0], switch_ms=[300.0], first_load_ms=[2000.0])
     for kind, count in errors.items():
         for index in range(count):
             results.error(kind, f"{kind} number {index}")
@@ -60,7 +61,7 @@ def fake_run(errors: Counter, growth: float, server_cpu: float = 100.0) -> tuple
         "cpu_used": server_cpu,
         "client_cpu": 90.0,
     }
-    return load.report(args, results, info)
+    return report.report(args, results, info)
 
 
 def test_report_passes_only_without_errors_and_with_little_growth():
@@ -87,7 +88,7 @@ def test_report_says_when_the_server_was_not_the_bottleneck():
 
 
 def test_loopback_only_and_bounded_arguments():
-    assert load.HOST == "127.0.0.1"
+    assert report.HOST == "127.0.0.1"
     for bad in (["--sessions", "0"], ["--sessions", "65"], ["--duration", "0"], ["--duration", "7200"]):
         with pytest.raises(SystemExit):
             load.main(bad)

@@ -1,20 +1,10 @@
-"""The page-load table of bench/browser_latency.py: one header cell per value, and the targets judged."""
+"""The page-load table of bench/browser_latency.py (written by bench/latency/report.py): one header cell per value,
+and the targets judged."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("browser_latency", REPO / "bench" / "browser_latency.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("browser_latency", module)
-    spec.loader.exec_module(module)
-    return module
+from bench.latency import common, pages
+from bench.latency.report import page_lines
 
 
 def _visit(seconds: float) -> dict:
@@ -22,12 +12,11 @@ def _visit(seconds: float) -> dict:
 
 
 def test_every_row_has_a_cell_for_every_header_and_misses_are_flagged():
-    bench = _bench()
-    report = bench.Report()
-    report.pages[bench.FLOOR_PAGE] = {"start_s": 1.3, "cold": _visit(2.0), "warm": _visit(1.2), "third": _visit(0.9)}
+    report = common.Report()
+    report.pages[pages.FLOOR_PAGE] = {"start_s": 1.3, "cold": _visit(2.0), "warm": _visit(1.2), "third": _visit(0.9)}
     report.pages["Home"] = {"start_s": 7.0, "cold": _visit(2.4), "warm": _visit(1.5), "third": _visit(0.8)}
     report.switches["Home"] = {"first": 0.31, "again": 0.2, "what": "chart"}
-    lines, ok = bench.page_lines(report)
+    lines, ok = page_lines(report)
     table = [line for line in lines if line.startswith("|")]
     widths = {line.count("|") for line in table}
     assert len(table) == 4 and len(widths) == 1, table
@@ -45,10 +34,9 @@ def test_every_row_has_a_cell_for_every_header_and_misses_are_flagged():
 
 
 def test_repeated_visits_are_summed_up_by_the_median_of_each_timing():
-    bench = _bench()
     visits = [
         {"s": 2.9, "boot": 1.5, "server": 0.9, "render": 0.5, "what": "image"},
         {"s": 1.8, "boot": 1.0, "server": 0.5, "render": 0.3, "what": "image"},
         {"s": 2.0, "boot": 1.1, "server": 0.4, "render": 0.5, "what": "image"},
     ]
-    assert bench._median_visit(visits) == {"s": 2.0, "boot": 1.1, "server": 0.5, "render": 0.5, "what": "image"}
+    assert pages._median_visit(visits) == {"s": 2.0, "boot": 1.1, "server": 0.5, "render": 0.5, "what": "image"}
