@@ -22,6 +22,7 @@ PAGES = {  # url path -> page
     "/": "Home",
     "/sliders": "Latent sliders",
     "/reconstruct": "Reconstruct",
+    "/inside": "Inside the VAE",
     "/interpolate": "Interpolate",
     "/latent_map": "Latent map",
     "/sampling": "AE vs VAE sampling",
@@ -50,8 +51,8 @@ PROBE_JS = r"""
   const painted = fn => requestAnimationFrame(() => setTimeout(fn, 0));
   const stamp = what => () => { L.first = {what, t: performance.now()}; };
   // The live components and the charts (in shadow roots, out of the MutationObserver's sight) mark their first
-  // drawing with performance.mark('explorer:drawn:<component>'): 'chart' for explorer/web/chart.js (Home's
-  // training curves, Reconstruct's error maps and histogram), 'latent-map' for the maps.
+  // drawing with performance.mark('explorer:drawn:<component>'): 'latent-map' for the maps, 'sliders', 'draw' and
+  // 'inside' for the live pages. Plotly charts (Home's curves, Reconstruct's error maps) are in the page itself.
   new PerformanceObserver(list => {
     const mark = list.getEntries().find(e => e.name.startsWith('explorer:drawn:'));
     if (mark && L.first === null) { L.first = 'pending'; painted(stamp(mark.name.slice(15))); }
@@ -67,7 +68,9 @@ PROBE_JS = r"""
     if (L.first === null) {
       const img = document.querySelector('[data-testid="stImage"] img');
       const form = document.querySelector('[data-testid="stForm"]');
+      const chart = document.querySelector('.js-plotly-plot .main-svg .plot');  // a Plotly chart with its plot drawn
       if (img && img.getAttribute('src')) { L.first = 'pending'; after(img, stamp('image')); }
+      else if (chart) { L.first = 'pending'; painted(stamp('chart')); }
       else if (form) { L.first = 'pending'; painted(stamp('form')); }
     }
     const img = target();
