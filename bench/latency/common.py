@@ -68,7 +68,7 @@ PROBE_JS = r"""
     if (L.first === null) {
       const img = document.querySelector('[data-testid="stImage"] img');
       const form = document.querySelector('[data-testid="stForm"]');
-      const chart = document.querySelector('.js-plotly-plot .main-svg .plot');  // a Plotly chart with its plot drawn
+      const chart = document.querySelector('.js-plotly-plot .cartesianlayer .trace');  // a Plotly chart, its data drawn
       if (img && img.getAttribute('src')) { L.first = 'pending'; after(img, stamp('image')); }
       else if (chart) { L.first = 'pending'; painted(stamp('chart')); }
       else if (form) { L.first = 'pending'; painted(stamp('form')); }

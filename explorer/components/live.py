@@ -209,11 +209,15 @@ def latent_pad_section(pair: model_catalog.Pair) -> None:
     planes, pads = {}, {}
     for kind in pair.kinds:
         planes[kind], pads[kind] = resources.pad(pair.get(kind), kind, method, dims)
+    from explorer.ui import panels
+
+    names = panels.map_labels(pair)[1]  # a set of your own: its folder names (None: MNIST's digits)
     data = {
         "models": {kind: model_entry(pair.get(kind)) for kind in pair.kinds},
         "labels": _kind_labels(pair),
         "pads": pads,
         "colors": list(figures.DIGIT_COLORS),
+        "names": list(names) if names else None,
         "pinned": None,
     }
     entry = state.pad_entry() if method == "pca" else None  # a place the lesson pins (on the PCA plane)

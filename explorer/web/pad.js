@@ -3,9 +3,10 @@
  * (LatentRunner) once per animation frame while the pointer moves. A click pins the point and sends it to
  * Python as the state value `pinned` ({u, v}, both in [-1, 1], v pointing up).
  *
- * Needs runner.js and mount.js in front of it (explorer/components/live.py concatenates them). data: {models: {ae, vae}: runner
- * entries, labels: {ae, vae}: titles, pads: {ae, vae}: explorer.compute.latent_pad.scatter_payload(...), colors: ten
- * CSS colours (one per digit), pinned: {u, v} or null}. Each decoded canvas carries data-pixels (784 values)
+ * Needs runner.js, mount.js and canvas.js in front of it (explorer/components/live.py LIBRARIES). data: {models:
+ * {ae, vae}: runner entries, labels: {ae, vae}: titles, pads: {ae, vae}: explorer.compute.latent_pad.scatter_payload(...),
+ * colors: ten CSS colours (one per label), names: the legend's name per label or null for the digits, pinned: {u, v}
+ * or null}. Each decoded canvas carries data-pixels (784 values)
  * for the e2e test.
  */
 const PAD_CSS_SIDE = 260;
@@ -74,9 +75,11 @@ class LatentPad {
 
   setData(data) {
     const colors = data.colors || [];
+    // The legend names each label: the digits, or a set of your own's folder names (as text, never markup).
+    const names = Array.isArray(data.names) ? data.names.map(String) : colors.map((_, digit) => String(digit));
     this.legend.replaceChildren(
-      ...colors.map((color, digit) =>
-        padElement("span", {}, [padElement("i", { style: `background:${color}` }), String(digit)]),
+      ...names.map((name, label) =>
+        padElement("span", {}, [padElement("i", { style: `background:${colors[label] || "#888"}` }), name]),
       ),
     );
     for (const kind of KINDS) {
