@@ -127,6 +127,17 @@ def test_the_map_legend_names_the_folders_as_text(trained):
         assert data["names"] == list(FOLDERS) and data["legend_title"] == "folder"
         assert data["count"] == 60  # the held-out split, not MNIST's 10,000
         assert set(data["labels"]) <= {"0", "1", "2"}
+    (pad,) = [
+        json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "explorer.latent_pad"
+    ]
+    assert pad["names"] == list(FOLDERS)  # the pad's legend too
+
+
+def test_home_names_the_pairs_own_classifier(trained):
+    at = _picked(trained)
+    at.switch_page("views/home.py").run()
+    captions = [c.value for c in at.caption if "lassifier" in c.value]
+    assert len(captions) == 1 and captions[0].startswith("Classifier of your images: `"), captions
 
 
 def test_reconstruct_and_the_classifier_use_the_pair(trained):

@@ -60,14 +60,19 @@ def main() -> None:
                 else:
                     st.caption("Not evaluated yet: run `python -m vae.evaluate` on this checkpoint.")
                 if checkpoint.history:
-                    # Our canvas chart, so Home loads neither Vega nor Plotly. Two panels per row fit half the page;
-                    # the Train page has the whole width for three.
+                    # Two panels per row fit half the page; the Train page has the whole width for three.
                     curves = {"columns": 2, "height": 160, "testid": f"curves-{kind}"}
                     charts.chart(chart_data.training_curves, checkpoint.history, **curves, key=f"curves.{kind}")
-    if catalog.classifier is not None:
-        accuracy = catalog.classifier.metrics.get("test_accuracy")
+    classifier = ui.classifier_checkpoint(pair)  # MNIST's, or the one trained on a set of your own
+    if classifier is not None:
+        accuracy = classifier.metrics.get("test_accuracy")
         note = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
-        st.caption(f"Digit classifier: `{catalog.classifier.name}`{note}. It judges decoded and sampled digits.")
+        what = "Classifier of your images" if pair is not None and pair.own else "Digit classifier"
+        st.caption(f"{what}: `{classifier.name}`{note}. It judges decoded and sampled images.")
+    elif pair is not None and pair.own:
+        st.caption(
+            "This set of your own has no classifier (it has no labelled folders), so nothing judges its samples."
+        )
     if broken := resources.broken_checkpoints():
         with st.expander(f"{len(broken)} checkpoint(s) could not be loaded", expanded=True):
             for name, reason in broken:
