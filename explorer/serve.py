@@ -73,7 +73,7 @@ def load_resources() -> None:
             resources.projection(checkpoint)
             if checkpoint.model.kind == "vae":
                 resources.test_scores(checkpoint)  # Reconstruct's histogram
-        resources.plotly_script()  # the live chart's plotly.js, copied into static/ once
+        resources.plotly_script()  # the charts' plotly.js bundle is where static serving finds it
         resources.user_runs()  # the sidebar's list of the Train page's runs, which reads each run's weights
         if classifier is not None:
             resources.model(classifier)

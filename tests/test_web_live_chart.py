@@ -1,11 +1,12 @@
-"""The live Plotly chart (explorer/web/live_chart.js) in a blank Chromium page, with the plotly.js the plotly
-package ships: it draws the figure it is given, a new figure updates the same plot (no new element, the
+"""The chart component (explorer/web/live_chart.js) in a blank Chromium page, with the app's plotly.js bundle
+(static/vendor/): it draws the figure it is given, a new figure updates the same plot (no new element, the
 Train page's curves never blank), markup in a title stays text, and a plotly.js that cannot load gives a
 message instead of an empty box."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import plotly
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 WEB = Path(__file__).resolve().parent.parent / "explorer" / "web"
 BLANK = "<!doctype html><title>live chart</title><body></body>"
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+PLOTLY_JS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "plotly-cartesian-4.1.1.min.js"
 MOUNT = """([data, fresh]) => {
   if (fresh) document.body.innerHTML = '<div id="host" style="width: 700px"></div>';
   mountLiveChart({data, parentElement: document.getElementById('host')});
@@ -97,3 +98,12 @@ def test_plotly_that_cannot_load_gives_a_message(page):
     state = page.evaluate(STATE)
     assert state["message"].startswith("This chart cannot be drawn: could not load")
     json.dumps(state)
+
+
+def test_the_bundle_is_the_plotly_js_release_the_python_package_builds_figures_for():
+    shipped = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()[:200]
+    ours = PLOTLY_JS.read_text()[:200]
+    version = re.search(r"plotly\.js \(cartesian - minified\) v([\d.]+)", ours)
+    assert version and f"plotly.js v{version.group(1)}" in shipped, (ours[:80], shipped[:80])
+    license_text = (PLOTLY_JS.parent / "LICENSE-plotly.js.txt").read_text()
+    assert "MIT License" in license_text and "Plotly" in license_text

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from explorer import charts, resources, ui
+from explorer import resources, ui
 from explorer.charts import chart_data
+from explorer.components import live_chart
 from explorer.compute import model_catalog
 
 INTRO = """
@@ -62,7 +63,7 @@ def main() -> None:
                 if checkpoint.history:
                     # Two panels per row fit half the page; the Train page has the whole width for three.
                     curves = {"columns": 2, "height": 160, "testid": f"curves-{kind}"}
-                    charts.chart(chart_data.training_curves, checkpoint.history, **curves, key=f"curves.{kind}")
+                    live_chart.chart(chart_data.training_curves, checkpoint.history, **curves, key=f"curves.{kind}")
     classifier = ui.classifier_checkpoint(pair)  # MNIST's, or the one trained on a set of your own
     if classifier is not None:
         accuracy = classifier.metrics.get("test_accuracy")

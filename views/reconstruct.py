@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from explorer import charts, resources, state, ui
+from explorer import resources, state, ui
 from explorer.charts import chart_data
+from explorer.components import live_chart
 from explorer.compute import core
 from explorer.ui import panels
 
@@ -58,12 +59,12 @@ def main() -> None:
     }
     left, right = st.columns(2)
     with left:
-        charts.chart(chart_data.error_maps, errors, testid="error-maps", key="rec.errors")
+        live_chart.chart(chart_data.error_maps, errors, testid="error-maps", key="rec.errors")
         st.caption("Red: ink the model added; blue: ink it lost.")
     if item.check is not None and scores is not None:
         with right:
             marks = (item.check.score, item.check.threshold)
-            charts.chart(chart_data.score_histogram, scores, *marks, testid="score-histogram", key="rec.hist")
+            live_chart.chart(chart_data.score_histogram, scores, *marks, testid="score-histogram", key="rec.hist")
             st.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
 
 

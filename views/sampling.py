@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from explorer import charts, resources, state, ui
+from explorer import resources, state, ui
 from explorer.charts import chart_data, figures
+from explorer.components import live_chart
 from explorer.compute import core, generation, model_catalog
 from explorer.ui import panels
 
@@ -71,7 +72,7 @@ def samplers(pair: model_catalog.Pair, classifier: object) -> None:
         stored = core.stored_sample_quality(checkpoints[kind]) if sampler == "prior" else None
         panels.sample_scores(column, scores[kind], stored)
     histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
-    charts.chart(chart_data.class_histogram, histograms, testid="class-histogram", key="sample.hist")
+    live_chart.chart(chart_data.class_histogram, histograms, testid="class-histogram", key="sample.hist")
     st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
 
 

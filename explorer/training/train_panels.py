@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import charts, resources, state, ui
+from explorer import resources, state, ui
 from explorer.charts import chart_data, figures, map_chart
-from explorer.components import live
-from explorer.components.live_chart import live_chart
+from explorer.components import live, live_chart
 from explorer.compute import core, model_catalog
 from explorer.training import run_records, run_view, runs
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
@@ -109,19 +108,13 @@ def live_view(built_for: tuple | None) -> None:
         return
     # The live chart: as epochs arrive the same plot updates in place, without a remount or a blank frame.
     key = f"train.curves.{status.name}"
-    _live(chart_data.training_curves, checkpoint.history, testid="train-curves", key=key)
+    live_chart.chart(chart_data.training_curves, checkpoint.history, testid="train-curves", key=key)
     st.caption(
         "Loss: train is the beta-weighted objective; validation is the negative ELBO at beta = 1 (nats per image)."
     )
     if checkpoint.model.kind != "classifier":  # a classifier has no codes or reconstructions to show
         _snapshot(status, checkpoint)
     _metrics(status, checkpoint)
-
-
-def _live(build_data: Any, *args: Any, key: str, **kwargs: Any) -> None:
-    figure = charts.build(build_data, *args, key=key, **kwargs)
-    if figure is not None:
-        live_chart(figure, key)
 
 
 def _run_header(status: run_records.RunStatus, checkpoint: Checkpoint | None) -> None:
@@ -159,7 +152,7 @@ def _snapshot(status: run_records.RunStatus, checkpoint: Checkpoint) -> None:
     left, right = st.columns([2, 3])
     with left:
         values, title = _latent_bars(shot)
-        _live(chart_data.latent_bars, values, title, testid="latent-bars", key=f"train.bars.{status.name}")
+        live_chart.chart(chart_data.latent_bars, values, title, testid="latent-bars", key=f"train.bars.{status.name}")
     with right:
         st.markdown(f"**The weights of epoch {best}** (the best validation loss so far)")
         for title, images in (

@@ -1,10 +1,10 @@
-/* A Plotly chart that stays mounted while its figure changes: the Train page's curves and latent bars grow
- * every epoch, and st.plotly_chart, which puts the figure into its element's identity, would mount a new
- * chart each time (a blank frame per epoch). Here Streamlit keeps the element for the key and every new
- * figure goes to Plotly.react, which updates the same plot in place.
+/* Every chart in the app: a Plotly figure that stays mounted while it changes. The Train page's curves and latent
+ * bars grow every epoch, and st.plotly_chart, which puts the figure into its element's identity, would mount a
+ * new chart each time. Here Streamlit keeps the element for the key and every new figure goes to Plotly.react,
+ * which updates the same plot in place.
  *
- * plotly.js is the copy that the plotly Python package ships, served once from the app's static folder
- * (data.src; explorer/resources.py puts it there) and cached by the browser; nothing comes from a CDN.
+ * plotly.js is its cartesian bundle (static/vendor/, from npm, MIT licence), loaded once per page from the app's
+ * static folder (data.src) and cached by the browser; nothing comes from a CDN.
  *
  * data: {src: plotly.js URL, testid, figure: the figure's JSON text (Plotly's own encoding of numpy arrays)}.
  * For tests the root carries data-testid, data-state ("loading", "ready" or "error"), data-paints (figures
@@ -51,6 +51,7 @@ class LiveChart {
         const figure = JSON.parse(data.figure);
         this.plot.style.height = `${figure.layout?.height || 300}px`;
         return Plotly.react(this.plot, figure.data, figure.layout, LIVE_CHART_CONFIG).then(() => {
+          if (this.root.dataset.paints === "0") performance.mark("explorer:drawn:chart"); // the benchmarks' first content
           this.root.dataset.paints = String(Number(this.root.dataset.paints) + 1);
           this.root.dataset.points = String(figure.data.reduce((n, trace) => n + (trace.y?.length ?? 0), 0));
           this.root.dataset.state = "ready";
