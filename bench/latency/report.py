@@ -149,42 +149,55 @@ def split_lines(report: Report) -> tuple[list[str], bool]:
     return lines, True
 
 
+def _switch_cell(switch: dict | None) -> tuple[str, bool]:
+    """A page's in-app switch times, each flagged when over its target; and whether both were met."""
+    if not switch:
+        return "-", True
+    first_over = switch["first"] > TARGETS["switch_first_s"]
+    again_over = switch["again"] > TARGETS["switch_again_s"]
+    first = f"{switch['first']:.2f}" + (" **(over)**" if first_over else "")
+    again = f"{switch['again']:.2f}" + (" **(over)**" if again_over else "")
+    return f"{first} / {again}", not (first_over or again_over)
+
+
 def page_lines(report: Report) -> tuple[list[str], bool]:
-    """The page-load table and whether every page met its targets (warm and cold; the floor is not judged)."""
+    """The page-load table and whether every page met its targets (cold loads and in-app switches; warm loads are
+    shown against the floor's, the floor is not judged)."""
     lines: list[str] = []
     ok = True
     if not report.pages:
         return lines, ok
-    warm_target, cold_target = TARGETS["warm_first_s"], TARGETS["cold_first_s"]
+    cold_target = TARGETS["cold_first_s"]
+    floor = report.pages.get(FLOOR_PAGE)
     rounds = min(result.get("rounds", 1) for result in report.pages.values())
     lines.append(
         "Navigation -> first content painted (the first image, chart, form or live component), seconds; targets: "
-        f"warm at most {warm_target:g} s, cold at most {cold_target:g} s. Each visit is a new tab of one browser "
-        "profile on a fresh server: cold is the first, warm the second, third the third. Each figure is the median "
-        f"over {rounds} such servers per page (rounds over all pages in turn). Server start: from "
-        "launching the process to its health check answering (the app is started as ./scripts/run.sh does, "
-        "`python -m explorer.serve`, which loads the models first). In-app switch: from a click on the page's "
+        f"cold at most {cold_target:g} s; an in-app switch at most {TARGETS['switch_first_s']:g} s on a page's first "
+        f"visit in the session and {TARGETS['switch_again_s']:g} s on a return. A warm load cannot beat Streamlit's "
+        "own floor here, so it is shown against the floor's warm load in the same run (warm - floor). Each visit is "
+        "a new tab of one browser profile on a fresh server: cold is the first, warm the second, third the third. "
+        f"Each figure is the median over {rounds} such servers per page (rounds over all pages in turn). Server "
+        "start: from launching the process to its health check answering (the app is started as ./scripts/run.sh "
+        "does, `python -m explorer.serve`, which loads the models first). In-app switch: from a click on the page's "
         "sidebar link to its first content, on one more fresh server, touring every page from Home and back, "
-        "twice: first is the page's first visit in the session, again the return (not judged: the targets are "
-        "for opening a page)."
+        "twice: first is the page's first visit in the session, again the return."
     )
     lines.append("")
     lines.append(
-        "| page | server start | cold | cold: boot / server / render | warm | warm: page boot | warm: server "
-        "| warm: render | third visit | in-app switch: first / again | first content |"
+        "| page | server start | cold | cold: boot / server / render | warm | warm - floor | warm: page boot "
+        "| warm: server | warm: render | third visit | in-app switch: first / again | first content |"
     )
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for name, result in report.pages.items():
         cold, w = result["cold"]["s"], result["warm"]
         judged = name != FLOOR_PAGE
         cold_flag = " **(over)**" if judged and cold > cold_target else ""
-        warm_flag = " **(over)**" if judged and w["s"] > warm_target else ""
-        ok &= not (cold_flag or warm_flag)
-        switch = report.switches.get(name)
-        switched = f"{switch['first']:.2f} / {switch['again']:.2f}" if switch else "-"
+        switched, switch_ok = _switch_cell(report.switches.get(name))
+        ok &= not cold_flag and switch_ok
+        over_floor = f"{w['s'] - floor['warm']['s']:+.2f}" if judged and floor else "-"
         lines.append(
             f"| {name} | {result['start_s']:.2f} | {cold:.2f}{cold_flag} | {_split(result['cold'])} "
-            f"| {w['s']:.2f}{warm_flag} "
+            f"| {w['s']:.2f} | {over_floor} "
             f"| {w['boot']:.2f} | {w['server']:.2f} | {w['render']:.2f} | {result['third']['s']:.2f} | {switched} "
             f"| {w['what']} |"
         )
