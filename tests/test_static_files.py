@@ -8,6 +8,7 @@ them, with a request for such a name.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ from explorer import serve
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _run(coroutine):
+    """Await ``coroutine`` on an event loop of its own thread: the e2e tests keep a sync Playwright (and its
+    running loop) in the main thread for the whole session, where asyncio.run refuses to start another."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _get_endpoint(create_routes):
     (route,) = [r for r in create_routes(str(REPO / "app.py"), "") if "GET" in (r.methods or ())]
     return route.endpoint
@@ -28,7 +36,7 @@ def _status(endpoint, name: str) -> int:
     scope = {"type": "http", "method": "GET", "path": f"/app/static/{name}", "headers": [], "query_string": b""}
     scope["path_params"] = {"path": name}
     try:
-        return asyncio.run(endpoint(Request(scope))).status_code
+        return _run(endpoint(Request(scope))).status_code
     except Exception as error:  # what Starlette turns into a 500 (an HTTPException carries its own code)
         return getattr(error, "status_code", 500)
 
@@ -40,7 +48,7 @@ def test_a_too_long_static_file_name_answers_404(monkeypatch):
     unguarded = _get_endpoint(original)
     assert _status(unguarded, "a" * 255) == 404
     with pytest.raises(OSError, match="too long"):  # Streamlit's own behaviour, the reason for the guard
-        asyncio.run(unguarded(Request({"type": "http", "path_params": {"path": "a" * 256}, "headers": []})))
+        _run(unguarded(Request({"type": "http", "path_params": {"path": "a" * 256}, "headers": []})))
 
     serve.guard_static_files()
     serve.guard_static_files()  # twice is once
@@ -63,5 +71,5 @@ def test_the_guard_still_serves_files(monkeypatch, tmp_path):
     (tmp_path / "static" / "hello.txt").write_text("hello")
     (route,) = [r for r in starlette_app.create_app_static_serving_routes(str(app), "") if "GET" in r.methods]
     scope = {"type": "http", "method": "GET", "path": "/app/static/hello.txt", "headers": [], "query_string": b""}
-    response = asyncio.run(route.endpoint(Request({**scope, "path_params": {"path": "hello.txt"}})))
+    response = _run(route.endpoint(Request({**scope, "path_params": {"path": "hello.txt"}})))
     assert response.status_code == 200 and Path(response.path).read_text() == "hello"
