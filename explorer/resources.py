@@ -130,6 +130,14 @@ def test_set() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+@st.cache_resource(show_spinner=False)
+def digit_atlas() -> dict[str, Any]:
+    """The test digits' sprite atlas for the maps' digit mode, written once to static/atlas/ (charts.sprites)."""
+    from explorer.charts import sprites
+
+    return sprites.write_atlas(test_set()[0], STATIC)
+
+
 # The codes and projections are process-wide resources (read-only arrays, one copy for every session) rather
 # than st.cache_data values, which live in the server's runtime: explorer.serve computes them before the server
 # listens, so the first visitor finds them ready, and no page pays for unpickling 10k codes on every run.

@@ -18,6 +18,7 @@ def main() -> None:
         method = st.radio(
             "Projection to 2-D", list(METHODS), format_func=METHODS.get, horizontal=True, key="map.method"
         )
+    digits = st.toggle("Show the digits, not dots", key="map.digits", help="each test digit drawn at its code")
     _, labels = resources.test_set()
     charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
     picks = {}
@@ -32,6 +33,7 @@ def main() -> None:
             prior_origin=origin if kind == "vae" else None,
             colors=figures.DIGIT_COLORS,
             testid=f"latent-map-{kind}",
+            sprites=resources.digit_atlas() if digits else None,
         )
         with column:
             picks[kind] = live.latent_map_chart(

@@ -34,6 +34,7 @@ def payload(
     height: int = 460,
     alpha: float = 0.7,
     testid: str = "",
+    sprites: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The map component's data for points (N, 2) with digit labels (N,) and test-set indices (N,).
 
@@ -41,6 +42,7 @@ def payload(
     around it, one unit being one standard deviation), or None; ``picked`` a test-set index to mark; ``path``
     (steps, 2) a line drawn on top from its start (a filled circle) to its end (a square); ``height`` the
     chart's height in CSS pixels, ``alpha`` the points' opacity and ``testid`` the chart's data-testid.
+    ``sprites`` (explorer.charts.sprites' atlas entry) draws each point as its own digit instead of a dot.
     """
     points = np.asarray(points, dtype=np.float32)
     labels = np.asarray(labels).astype(np.int64)
@@ -77,6 +79,8 @@ def payload(
         "height": int(height),
         "alpha": float(alpha),
         "testid": testid,
+        "mode": "digits" if sprites else "dots",
+        "sprites": sprites,
     }
 
 

@@ -240,7 +240,7 @@ def _short(code: Any, shown: int = 4) -> str:
 @cache
 def _map_component() -> Any:
     return st.components.v2.component(
-        "explorer.latent_map", css=web_file("map.css"), js=component_js(("mount.js",), "map.js")
+        "explorer.latent_map", css=web_file("map.css"), js=component_js(("mount.js", "sprites.js"), "map.js")
     )
 
 

@@ -10,8 +10,10 @@
  * (where z = 0 lands; dashed 1-2-3 sigma circles are drawn around it) or null, colors: ten CSS colours,
  * picked: a test-set index to mark, or null to keep the one clicked last, height: CSS px (default 460), alpha:
  * point opacity (default 0.7), path: [[x, y], ...] drawn on top as a line from a filled circle (start) to a
- * square (end), or null, pickable: false to turn picking off}. For tests the root carries data-state, data-drawn (points drawn) and
- * data-view (the visible ranges and the plot's box in CSS pixels).
+ * square (end), or null, pickable: false to turn picking off, mode: "digits" to draw each point as its own digit
+ * from sprites: {url, columns, cell} (an atlas whose cell i is test image i; sprites.js), else dots}. For tests
+ * the root carries data-state, data-drawn (points drawn), data-mode (what was drawn) and data-view (the
+ * visible ranges and the plot's box in CSS pixels).
  */
 const MAP_HEIGHT = 460; // CSS px, unless data.height says otherwise
 const MAP_BOX = { left: 56, right: 14, top: 12, bottom: 44 };
@@ -103,7 +105,23 @@ class LatentMap {
       this.buildLegend();
     }
     if (Number.isInteger(data.picked)) this.picked = data.picked;
+    this.useSprites(data);
     this.resize();
+  }
+
+  // Digit mode: (re)loads the tinted atlas when the atlas or the point set changes; dots are drawn meanwhile.
+  useSprites(data) {
+    this.mode = data.mode === "digits" && data.sprites && data.sprites.url ? "digits" : "dots";
+    const key = this.mode === "digits" ? `${data.sprites.url}|${this.set.version}` : "";
+    if (key === this.atlasKey) return;
+    [this.atlasKey, this.atlas] = [key, null];
+    if (!key) return;
+    const cellLabels = new Map();
+    for (let i = 0; i < this.set.count; i++) cellLabels.set(this.set.indices[i], this.set.labels[i]);
+    DigitSprites.load(data.sprites, (index) => cellLabels.get(index) ?? -1, this.colors).then(
+      (atlas) => key === this.atlasKey && ((this.atlas = atlas), this.schedule(true)),
+      () => (this.root.dataset.mode = "dots (the digit atlas could not be loaded)"),
+    );
   }
 
   buildLegend() {
@@ -182,6 +200,7 @@ class LatentMap {
     const mx = (x1 - x0) * 0.04;
     const my = (y1 - y0) * 0.04;
     this.view = this.square({ x0: x0 - mx, x1: x1 + mx, y0: y0 - my, y1: y1 + my });
+    this.fittedSpan = this.view.x1 - this.view.x0;
     if (draw) this.schedule(true);
   }
 
@@ -346,6 +365,12 @@ Object.assign(LatentMap.prototype, {
   },
 
   drawPoints(context) {
+    if (this.mode === "digits" && this.atlas) {
+      this.root.dataset.mode = "digits";
+      const size = DigitSprites.size(this.fittedSpan || 1, this.view.x1 - this.view.x0);
+      return DigitSprites.draw(context, this.atlas, this.set, (x, y) => this.toScreen(x, y), size, this.box(), this.hidden);
+    }
+    this.root.dataset.mode = "dots";
     const { xy, labels, count } = this.set;
     let drawn = 0;
     context.globalAlpha = this.alpha;
