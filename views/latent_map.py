@@ -49,6 +49,7 @@ def main() -> None:
     if picked is not None:
         panels.point_details(pair, *picked)
     live.latent_pad_section(pair)
+    live.timeline_section(pair)
     if pair.latent_dim == 2:
         st.subheader("The decoded plane")
         panels.decoded_planes(pair)

@@ -114,6 +114,9 @@ def live_view(built_for: tuple | None) -> None:
         "Loss: train is the beta-weighted objective; validation is the negative ELBO at beta = 1 (nats per image)."
     )
     _snapshot(status, checkpoint)
+    if status.spec.kind in ("ae", "vae"):
+        st.markdown("**How the latent space formed** (epoch by epoch; follows the run while it trains)")
+        live.training_timeline({status.spec.kind: checkpoint}, key=f"train.timeline.{status.name}", quiet=status.active)
     _metrics(status, checkpoint)
 
 

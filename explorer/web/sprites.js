@@ -44,11 +44,32 @@ const DigitSprites = {
     return { canvas, columns, cell };
   },
 
-  /** Draws the points `rows` (or all) whose labels are not hidden, each as its cell `indices[i]`, centred on
-   * `toScreen(x, y)`, `size` CSS px wide, inside `box`; returns how many were drawn. */
+  /** The atlas with `size`-px cells: the original for size >= its cell, else a smoothly shrunk copy (kept for
+   * the last few sizes), so small digits are one unscaled copy each instead of a resampled one. */
+  level(atlas, size) {
+    if (size >= atlas.cell) return atlas;
+    atlas.levels = atlas.levels || new Map();
+    let level = atlas.levels.get(size);
+    if (!level) {
+      const rows = Math.ceil(atlas.canvas.height / atlas.cell);
+      const canvas = Object.assign(document.createElement("canvas"), { width: atlas.columns * size, height: rows * size });
+      const context = canvas.getContext("2d");
+      context.imageSmoothingQuality = "high";
+      context.drawImage(atlas.canvas, 0, 0, canvas.width, canvas.height);
+      level = { canvas, columns: atlas.columns, cell: size };
+      if (atlas.levels.size >= 4) atlas.levels.delete(atlas.levels.keys().next().value);
+      atlas.levels.set(size, level);
+    }
+    return level;
+  },
+
+  /** Draws the points whose labels are not hidden, each as its cell `indices[i]`, centred on `toScreen(x, y)`,
+   * `size` CSS px wide, inside `box`; returns how many were drawn. */
   draw(context, atlas, set, toScreen, size, box, hidden) {
     const { xy, labels, indices, count } = set;
-    const { canvas, columns, cell } = atlas;
+    const ratio = context.getTransform().a || 1;
+    const { canvas, columns, cell } = DigitSprites.level(atlas, Math.round(size * ratio));
+    if (cell < atlas.cell) size = cell / ratio; // one atlas pixel per screen pixel
     const half = size / 2;
     const [left, top, right, bottom] = [box.left - half, box.top - half, box.left + box.width + half, box.top + box.height + half];
     context.imageSmoothingEnabled = false;
@@ -58,7 +79,8 @@ const DigitSprites = {
       const [x, y] = toScreen(xy[2 * i], xy[2 * i + 1]);
       if (x < left || x > right || y < top || y > bottom) continue;
       const index = indices[i];
-      context.drawImage(canvas, (index % columns) * cell, Math.floor(index / columns) * cell, cell, cell, x - half, y - half, size, size);
+      const [dx, dy] = [Math.round((x - half) * ratio) / ratio, Math.round((y - half) * ratio) / ratio];
+      context.drawImage(canvas, (index % columns) * cell, Math.floor(index / columns) * cell, cell, cell, dx, dy, size, size);
       drawn += 1;
     }
     context.imageSmoothingEnabled = true;
@@ -67,7 +89,9 @@ const DigitSprites = {
 
   /** The on-screen size of a digit: `base` CSS px at the fitted view, growing with the zoom, within limits. */
   size(fittedSpan, span, base = 14) {
-    return Math.max(8, Math.min(112, base * (fittedSpan / span)));
+    const size = Math.max(8, Math.min(112, base * (fittedSpan / span)));
+    // Below the atlas' own 28 px, a few steps only, so zooming reuses the shrunk atlases (level()).
+    return size >= 28 ? size : [8, 10, 12, 14, 17, 20, 24].reduce((a, b) => (b <= size ? b : a), 8);
   },
 };
 globalThis.DigitSprites = DigitSprites;
