@@ -30,7 +30,7 @@ STEP_TARGET_MS = 50.0
 
 PAN_ZOOM = """async frames => {
   const map = document.getElementById('map').__latentMap;
-  const times = [], drawn = [];
+  const times = [], drawn = [], sizes = [];
   const fitted = {...map.view};
   for (let f = 0; f < frames; f++) {
     const zoom = 1 / (1 + 7 * (0.5 - 0.5 * Math.cos((2 * Math.PI * f) / 100)));  // fit ... 8x ... fit
@@ -44,9 +44,10 @@ PAN_ZOOM = """async frames => {
     map.base.getContext('2d').getImageData(0, 0, 1, 1);  // wait for the raster work itself
     times.push(performance.now() - started);
     drawn.push(Number(map.root.dataset.drawn));
+    sizes.push(DigitSprites.size(map.fittedSpan, map.view.x1 - map.view.x0));
     await new Promise(r => requestAnimationFrame(r));
   }
-  return {times, drawn, mode: map.root.dataset.mode};
+  return {times, drawn, sizes, mode: map.root.dataset.mode};
 }"""
 
 STEPS = """async rounds => {

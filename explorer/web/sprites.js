@@ -2,16 +2,21 @@
  *
  * The atlas is greyscale with bright ink; cell i (row i / columns, column i % columns) is test image i. Once
  * loaded, it is turned into one RGBA canvas whose alpha is the ink and whose colour is each cell's label colour,
- * so a digit is one drawImage, tinted, with a transparent background. Drawing turns image smoothing off, so a
- * digit stays crisp (square pixels) at every zoom; points outside the plot box are skipped.
+ * so every digit is drawn tinted, on a transparent background, crisp (square pixels) at every zoom; points
+ * outside the plot box are skipped.
  */
 const DigitSprites = {
+  SIZES: [8, 11, 14, 18, 22], // CSS px of the shrunk atlases: the sizes small digits are drawn at
   /** A promise of {canvas, columns, cell} for `spec` = {url, columns, cell}; `labelOf(index)` gives a cell's
    * digit (or -1: drawn grey) and `colors` the ten label colours (CSS #rrggbb). */
   load(spec, labelOf, colors) {
     return new Promise((resolve, reject) => {
       const image = new Image();
-      image.onload = () => resolve(DigitSprites.tint(image, spec, labelOf, colors));
+      image.onload = () => {
+        const atlas = DigitSprites.tint(image, spec, labelOf, colors);
+        for (const size of DigitSprites.SIZES) DigitSprites.level(atlas, size); // made now, not mid-zoom
+        resolve(atlas);
+      };
       image.onerror = () => reject(new Error("the digit atlas could not be loaded"));
       image.src = spec.url;
     });
@@ -44,32 +49,78 @@ const DigitSprites = {
     return { canvas, columns, cell };
   },
 
-  /** The atlas with `size`-px cells: the original for size >= its cell, else a smoothly shrunk copy (kept for
-   * the last few sizes), so small digits are one unscaled copy each instead of a resampled one. */
+  /** The atlas' pixels with `size`-px cells: the original for size >= its cell, else a smoothly shrunk copy
+   * (made once per size; size() uses only a few), so a small digit is one atlas pixel per screen pixel. */
   level(atlas, size) {
-    if (size >= atlas.cell) return atlas;
     atlas.levels = atlas.levels || new Map();
-    let level = atlas.levels.get(size);
+    const cell = Math.min(size, atlas.cell);
+    let level = atlas.levels.get(cell);
     if (!level) {
       const rows = Math.ceil(atlas.canvas.height / atlas.cell);
-      const canvas = Object.assign(document.createElement("canvas"), { width: atlas.columns * size, height: rows * size });
-      const context = canvas.getContext("2d");
-      context.imageSmoothingQuality = "high";
-      context.drawImage(atlas.canvas, 0, 0, canvas.width, canvas.height);
-      level = { canvas, columns: atlas.columns, cell: size };
-      if (atlas.levels.size >= 4) atlas.levels.delete(atlas.levels.keys().next().value);
-      atlas.levels.set(size, level);
+      let canvas = atlas.canvas;
+      if (cell < atlas.cell) {
+        canvas = Object.assign(document.createElement("canvas"), { width: atlas.columns * cell, height: rows * cell });
+        const context = canvas.getContext("2d");
+        context.imageSmoothingQuality = "high";
+        context.drawImage(atlas.canvas, 0, 0, canvas.width, canvas.height);
+      }
+      const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+      level = { pixels, stride: canvas.width, columns: atlas.columns, cell };
+      atlas.levels.set(cell, level);
     }
     return level;
   },
 
   /** Draws the points whose labels are not hidden, each as its cell `indices[i]`, centred on `toScreen(x, y)`,
-   * `size` CSS px wide, inside `box`; returns how many were drawn. */
+   * `size` CSS px wide, inside `box`; returns how many were drawn.
+   *
+   * The digits are composited straight into the plot box's pixels (one getImageData and putImageData for all),
+   * which costs far less than a drawImage call per digit in a canvas drawn without a GPU; only ink is blended
+   * (most of a digit is empty). Magnified digits repeat atlas pixels (square pixels: crisp at every zoom). */
   draw(context, atlas, set, toScreen, size, box, hidden) {
-    const { xy, labels, indices, count } = set;
     const ratio = context.getTransform().a || 1;
-    const { canvas, columns, cell } = DigitSprites.level(atlas, Math.round(size * ratio));
-    if (cell < atlas.cell) size = cell / ratio; // one atlas pixel per screen pixel
+    if (Math.round(size * ratio) > atlas.cell) return DigitSprites.magnified(context, atlas, set, toScreen, size, box, hidden);
+    const level = DigitSprites.level(atlas, Math.round(size * ratio));
+    const { pixels: src, stride, columns, cell } = level;
+    const side = Math.max(cell, Math.round(size * ratio)); // device px on screen
+    const from = Int32Array.from({ length: side }, (_, k) => Math.floor((k * cell) / side)); // screen -> atlas px
+    const [bx, by] = [Math.round(box.left * ratio), Math.round(box.top * ratio)];
+    const [bw, bh] = [Math.round(box.width * ratio), Math.round(box.height * ratio)];
+    const image = context.getImageData(bx, by, bw, bh);
+    const dst = image.data;
+    const { xy, labels, indices, count } = set;
+    let drawn = 0;
+    for (let i = 0; i < count; i++) {
+      if (hidden.has(labels[i])) continue;
+      const [x, y] = toScreen(xy[2 * i], xy[2 * i + 1]);
+      const px = Math.round(x * ratio - side / 2) - bx;
+      const py = Math.round(y * ratio - side / 2) - by;
+      if (px <= -side || px >= bw || py <= -side || py >= bh) continue;
+      const [sx, sy] = [(indices[i] % columns) * cell, Math.floor(indices[i] / columns) * cell];
+      const [c0, c1] = [Math.max(0, -px), Math.min(side, bw - px)];
+      for (let r = Math.max(0, -py); r < Math.min(side, bh - py); r++) {
+        const row = 4 * ((sy + from[r]) * stride + sx);
+        let d = 4 * ((py + r) * bw + px + c0);
+        for (let c = c0; c < c1; c++, d += 4) {
+          const s = row + 4 * from[c];
+          const a = src[s + 3];
+          if (!a) continue;
+          const w = a * 257; // (value * w + 2^15) >> 16 is value * a / 255, rounded; exact at a = 255
+          dst[d] += ((src[s] - dst[d]) * w + 32768) >> 16;
+          dst[d + 1] += ((src[s + 1] - dst[d + 1]) * w + 32768) >> 16;
+          dst[d + 2] += ((src[s + 2] - dst[d + 2]) * w + 32768) >> 16;
+        }
+      }
+      drawn += 1;
+    }
+    context.putImageData(image, bx, by);
+    return drawn;
+  },
+
+  // Magnified digits (zoomed in, so fewer in view): one drawImage each without smoothing (square pixels).
+  magnified(context, atlas, set, toScreen, size, box, hidden) {
+    const { xy, labels, indices, count } = set;
+    const { canvas, columns, cell } = atlas;
     const half = size / 2;
     const [left, top, right, bottom] = [box.left - half, box.top - half, box.left + box.width + half, box.top + box.height + half];
     context.imageSmoothingEnabled = false;
@@ -79,8 +130,7 @@ const DigitSprites = {
       const [x, y] = toScreen(xy[2 * i], xy[2 * i + 1]);
       if (x < left || x > right || y < top || y > bottom) continue;
       const index = indices[i];
-      const [dx, dy] = [Math.round((x - half) * ratio) / ratio, Math.round((y - half) * ratio) / ratio];
-      context.drawImage(canvas, (index % columns) * cell, Math.floor(index / columns) * cell, cell, cell, dx, dy, size, size);
+      context.drawImage(canvas, (index % columns) * cell, Math.floor(index / columns) * cell, cell, cell, x - half, y - half, size, size);
       drawn += 1;
     }
     context.imageSmoothingEnabled = true;
@@ -91,7 +141,7 @@ const DigitSprites = {
   size(fittedSpan, span, base = 14) {
     const size = Math.max(8, Math.min(112, base * (fittedSpan / span)));
     // Below the atlas' own 28 px, a few steps only, so zooming reuses the shrunk atlases (level()).
-    return size >= 28 ? size : [8, 10, 12, 14, 17, 20, 24].reduce((a, b) => (b <= size ? b : a), 8);
+    return size >= 28 ? size : DigitSprites.SIZES.reduce((a, b) => (b <= size ? b : a), DigitSprites.SIZES[0]);
   },
 };
 globalThis.DigitSprites = DigitSprites;
