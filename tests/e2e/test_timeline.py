@@ -1,0 +1,48 @@
+"""The Latent map's training timeline in Chromium, on the shipped z=2 pair's timelines: the epoch slider
+repaints both maps at that epoch, and play advances the epochs, all without a server round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import UI
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+ROOT = ".training-timeline"
+
+
+def _maps(ui: UI) -> list[dict]:
+    return ui.page.evaluate(
+        f"""() => [...document.querySelectorAll('{ROOT} canvas.map')].map(c => ({{
+          epoch: c.dataset.epoch,
+          pixels: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 == 0))
+            .reduce((sum, v, i) => (sum + v * (i % 97 + 1)) % 1000000007, 0),
+        }}))"""
+    )
+
+
+def test_the_epoch_slider_repaints_both_maps_and_play_advances(ui: UI) -> None:
+    ui.goto("/")
+    ui.page.locator('[data-testid="stSidebar"]').get_by_text("2 dimensions", exact=True).click()
+    ui.idle()
+    ui.open("Latent map")
+    root = ui.page.locator(f'{ROOT}[data-state="ready"]')
+    root.wait_for()
+    root.scroll_into_view_if_needed()
+    assert ui.page.locator(f"{ROOT} canvas.map").count() == 2
+    last = _maps(ui)
+    slider = ui.page.locator(f"{ROOT} input[type=range]")
+    assert int(slider.get_attribute("max")) >= 2
+    slider.focus()
+    ui.page.keyboard.press("Home")  # to the first epoch
+    assert root.get_attribute("data-epoch") == "1"
+    first = _maps(ui)
+    assert [m["epoch"] for m in first] == ["1", "1"]
+    for before, after in zip(last, first, strict=True):
+        assert before["pixels"] != after["pixels"], "a map was not repainted for the first epoch"
+    ui.page.locator(f"{ROOT} button", has_text="Play").click()
+    ui.page.wait_for_function(f"() => Number(document.querySelector('{ROOT}').dataset.epoch) >= 3", timeout=10_000)
+    assert [m["epoch"] for m in _maps(ui)] != ["1", "1"]
+    ui.screenshot("training-timeline")
+    ui.assert_clean()
