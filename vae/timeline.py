@@ -174,7 +174,8 @@ def read_timeline(folder: str | Path) -> Timeline:
     """The timeline saved in a checkpoint folder; :class:`TimelineError` says why it cannot be used."""
     file = Path(folder) / TIMELINE_FILE
     if not file.is_file():
-        raise TimelineError(f"{file}: missing (the run was trained without a timeline, e.g. with --no-timeline)")
+        why = "trained without one: before timelines were recorded, or with --no-timeline"
+        raise TimelineError(f"{file}: missing ({why})")
     data = file.read_bytes()
     meta = _metadata(data, file)
     try:

@@ -46,3 +46,15 @@ def test_the_epoch_slider_repaints_both_maps_and_play_advances(ui: UI) -> None:
     assert [m["epoch"] for m in _maps(ui)] != ["1", "1"]
     ui.screenshot("training-timeline")
     ui.assert_clean()
+
+
+def test_the_digit_toggle_draws_the_test_digits_from_the_served_atlas(ui: UI) -> None:
+    ui.open("Latent map")
+    ui.page.locator('[data-testid="latent-map-vae"][data-state="ready"]').wait_for()
+    ui.page.get_by_text("Show the digits, not dots").click()
+    for kind in ("ae", "vae"):
+        root = ui.page.locator(f'[data-testid="latent-map-{kind}"][data-mode="digits"]')
+        root.wait_for(timeout=60_000)  # the atlas came from static/atlas/ and was tinted
+        assert int(root.get_attribute("data-drawn")) >= 9_000
+    ui.screenshot("latent-map-digits")
+    ui.assert_clean()
