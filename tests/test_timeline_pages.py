@@ -66,9 +66,16 @@ def _components(at, name: str) -> list[dict]:
     return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == name]
 
 
+def _timeline_data(at) -> dict:
+    """The Latent map's timeline data: served from static/ (its message carries only the file's URL)."""
+    (message,) = _components(at, "explorer.training_timeline")
+    assert set(message) == {"src", "testid"} and message["src"].startswith("app/static/timelines/")
+    return json.loads((REPO / "static" / message["src"].removeprefix("app/static/")).read_text())
+
+
 def test_the_latent_map_sends_both_timelines_once(checkpoints):
     at = _latent_map()
-    (data,) = _components(at, "explorer.training_timeline")
+    data = _timeline_data(at)
     assert [m["kind"] for m in data["models"]] == ["ae", "vae"]
     for model in data["models"]:
         assert model["epochs"] == [1, 2] and model["count"] == 200
@@ -96,7 +103,7 @@ def test_a_damaged_timeline_is_named_and_the_map_still_works(checkpoints, damage
     reason = {"missing": "missing", "truncated": "truncated or corrupt", "tampered": "checksum"}[damage]
     messages = [i.value for i in at.info]
     assert any("VAE: no training timeline" in m and reason in m for m in messages), messages
-    (data,) = _components(at, "explorer.training_timeline")
+    data = _timeline_data(at)
     assert [m["kind"] for m in data["models"]] == ["ae"]  # the autoencoder's timeline is still shown
     assert len(_components(at, "explorer.latent_map")) == 2  # and both maps
 

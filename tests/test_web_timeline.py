@@ -152,3 +152,17 @@ def test_new_epochs_of_a_live_run_are_followed_from_the_end(page):
     page.evaluate(SLIDE, 0)
     page.evaluate(MOUNT, _data(3))  # a refresh while looking at epoch 1 keeps it
     assert page.evaluate(f"() => {ROOT}.dataset.epoch") == "1"
+
+
+def test_data_served_as_a_file_is_fetched_once(page):
+    import json
+    import urllib.parse
+
+    page.evaluate("() => { document.body.innerHTML = ''; }")
+    src = "data:application/json," + urllib.parse.quote(json.dumps(_data(3)))
+    page.evaluate(MOUNT, {"src": src, "testid": "t"})
+    page.call(lambda p: p.wait_for_function(f"() => {ROOT} && {ROOT}.dataset.state === 'ready'"))
+    assert page.evaluate(f"() => {ROOT}.dataset.epoch") == "3"
+    page.evaluate(SLIDE, 1)
+    page.evaluate(MOUNT, {"src": src, "testid": "t"})  # a rerun with the same file: nothing reloads or moves
+    assert page.evaluate(f"() => {ROOT}.dataset.epoch") == "2"

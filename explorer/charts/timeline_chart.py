@@ -11,12 +11,19 @@ plane and its 1-2-3 sigma circles are drawn around where z = 0 lands. No streaml
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vae.timeline import LOSS_KEYS, Timeline
+
+STATIC_TIMELINES = "timelines"  # folder under the app's static/ folder
+URL_PREFIX = "app/static/timelines/"
 
 
 def _b64(values: np.ndarray, dtype: str) -> str:
@@ -84,3 +91,19 @@ def payload(
     """The component's data for one or two models' timelines (kind -> Timeline, drawn in that order)."""
     models = [model_entry(timeline, titles.get(kind, kind)) for kind, timeline in timelines.items()]
     return {"models": models, "colors": list(colors), "testid": testid}
+
+
+def write_payload(data: dict[str, Any], static_root: str | Path) -> dict[str, Any]:
+    """Write a payload to ``static_root/timelines/<hash>.json`` once (atomically) and return what the component
+    takes instead: ``{"src": url, "testid"}``; the browser fetches it once and caches it by its content hash,
+    so a page rerun does not send the timelines again."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    name = hashlib.blake2b(text.encode(), digest_size=10).hexdigest() + ".json"
+    folder = Path(static_root) / STATIC_TIMELINES
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.is_file():
+        partial = path.with_name(f".{name}.{os.getpid()}.tmp")
+        partial.write_text(text)
+        os.replace(partial, path)
+    return {"src": URL_PREFIX + name, "testid": data.get("testid", "")}

@@ -5,7 +5,7 @@
  * or null, axes: [x, y], recon / samples: base64 uint8 (E, shown, 28, 28), originals: base64 uint8 (shown, 28,
  * 28), shown, losses: {train_loss: [..], valid_loss: [..], ...}, kl_per_dim: [[..] per epoch]}], colors, testid}
  * (explorer/charts/timeline_chart.py). Everything for every epoch is in the data, so the slider and play never
- * ask the server. When new epochs arrive (a run still training) and the slider was at the last epoch, it follows.
+ * ask the server. data may instead be {src: a URL of that JSON (content-hashed, fetched once), testid}. When new epochs arrive (a run still training) and the slider was at the last epoch, it follows.
  * For tests the root carries data-state, data-epoch (the epoch shown) and each map data-drawn and data-epoch.
  */
 const TL_MAP = 280; // CSS px: each map's side
@@ -241,6 +241,19 @@ class TrainingTimeline {
 
   setData(data) {
     this.root.dataset.testid = data.testid || "";
+    if (!data.src) return this.apply(data);
+    if (data.src === this.src) return undefined;
+    this.src = data.src;
+    return fetch(data.src)
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
+      .then((loaded) => data.src === this.src && this.apply(loaded))
+      .catch((error) => {
+        this.root.dataset.state = "error";
+        this.label.textContent = `The timeline could not be loaded (${error.message}).`;
+      });
+  }
+
+  apply(data) {
     const models = data.models || [];
     const following = !this.epochs.length || this.epoch === this.epochs[this.epochs.length - 1];
     while (this.views.length < models.length) this.views.push(new TimelinePanel(data.colors || []));
