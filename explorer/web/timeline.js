@@ -177,8 +177,8 @@ Object.assign(TimelinePanel.prototype, {
     const values = series.flatMap(([key]) => (losses[key] || []).filter((v) => v !== null));
     if (!values.length) return;
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
-    const last = Math.max(epochs[epochs.length - 1], epochs[0] + 1);
-    const sx = (e) => left + ((e - epochs[0]) / (last - epochs[0])) * (w - left - 6);
+    const [first, last] = this.span || [epochs[0], epochs[epochs.length - 1]]; // all models' epochs: one x axis
+    const sx = (e) => left + ((e - first) / Math.max(1, last - first)) * (w - left - 6);
     const sy = (v) => top + (1 - (v - lo) / (hi - lo || 1)) * (h - top - bottom);
     for (const [key, color] of series) {
       context.strokeStyle = color;
@@ -262,6 +262,7 @@ class TrainingTimeline {
     models.forEach((model, i) => this.views[i].setModel(model));
     this.epochs = [...new Set(models.flatMap((m) => m.epochs))].sort((a, b) => a - b);
     this.slider.max = String(Math.max(0, this.epochs.length - 1));
+    for (const view of this.views) view.span = [this.epochs[0], this.epochs[this.epochs.length - 1]];
     if (!this.epochs.length) return;
     const keep = this.epochs.includes(this.epoch) && !following;
     this.show(keep ? this.epoch : this.epochs[this.epochs.length - 1]);
