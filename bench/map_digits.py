@@ -7,7 +7,7 @@ and the test set's atlas, and explorer/web/timeline.js on the shipped z=2 pair's
 same size if they have none). Each pan/zoom frame is one synchronous repaint of the map (the work a frame does);
 each epoch step is a slider input event, timed to the end of both maps', strips', curves' and bars' repaint.
 
-Usage: python bench/map_digits.py [--frames 300] [--no-write]
+Usage: python bench/map_digits.py [--frames 300] [--timelines checkpoints] [--no-write]
 """
 
 from __future__ import annotations
@@ -91,13 +91,14 @@ def _map_data() -> dict:
     return data
 
 
-def _timeline_data() -> tuple[dict, str]:
+def _timeline_data(folder: Path) -> tuple[dict, str]:
     from explorer.charts import figures, timeline_chart
     from vae.timeline import TimelineError, read_timeline
 
     try:
-        timelines = {k: read_timeline(_browser.REPO / "checkpoints" / f"{k}-z2") for k in ("ae", "vae")}
-        source = "the shipped z=2 pair's timelines"
+        timelines = {k: read_timeline(folder / f"{k}-z2") for k in ("ae", "vae")}
+        epochs = "/".join(str(len(t.epochs)) for t in timelines.values())
+        source = f"the z=2 pair's timelines in {folder.name}/, {epochs} epochs"
     except TimelineError:
         timelines = {k: _made_up(k) for k in ("ae", "vae")}
         source = "made-up timelines of 60 epochs x 1,000 codes"
@@ -130,10 +131,10 @@ def _made_up(kind: str):
     return t
 
 
-def run(frames: int) -> dict:
+def run(frames: int, timelines: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
-    map_data, (timeline_data, source) = _map_data(), _timeline_data()
+    map_data, (timeline_data, source) = _map_data(), _timeline_data(timelines)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=_browser.CHROMIUM, args=_browser.CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -188,8 +189,8 @@ def report(results: dict, load: tuple[float, float], seconds: float) -> str:
             f" | {len(steps['times'])} | {s50:.1f} ms | {s95:.1f} ms | {smax:.1f} ms | p95 <= {STEP_TARGET_MS:.0f} ms:"
             f" {'met' if s95 <= STEP_TARGET_MS else 'NOT met'} |",
             "",
-            "A pan/zoom frame is one synchronous repaint of the map (grid, every digit in view with drawImage from"
-            " the tinted atlas, circles, axes) while the view sweeps from the fitted view to 8x zoom and back and"
+            "A pan/zoom frame is one synchronous repaint of the map (grid, every digit in view from the tinted"
+            " atlas, circles, axes) while the view sweeps from the fitted view to 8x zoom and back and"
             " pans; an epoch step is a slider input event up to both maps, strips, curves and bars repainted.",
         ]
     )
@@ -199,9 +200,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument(
+        "--timelines", type=Path, default=_browser.REPO / "checkpoints", help="folder holding ae-z2/ and vae-z2/"
+    )
     args = parser.parse_args()
     before, started = os.getloadavg()[0], time.perf_counter()
-    results = run(args.frames)
+    results = run(args.frames, args.timelines)
     after = os.getloadavg()[0]
     _report.publish("map-digits", report(results, (before, after), time.perf_counter() - started), not args.no_write)
 
