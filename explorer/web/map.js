@@ -105,23 +105,9 @@ class LatentMap {
       this.buildLegend();
     }
     if (Number.isInteger(data.picked)) this.picked = data.picked;
-    this.useSprites(data);
+    if (globalThis.DigitSprites) DigitSprites.follow(this, data); // digit mode, when asked for (sprites.js)
+    else this.mode = "dots";
     this.resize();
-  }
-
-  // Digit mode: (re)loads the tinted atlas when the atlas or the point set changes; dots are drawn meanwhile.
-  useSprites(data) {
-    this.mode = data.mode === "digits" && data.sprites && data.sprites.url ? "digits" : "dots";
-    const key = this.mode === "digits" ? `${data.sprites.url}|${this.set.version}` : "";
-    if (key === this.atlasKey) return;
-    [this.atlasKey, this.atlas] = [key, null];
-    if (!key) return;
-    const cellLabels = new Map();
-    for (let i = 0; i < this.set.count; i++) cellLabels.set(this.set.indices[i], this.set.labels[i]);
-    DigitSprites.load(data.sprites, (index) => cellLabels.get(index) ?? -1, this.colors).then(
-      (atlas) => key === this.atlasKey && ((this.atlas = atlas), this.schedule(true)),
-      () => (this.root.dataset.mode = "dots (the digit atlas could not be loaded)"),
-    );
   }
 
   buildLegend() {

@@ -22,6 +22,22 @@ const DigitSprites = {
     });
   },
 
+  /** Sets `map.mode` ("digits" or "dots") from a LatentMap's data and (re)loads its tinted atlas when the
+   * atlas or the point set changes; the map draws dots until the atlas is ready, then repaints. */
+  follow(map, data) {
+    map.mode = data.mode === "digits" && data.sprites && data.sprites.url ? "digits" : "dots";
+    const key = map.mode === "digits" ? `${data.sprites.url}|${map.set.version}` : "";
+    if (key === map.atlasKey) return;
+    [map.atlasKey, map.atlas] = [key, null];
+    if (!key) return;
+    const cellLabels = new Map();
+    for (let i = 0; i < map.set.count; i++) cellLabels.set(map.set.indices[i], map.set.labels[i]);
+    DigitSprites.load(data.sprites, (index) => cellLabels.get(index) ?? -1, map.colors).then(
+      (atlas) => key === map.atlasKey && ((map.atlas = atlas), map.schedule(true)),
+      () => (map.root.dataset.mode = "dots (the digit atlas could not be loaded)"),
+    );
+  },
+
   tint(image, spec, labelOf, colors) {
     const canvas = document.createElement("canvas");
     [canvas.width, canvas.height] = [image.naturalWidth, image.naturalHeight];
