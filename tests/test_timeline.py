@@ -3,6 +3,8 @@ to uninterrupted ones, and damaged files refused with a clear message."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -125,3 +127,30 @@ def test_the_shipped_recipes_fit_the_budget(epochs, dim, kind):
     assert epochs * per_epoch + n * 8 + 8 * 784 + 32 * dim < BUDGET_BYTES
     if dim == 2:
         assert n == 1000
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+@pytest.mark.parametrize("name", ["ae-z2", "vae-z2"])
+def test_the_shipped_timelines_are_small_and_belong_to_their_models(name):
+    from vae.checkpoint import load
+    from vae.data import load_mnist
+
+    folder = SHIPPED / name
+    if not (folder / TIMELINE_FILE).exists():
+        pytest.skip(f"{name} ships without a timeline (retrain it with bench/train_all.sh to record one)")
+    assert (folder / TIMELINE_FILE).stat().st_size <= BUDGET_BYTES
+    timeline = read_timeline(folder)
+    model = load(folder)
+    history = model.checkpoint.history
+    assert timeline.epochs == [h["epoch"] for h in history]
+    assert len(timeline.indices) == 1000
+    # The snapshot of the best epoch (whose weights model.safetensors holds) is the model's own encoding.
+    best = timeline.epochs.index(model.checkpoint.progress["best_epoch"])
+    valid_x, valid_y = load_mnist("valid")
+    assert torch.equal(timeline.labels, valid_y[timeline.indices].long())
+    with torch.no_grad():
+        mu = model.encode(valid_x[timeline.indices]).mean
+    assert torch.allclose(timeline.mu[best].float(), mu, rtol=2e-3, atol=2e-3)
+    assert [float(t[3]) for t in timeline.losses] == pytest.approx([h["valid_loss"] for h in history], rel=1e-6)
