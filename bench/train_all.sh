@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrain every shipped checkpoint, evaluate it, and score its prior samples.
-# On 2 quiet CPU cores: 1 h 42 min of training (the sum of the times in checkpoints/README.md) plus the
+# On 2 quiet CPU cores: about 1 h 42 min of training (checkpoints/README.md has each model's time) plus the
 # evaluations. Usage: bash bench/train_all.sh [OUT_DIR [LATENT_SIZE...]]
 # (default: checkpoints, latent sizes 16 and 2). Two invocations with different latent sizes can run side by
 # side (e.g. with OMP_NUM_THREADS=1 each); the one that finds all four models scores their samples.

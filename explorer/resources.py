@@ -138,6 +138,34 @@ def _model_test_set(path: str, stamp: str) -> tuple[np.ndarray, np.ndarray]:
     return test_set(str(_model(path, stamp).checkpoint.dataset.get("name", "mnist")))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def digit_atlas(dataset: str = "mnist") -> dict[str, Any]:
+    """A dataset's test images as the sprite atlas of the maps' digit mode (MNIST's, or a set of your own's
+    held-out split), written once to static/atlas/ under its content hash (charts.sprites)."""
+    from explorer.charts import sprites
+
+    return sprites.write_atlas(test_set(dataset)[0], STATIC)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _timeline(path: str, stamp: str) -> Any:
+    from vae.timeline import TimelineError, read_timeline
+
+    try:
+        return read_timeline(path)
+    except TimelineError as error:  # kept too: a damaged file is read (and refused) once
+        return error
+
+
+def timeline(checkpoint: Checkpoint) -> Any:
+    """The checkpoint's training timeline (vae.timeline.Timeline), or the TimelineError saying why there is none."""
+    from vae.timeline import TIMELINE_FILE
+
+    file = checkpoint.path / TIMELINE_FILE
+    stamp = f"{file.stat().st_mtime_ns}:{file.stat().st_size}" if file.is_file() else "-"
+    return _timeline(str(checkpoint.path), f"{version(checkpoint)}/{stamp}")
+
+
 # The codes and projections are process-wide resources (read-only arrays, one copy for every session) rather
 # than st.cache_data values, which live in the server's runtime: explorer.serve computes them before the server
 # listens, so the first visitor finds them ready, and no page pays for unpickling 10k codes on every run.

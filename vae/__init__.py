@@ -10,7 +10,7 @@ What is where (a learner reads the first three first):
 - ``config`` (model and training configs), ``checkpoint`` (config.json + safetensors folders), ``data``;
 - ``training`` (``fit``, a single-process loop), ``stopping`` (stop requests, the errors a run ends with),
   ``optim`` (Adam and its checkpointed state), ``distributed`` (torchrun: the hooks the loop calls), ``train``
-  (the ``python -m vae.train`` command line);
+  (the ``python -m vae.train`` command line), ``timeline`` (the per-epoch snapshots kept beside a checkpoint);
 - ``fast/``: the speed paths (hand-written MLP backward, fused Adam, bf16), each beside the test proving it
   matches the plain path;
 - ``evaluate``, ``metrics``, ``latent``, ``density``: what is done with a trained model;
@@ -66,6 +66,9 @@ _EXPORTS = {
     "TrainingError": "vae.stopping",
     "TrainingInterrupted": "vae.stopping",
     "fit": "vae.training",
+    "Timeline": "vae.timeline",
+    "TimelineError": "vae.timeline",
+    "read_timeline": "vae.timeline",
     "ImageError": "vae.image_files",
     "PreparedImage": "vae.images",
     "prepare_array": "vae.images",
@@ -101,6 +104,8 @@ __all__ = [
     "PointMass",
     "PreparedImage",
     "StopFlag",
+    "Timeline",
+    "TimelineError",
     "TrainConfig",
     "TrainingError",
     "TrainingInterrupted",
@@ -127,6 +132,7 @@ __all__ = [
     "prepare_image",
     "project_2d",
     "read_checkpoint",
+    "read_timeline",
     "reconstruction_nll",
     "release_cache",
     "sample_prior",

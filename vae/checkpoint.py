@@ -138,10 +138,12 @@ def save_checkpoint(
     checkpoint: Checkpoint | None = None,
     training_state: dict[str, torch.Tensor] | None = None,
     weights: dict[str, torch.Tensor] | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Checkpoint:
     """Write ``model`` (or explicit ``weights``) and its description atomically into the folder ``path``.
 
     ``training_state`` (optional) holds the tensors --resume needs; without it the folder has no state file.
+    ``extra_files`` (name -> content, e.g. the training timeline) are written in the same folder swap.
     """
     path = Path(path)
     info = dict(checkpoint.info) if checkpoint else {}
@@ -172,6 +174,9 @@ def save_checkpoint(
         state = {k: v.detach().cpu().contiguous() for k, v in training_state.items()}
         save_file(state, staging / STATE_FILE)
         _fsync(staging / STATE_FILE)
+    for name, content in (extra_files or {}).items():
+        (staging / name).write_bytes(content)
+        _fsync(staging / name)
     _write_json(staging / CONFIG_FILE, record.to_json())
     old = _old(path)
     if old.exists():

@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="checkpoint folder (default runs/KIND-ARCH-zDIM)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch instead)")
+    p.add_argument(
+        "--no-timeline",
+        action="store_true",
+        help="do not record the per-epoch snapshot (codes, samples, losses) into timeline.safetensors",
+    )
     return p
 
 
@@ -191,6 +196,7 @@ def _run(args: argparse.Namespace, argv: list[str], world: World, device: str) -
                 stop=stop,
                 progress=not args.no_progress,
                 command=_command_line(argv, world),
+                timeline=not args.no_timeline,
             )
     except TrainingInterrupted as error:
         if say:

@@ -57,6 +57,7 @@ from vae.losses import LossTerms, model_loss
 from vae.models import build_model
 from vae.optim import Optimizer, make_optimizer, optimizer_tensors, restore_optimizer
 from vae.stopping import StopFlag, TrainingError, diverged, end_reason, interrupted
+from vae.timeline import Recorder
 
 EpochCallback = Callable[[dict[str, Any]], None]
 Data = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train_x, train_y, valid_x, valid_y
@@ -165,6 +166,8 @@ class _Run:
     data: Data | None = None
     best_weights: dict[str, torch.Tensor] | None = None
     progress: dict[str, Any] = field(default_factory=dict)  # becomes record.progress after each epoch
+    timeline: Recorder | None = None  # vae.timeline: one snapshot per epoch, saved beside the checkpoint
+    extra_files: dict[str, bytes] = field(default_factory=dict)  # written with the checkpoint (the timeline)
     seconds_before: float = 0.0  # training time of the run's earlier (resumed) parts
     started: float = field(default_factory=time.perf_counter)
 
@@ -181,13 +184,15 @@ def fit(
     progress: bool = True,
     command: str | None = None,
     data: Data | None = None,
+    timeline: bool = True,
 ) -> Checkpoint:
     """Train (or, with ``resume``, continue training) a model and checkpoint it into the folder ``out``.
 
     ``on_epoch`` receives each epoch's history record (keys in the module docstring). ``stop`` (set from a
     signal handler or another thread) ends the run at the next batch, discarding the unfinished epoch, and
     raises :class:`TrainingInterrupted`. ``progress`` shows a per-batch progress bar on rank 0. ``data`` may
-    pass (train_x, train_y, valid_x, valid_y) tensors instead of loading ``train_config.dataset``.
+    pass (train_x, train_y, valid_x, valid_y) tensors instead of loading ``train_config.dataset``. ``timeline``
+    records an AE's or VAE's per-epoch snapshot into ``timeline.safetensors`` beside the checkpoint (vae.timeline).
 
     Inside an initialised ``torch.distributed`` process group every rank calls ``fit`` with the same
     arguments; ``train_config.batch_size`` stays the global batch, split over the ranks (see the module doc).
@@ -198,9 +203,15 @@ def fit(
     if not (resume and run.record.info.get("command")):
         run.record.info["command"] = command or ""
     _attach_data(run, data)
+    if timeline and run.hooks.world.is_main:
+        valid = (run.data[2], run.data[3])
+        resumed = int(run.progress["epoch"]) if resume else 0
+        run.timeline = Recorder.for_run(run.out, model_config, valid, train_config.epochs, resumed)
     for epoch in range(int(run.progress["epoch"]) + 1, train_config.epochs + 1):
         sums, seen, seconds = _train_epoch(run, epoch)
         entry = _validate_and_record(run, epoch, sums, seen, seconds)
+        if run.timeline is not None:
+            run.extra_files = run.timeline.record(run.model, epoch, entry, run.data[2])
         stop_reason = end_reason(train_config, run.progress)
         _save(run, stop_reason)
         if on_epoch is not None:
@@ -364,7 +375,14 @@ def _save(run: _Run, stop_reason: str) -> None:
     }
     state = {f"model.{k}": v for k, v in run.model.state_dict().items()} | optimizer_tensors(run.optimizer)
     if run.hooks.world.is_main:
-        run.record = save_checkpoint(run.out, run.model, run.record, training_state=state, weights=run.best_weights)
+        run.record = save_checkpoint(
+            run.out,
+            run.model,
+            run.record,
+            training_state=state,
+            weights=run.best_weights,
+            extra_files=run.extra_files,
+        )
     distributed.barrier()  # no rank runs ahead (or stops) while rank 0 is still writing
 
 

@@ -19,6 +19,7 @@ def main() -> None:
             "Projection to 2-D", list(METHODS), format_func=METHODS.get, horizontal=True, key="map.method"
         )
     labels, names, legend = panels.map_labels(pair)
+    digits = st.toggle("Show the digits, not dots", key="map.digits", help="each test digit drawn at its code")
     charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
     picks = {}
     for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
@@ -34,6 +35,7 @@ def main() -> None:
             testid=f"latent-map-{kind}",
             names=names,
             legend_title=legend,
+            sprites=resources.digit_atlas(pair.dataset) if digits else None,
         )
         with column:
             picks[kind] = live.latent_map_chart(
@@ -49,6 +51,7 @@ def main() -> None:
     if picked is not None:
         panels.point_details(pair, *picked)
     live.latent_pad_section(pair)
+    live.timeline_section(pair)
     if pair.latent_dim == 2:
         st.subheader("The decoded plane")
         panels.decoded_planes(pair)

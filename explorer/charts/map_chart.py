@@ -36,6 +36,7 @@ def payload(
     testid: str = "",
     names: Sequence[str] | None = None,
     legend_title: str = "digit",
+    sprites: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The map component's data for points (N, 2) with digit labels (N,) and test-set indices (N,).
 
@@ -45,6 +46,7 @@ def payload(
     chart's height in CSS pixels, ``alpha`` the points' opacity and ``testid`` the chart's data-testid.
     ``names`` are the legend's names of the labels (a set of a person's own images: its folder names; the
     component shows them as text only) under the heading ``legend_title``; None keeps the digits.
+    ``sprites`` (explorer.charts.sprites' atlas entry) draws each point as its own digit instead of a dot.
     """
     points = np.asarray(points, dtype=np.float32)
     labels = np.asarray(labels).astype(np.int64)
@@ -83,6 +85,8 @@ def payload(
         "testid": testid,
         "names": None if names is None else [str(n) for n in names],
         "legend_title": str(legend_title),
+        "mode": "digits" if sprites else "dots",
+        "sprites": sprites,
     }
 
 

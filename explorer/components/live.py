@@ -38,7 +38,7 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "sliders.js": ("runner.js", "mount.js"),
     "draw.js": ("runner.js", "prepare.js", "mount.js", "canvas.js"),
     "pad.js": ("runner.js", "mount.js", "canvas.js"),
-    "map.js": ("mount.js",),
+    "map.js": ("mount.js", "sprites.js"),
     "inside.js": ("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"),
     "live_chart.js": ("mount.js",),
 }
@@ -273,6 +273,57 @@ def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int
     data = {**data, "pickable": on_pick is not None}
     result = _map_component()(data=data, key=key, on_picked_change=on_pick or _noop)
     return map_chart.parse_pick(getattr(result, "picked", None), len(ui.test_images()[1]))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Training timeline
+
+
+@cache
+def _timeline_component() -> Any:
+    return st.components.v2.component(
+        "explorer.training_timeline",
+        css=web_file("timeline.css"),
+        js=component_js(("mount.js",), "timeline.js"),
+    )
+
+
+def training_timeline(checkpoints: dict[str, Checkpoint], key: str, quiet: bool = False, static: bool = False) -> None:
+    """The epoch scrubber over each checkpoint's training timeline (kind -> checkpoint, drawn side by side); a
+    model without a usable timeline is named with the reason (``quiet``: not, e.g. mid-swap on a live run).
+    ``static`` serves the data as a content-hashed file from static/ (fetched once, cached by the browser)
+    instead of in every run's message: for timelines that do not change, like the shipped models'."""
+    from explorer.charts import figures, timeline_chart
+    from vae.timeline import Timeline
+
+    timelines, problems = {}, []
+    for kind, checkpoint in checkpoints.items():
+        found = resources.timeline(checkpoint)
+        if isinstance(found, Timeline) and found.epochs:
+            timelines[kind] = found
+        else:
+            problems.append(f"{ui.KIND_NAMES.get(kind, kind)}: no training timeline ({found})")
+    if not quiet:
+        for problem in problems:
+            st.info(problem, icon=":material/info:")
+    if timelines:
+        titles = {kind: ui.KIND_NAMES.get(kind, kind) for kind in timelines}
+        data = timeline_chart.payload(timelines, titles, figures.DIGIT_COLORS, testid=key)
+        if static:
+            data = timeline_chart.write_payload(data, resources.STATIC)
+        _timeline_component()(data=data, key=key)
+
+
+def timeline_section(pair: model_catalog.Pair) -> None:
+    """The Latent map's "how the space formed" section: the pair's timelines side by side."""
+    st.subheader("How the space formed during training")
+    training_timeline({kind: pair.get(kind) for kind in pair.kinds}, key=f"timeline.{pair.latent_dim}", static=True)
+    st.caption(
+        "Drag the epoch slider or press play: the same held-out digits' codes at every epoch, on fixed axes"
+        " (16-D codes on the PCA plane of the final epoch's codes). The VAE's KL term gathers its codes into the"
+        " prior's circles and switches unneeded dimensions off (the bars); the autoencoder's codes drift wherever"
+        " training puts them. Below each map: reconstructions and prior samples decoded with that epoch's weights."
+    )
 
 
 # --------------------------------------------------------------------------------------------------------

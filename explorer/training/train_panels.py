@@ -114,6 +114,9 @@ def live_view(built_for: tuple | None) -> None:
     )
     if checkpoint.model.kind != "classifier":  # a classifier has no codes or reconstructions to show
         _snapshot(status, checkpoint)
+    if status.spec.kind in ("ae", "vae"):
+        st.markdown("**How the latent space formed** (epoch by epoch; follows the run while it trains)")
+        live.training_timeline({status.spec.kind: checkpoint}, key=f"train.timeline.{status.name}", quiet=status.active)
     _metrics(status, checkpoint)
 
 

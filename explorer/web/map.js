@@ -10,8 +10,10 @@
  * (where z = 0 lands; dashed 1-2-3 sigma circles are drawn around it) or null, colors: ten CSS colours,
  * picked: a test-set index to mark, or null to keep the one clicked last, height: CSS px (default 460), alpha:
  * point opacity (default 0.7), names: the legend's name of each label (default the digits; shown as text only),
- * legend_title: the legend's heading (default "digit"), path: [[x, y], ...] drawn on top as a line from a filled circle (start) to a
- * square (end), or null, pickable: false to turn picking off}. For tests the root carries data-state, data-drawn (points drawn) and
+ * legend_title: the legend's heading (default "digit"), path: [[x, y], ...] drawn on top as a line from a filled
+ * circle (start) to a square (end), or null, pickable: false to turn picking off, mode: "digits" to draw each point
+ * as its own digit from sprites: {url, columns, cell} (an atlas whose cell i is test image i; sprites.js), else
+ * dots}. For tests the root carries data-state, data-drawn (points drawn), data-mode (what was drawn) and
  * data-view (the visible ranges and the plot's box in CSS pixels).
  */
 const MAP_HEIGHT = 460; // CSS px, unless data.height says otherwise
@@ -106,6 +108,8 @@ class LatentMap {
       this.buildLegend();
     }
     if (Number.isInteger(data.picked)) this.picked = data.picked;
+    if (globalThis.DigitSprites) DigitSprites.follow(this, data); // digit mode, when asked for (sprites.js)
+    else this.mode = "dots";
     this.resize();
   }
 
@@ -192,6 +196,7 @@ class LatentMap {
     const mx = (x1 - x0) * 0.04;
     const my = (y1 - y0) * 0.04;
     this.view = this.square({ x0: x0 - mx, x1: x1 + mx, y0: y0 - my, y1: y1 + my });
+    this.fittedSpan = this.view.x1 - this.view.x0;
     if (draw) this.schedule(true);
   }
 
@@ -356,6 +361,12 @@ Object.assign(LatentMap.prototype, {
   },
 
   drawPoints(context) {
+    if (this.mode === "digits" && this.atlas) {
+      this.root.dataset.mode = "digits";
+      const size = DigitSprites.size(this.fittedSpan || 1, this.view.x1 - this.view.x0);
+      return DigitSprites.draw(context, this.atlas, this.set, (x, y) => this.toScreen(x, y), size, this.box(), this.hidden);
+    }
+    this.root.dataset.mode = "dots";
     const { xy, labels, count } = this.set;
     let drawn = 0;
     context.globalAlpha = this.alpha;
