@@ -155,10 +155,10 @@ def main() -> None:
         "# Shipped checkpoints\n\n"
         "Each folder is one model in the project's checkpoint format (`config.json` + `model.safetensors`).\n"
         "All were trained on the 50k MNIST training images with the last 10k held out for early stopping.\n"
-        "Retrain everything with `bash bench/train_all.sh` (on 2 quiet CPU cores about 1 h 42 min of training plus the\n"
-        "evaluations; the z=2 pair's times below were taken on a busy machine when it was retrained with its training\n"
-        "timeline, and overstate it); the exact command of each model is also stored in its `config.json` under\n"
-        "`command`.\n\n" + training_table + "\n\n" + metrics_table + "\n\n" + ARCHITECTURE_NOTE + "\n\n" + TRIALS + "\n"
+        "Retrain everything with `bash bench/train_all.sh` (on 2 quiet CPU cores about 1 h 42 min of training plus "
+        "the\nevaluations; the z=2 pair's times below were taken on a busy machine when it was retrained with its "
+        "training\ntimeline, and overstate it); the exact command of each model is also stored in its `config.json` "
+        "under `command`.\n\n" + training_table + "\n\n" + metrics_table + "\n\n" + ARCHITECTURE_NOTE + "\n\n" + TRIALS + "\n"
     )
 
 
