@@ -22,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _browser, _report
+from bench import _report
+from tests import _browser
 
 WEB = _browser.REPO / "explorer" / "web"
 FRAME_TARGET_MS = 33.0

@@ -151,15 +151,17 @@ def main() -> None:
     print(body)
     write_section("checkpoints", body)
     readme = ROOT / "README.md"
-    readme.write_text(
+    intro = (
         "# Shipped checkpoints\n\n"
         "Each folder is one model in the project's checkpoint format (`config.json` + `model.safetensors`).\n"
         "All were trained on the 50k MNIST training images with the last 10k held out for early stopping.\n"
         "Retrain everything with `bash bench/train_all.sh` (on 2 quiet CPU cores about 1 h 42 min of training plus "
         "the\nevaluations; the z=2 pair's times below were taken on a busy machine when it was retrained with its "
         "training\ntimeline, and overstate it); the exact command of each model is also stored in its `config.json` "
-        "under `command`.\n\n" + training_table + "\n\n" + metrics_table + "\n\n" + ARCHITECTURE_NOTE + "\n\n" + TRIALS + "\n"
+        "under `command`.\n\n"
     )
+    parts = [intro + training_table, metrics_table, ARCHITECTURE_NOTE, TRIALS]
+    readme.write_text("\n\n".join(parts) + "\n")
 
 
 if __name__ == "__main__":

@@ -120,11 +120,11 @@ def test_the_digit_toggle_sends_the_atlas(checkpoints):
 def test_a_run_started_on_the_train_page_records_its_timeline_and_the_page_shows_it(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from explorer.training import runs
+    from explorer.training import run_records, runs
     from vae.checkpoint import read_checkpoint
 
-    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path))
-    spec = runs.RunSpec("vae", "mlp", 2, epochs=2, max_minutes=0.0, train_limit=1000, hidden=(16,), seed=3)
+    monkeypatch.setenv(run_records.RUNS_ENV, str(tmp_path))
+    spec = run_records.RunSpec("vae", "mlp", 2, epochs=2, max_minutes=0.0, train_limit=1000, hidden=(16,), seed=3)
     (name,) = runs.start([spec], tmp_path, evaluate=False)
     assert runs.wait(tmp_path, 180)
     assert (tmp_path / name / TIMELINE_FILE).is_file()  # the background CLI records it by default

@@ -41,6 +41,7 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "map.js": ("mount.js", "sprites.js"),
     "inside.js": ("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"),
     "live_chart.js": ("mount.js",),
+    "timeline.js": ("mount.js",),
 }
 
 
@@ -284,7 +285,7 @@ def _timeline_component() -> Any:
     return st.components.v2.component(
         "explorer.training_timeline",
         css=web_file("timeline.css"),
-        js=component_js(("mount.js",), "timeline.js"),
+        js=component_js("timeline.js"),
     )
 
 

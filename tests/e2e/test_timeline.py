@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import _browser
+from tests import _browser
 
 from .conftest import HEALTH_TIMEOUT, OUTPUT, REPO, UI
 
