@@ -93,7 +93,7 @@ def report(results: dict[str, dict], seconds: float) -> str:
             *rows,
             "",
             "A blank frame is one in which no plotted line is on screen after the chart first drew; a replaced element",
-            "is a remount. The Train page uses the live component (explorer/components/live_chart.py).",
+            "is a remount. Every chart in the app draws through the component (explorer/components/live_chart.py).",
         ]
     )
 

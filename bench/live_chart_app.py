@@ -14,7 +14,7 @@ import streamlit as st
 sys.path.insert(0, os.environ.get("EXPLORER_REPO", str(Path(__file__).resolve().parent.parent)))
 
 from explorer.charts import chart_data, plots
-from explorer.components.live_chart import live_chart
+from explorer.components import live_chart
 
 MODE = st.query_params.get("mode", "live")
 st.title(f"live chart: {MODE}")
@@ -32,7 +32,7 @@ def curve() -> None:
     if MODE == "plotly_chart":
         st.plotly_chart(figure, key="bench.curves", theme=None)
     else:
-        live_chart(figure, key="bench.curves")
+        live_chart.draw(figure, key="bench.curves")
 
 
 curve()
