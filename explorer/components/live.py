@@ -45,6 +45,17 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Shared stylesheets put in front of a component's own (buttons.css: Streamlit-like buttons and small inputs).
+STYLES: dict[str, tuple[str, ...]] = {"draw.js": ("buttons.css",), "inside.js": ("buttons.css",)}
+
+
+def register(name: str, script: str, html: str | None = None) -> Any:
+    """The Components v2 component ``name`` of ``script`` (explorer/web/): its libraries in front of its module
+    (LIBRARIES), its stylesheet (the script's name with .css) after the shared ones (STYLES), and ``html``."""
+    css = "".join(web_file(sheet) for sheet in (*STYLES.get(script, ()), script.replace(".js", ".css")))
+    return st.components.v2.component(name, html=web_file(html) if html else None, css=css, js=component_js(script))
+
+
 def component_js(script: str) -> str:
     """One component module: the text of the libraries ``script`` needs (LIBRARIES), then its own."""
     parts = [f"// ---- {name}\n{web_file(name)}" for name in (*LIBRARIES[script], script)]
@@ -62,12 +73,7 @@ def model_entry(checkpoint: Checkpoint) -> dict[str, Any]:
 
 @cache
 def _sliders_component() -> Any:
-    return st.components.v2.component(
-        "explorer.live_sliders",
-        html=web_file("sliders.html"),
-        css=web_file("sliders.css"),
-        js=component_js("sliders.js"),
-    )
+    return register("explorer.live_sliders", "sliders.js", html="sliders.html")
 
 
 @dataclass(frozen=True)
@@ -154,11 +160,7 @@ def _kind_labels(pair: model_catalog.Pair) -> dict[str, str]:
 
 @cache
 def _draw_component() -> Any:
-    return st.components.v2.component(
-        "explorer.draw_digit",
-        css=web_file("buttons.css") + web_file("draw.css"),
-        js=component_js("draw.js"),
-    )
+    return register("explorer.draw_digit", "draw.js")
 
 
 def draw_digit(pair: model_catalog.Pair, key: str) -> Any:
@@ -180,11 +182,7 @@ _PLANES = {"pca": "PCA plane of each model's codes", "dims": "two chosen dimensi
 
 @cache
 def _pad_component() -> Any:
-    return st.components.v2.component(
-        "explorer.latent_pad",
-        css=web_file("pad.css"),
-        js=component_js("pad.js"),
-    )
+    return register("explorer.latent_pad", "pad.js")
 
 
 def _pad_plane_choice(latent_dim: int) -> tuple[str, tuple[int, int]]:
@@ -262,7 +260,7 @@ def _short(code: Any, shown: int = 4) -> str:
 
 @cache
 def _map_component() -> Any:
-    return st.components.v2.component("explorer.latent_map", css=web_file("map.css"), js=component_js("map.js"))
+    return register("explorer.latent_map", "map.js")
 
 
 def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int | None:
@@ -282,11 +280,7 @@ def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int
 
 @cache
 def _timeline_component() -> Any:
-    return st.components.v2.component(
-        "explorer.training_timeline",
-        css=web_file("timeline.css"),
-        js=component_js("timeline.js"),
-    )
+    return register("explorer.training_timeline", "timeline.js")
 
 
 def training_timeline(checkpoints: dict[str, Checkpoint], key: str, quiet: bool = False, static: bool = False) -> None:
@@ -333,11 +327,7 @@ def timeline_section(pair: model_catalog.Pair) -> None:
 
 @cache
 def _inside_component() -> Any:
-    return st.components.v2.component(
-        "explorer.inside_vae",
-        css=web_file("buttons.css") + web_file("inside.css"),
-        js=component_js("inside.js"),
-    )
+    return register("explorer.inside_vae", "inside.js")
 
 
 def inside_vae(pair: model_catalog.Pair, image: np.ndarray | None, caption: str, mode: str, key: str) -> None:

@@ -14,17 +14,14 @@ from functools import cache
 from typing import Any
 
 import plotly.graph_objects as go
-import streamlit as st
 
 from explorer import charts, resources
-from explorer.components.live import component_js, web_file
+from explorer.components.live import register
 
 
 @cache
 def _component() -> Any:
-    return st.components.v2.component(
-        "explorer.live_chart", css=web_file("live_chart.css"), js=component_js("live_chart.js")
-    )
+    return register("explorer.live_chart", "live_chart.js")
 
 
 def draw(figure: go.Figure, key: str) -> None:
