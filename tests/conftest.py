@@ -10,6 +10,8 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
+# Every page script the app navigates to (app.py lists views/*.py), for the tests that open every page.
+PAGE_SCRIPTS = sorted(f"views/{path.name}" for path in (REPO / "views").glob("*.py"))
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 

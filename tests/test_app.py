@@ -15,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_clean, charts, curve, live_sliders, panel_columns, panel_titles
+from conftest import PAGE_SCRIPTS, assert_clean, charts, curve, live_sliders, panel_columns, panel_titles
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 ROOT = Path(os.environ.get("VAE_CHECKPOINTS") or REPO / "checkpoints")
-PAGES = ["views/home.py", "views/sliders.py", "views/reconstruct.py", "views/inside.py", "views/interpolate.py"]
-PAGES += ["views/latent_map.py", "views/sampling.py", "views/draw.py", "views/train.py", "views/arithmetic.py"]
+PAGES = PAGE_SCRIPTS
 TIMEOUT = 120  # the first run loads models and encodes the test set on a shared two-core machine
 
 
@@ -211,8 +210,8 @@ def test_every_digit_is_an_inline_png(page, size):
     assert_clean(at)
     urls = image_urls(at)
     # Draw and Inside the VAE paint their digits on <canvas>es; Train shows digits only for finished runs (there
-    # are none here).
-    pictureless = page in ("views/home.py", "views/draw.py", "views/inside.py", "views/train.py")
+    # are none here); the Lesson is text and formulas.
+    pictureless = page in ("views/home.py", "views/draw.py", "views/inside.py", "views/train.py", "views/lesson.py")
     pictureless = pictureless or (page == "views/latent_map.py" and size > 2)
     assert bool(urls) != pictureless, f"{page} (z={size}) shows {len(urls)} pictures"
 

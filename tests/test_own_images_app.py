@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from _shapes import shapes_zip
+from conftest import PAGE_SCRIPTS
 
 from explorer.state import user_run_widget_key
 from explorer.training import run_records, runs
@@ -18,18 +19,7 @@ from vae import prepared_sets
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 FOLDERS = ("<b>squares", "circles", "triangles")  # sorted, as labels are
-PAGES = [
-    "views/home.py",
-    "views/sliders.py",
-    "views/reconstruct.py",
-    "views/inside.py",
-    "views/draw.py",
-    "views/interpolate.py",
-    "views/latent_map.py",
-    "views/sampling.py",
-    "views/arithmetic.py",
-    "views/train.py",
-]
+PAGES = PAGE_SCRIPTS
 
 
 def problems(at) -> list[str]:
