@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _web_component import HOST, ComponentPage, decode
+from _web_component import HOST, ORIGIN, ComponentPage, decode
 from _web_page import require_chromium
 
 from explorer.components.live import sliders_data
@@ -165,3 +165,26 @@ def test_labels_stay_text(page, model) -> None:
     assert title == f"Traversal of {markup}, the others held"
     inactive = page.evaluate("() => document.querySelector('.ls-inactive summary').textContent")
     assert inactive.startswith("1 inactive dimension")
+
+
+def test_the_servers_picture_shows_while_the_decoder_cannot(page, model) -> None:
+    # The weights' URL answers with a web page, so the in-page decoder never starts: the digit on screen is the
+    # preview Python sent with the data (a gradient here, unlike any decode), grey byte for grey byte.
+    preview = np.linspace(0.0, 1.0, 784, dtype=np.float32).reshape(28, 28)
+    entry = {**page.entry(model), "hash": "no-such-weights", "url": f"{ORIGIN}/not-the-weights.bin"}
+    page.mount(sliders_data(entry, SPECS, START, revision=1, preview=preview))
+    page.wait_for(f"{ROOT}.dataset.state === 'error'")
+    assert page.evaluate(f"() => [{ROOT}.dataset.shown, {ROOT}.dataset.paints]") == ["preview", "0"]
+    assert np.array_equal(page.grey(".ls-digit"), np.round(255 * preview))
+
+
+def test_once_the_decoder_is_ready_a_preview_never_covers_its_picture(page, model) -> None:
+    page.mount(sliders_data(page.entry(model), SPECS, START, revision=1, preview=np.zeros((28, 28))))
+    page.wait_for(f"{ROOT}.dataset.state === 'ready' && Number({ROOT}.dataset.paints) >= 1")
+    page.frames()
+    assert page.evaluate(f"() => {ROOT}.dataset.shown") == "decoder"
+    _assert_painted(page, ".ls-digit", decode(model, START[None])[0])
+    moved = np.array([-1.5, 0.25, 2.75], dtype=np.float32)
+    page.mount(sliders_data(page.entry(model), SPECS, moved, revision=2, preview=np.zeros((28, 28))), fresh=False)
+    page.frames()
+    _assert_painted(page, ".ls-digit", decode(model, moved[None])[0])  # decoded in the page, not the black preview

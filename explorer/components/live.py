@@ -8,6 +8,7 @@ module, which ends with ``export default function(...)``. Anything a user suppli
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, partial
@@ -22,6 +23,7 @@ from explorer.compute import core, model_catalog
 from explorer.compute.latent_space import SliderSpec
 from explorer.inputs import share
 from vae.checkpoint import Checkpoint
+from vae.export import to_uint8
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 
@@ -88,8 +90,15 @@ def sliders_key(name: str) -> str:
     return f"live.sliders.{name}"
 
 
-def sliders_data(entry: dict[str, Any], specs: Sequence[SliderSpec], code: np.ndarray, revision: int) -> dict:
-    """The component's data: plain numbers and our own labels only."""
+def sliders_data(
+    entry: dict[str, Any],
+    specs: Sequence[SliderSpec],
+    code: np.ndarray,
+    revision: int,
+    preview: np.ndarray | None = None,
+) -> dict:
+    """The component's data: plain numbers and our own labels only; ``preview``, the decoded (28, 28) picture
+    of ``code`` if given, as base64 grey bytes (what the page paints until its own decoder is ready)."""
     return {
         "model": entry,
         "sliders": [
@@ -97,6 +106,7 @@ def sliders_data(entry: dict[str, Any], specs: Sequence[SliderSpec], code: np.nd
         ],
         "code": [float(v) for v in np.asarray(code, dtype=np.float32)],
         "revision": int(revision),
+        "preview": None if preview is None else base64.b64encode(to_uint8(preview).tobytes()).decode("ascii"),
     }
 
 
@@ -104,7 +114,11 @@ def live_sliders(checkpoint: Checkpoint, specs: Sequence[SliderSpec]) -> Sliders
     """One range input per dimension, the digit and the traversal strip repainted in the page while a slider
     moves; on release the code is stored through explorer.state (read it with state.current_code)."""
     name, key = checkpoint.name, sliders_key(checkpoint.name)
-    data = sliders_data(model_entry(checkpoint), specs, state.current_code(name, specs), state.code_revision(name))
+    code = state.current_code(name, specs)
+    # The decoded digit rides along, so the page shows it the moment the component mounts, before the weights
+    # have been fetched and the in-page decoder set up (the sliders repaint in the page from then on).
+    preview = core.decode(resources.model(checkpoint), code)[0]
+    data = sliders_data(model_entry(checkpoint), specs, code, state.code_revision(name), preview)
     result = _sliders_component()(
         key=key,
         data=data,

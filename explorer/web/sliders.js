@@ -6,13 +6,17 @@
 // slider back while the hand is on it.
 //
 // Everything from Python arrives as data and is written with textContent / properties, never as markup.
-// The root element carries data-paints (pictures painted so far), data-paint-ms (the last paint's decode
-// and draw time) and data-state (loading, ready, error) for tests and the latency benchmark.
+// Until the decoder is ready the digit is the server's `preview` (its decode of `code`, grey bytes), painted
+// at mount, so the picture does not wait for the weights.
+//
+// The root element carries data-paints (pictures painted so far by the in-page decoder), data-paint-ms (the
+// last paint's decode and draw time), data-shown ("preview" or "decoder": what the digit on screen came from)
+// and data-state (loading, ready, error) for tests and the latency benchmark.
 
 const STRIP_STEPS = 9;
 const controllers = new WeakMap(); // parentElement -> LiveSliders (the module runs once per page)
 
-const { element } = ExplorerMount;
+const { element, bytes } = ExplorerMount;
 
 class LiveSliders {
   constructor(parent, data) {
@@ -31,6 +35,7 @@ class LiveSliders {
     this.buildControls();
     this.buildStrip();
     this.setState("loading", "Loading the decoder into the page…");
+    this.paintPreview(data.preview);
     LatentRunner.load(data.model).then(
       (model) => {
         if (!this.alive) return;
@@ -48,6 +53,16 @@ class LiveSliders {
 
   static layoutKey(data) {
     return JSON.stringify([data.model.hash, data.sliders]);
+  }
+
+  paintPreview(preview) {
+    // The server's picture of the current code, shown only while the page cannot decode it itself.
+    if (this.model || !preview) return;
+    const grey = new Uint8Array(bytes(preview));
+    if (grey.length !== 784) return;
+    LatentRunner.paint(this.root.querySelector(".ls-digit"), Float32Array.from(grey, (g) => g / 255));
+    this.root.dataset.shown = "preview";
+    performance.mark("explorer:shown:sliders"); // bench/sliders_load.py: the digit on screen
   }
 
   setState(state, message) {
@@ -129,6 +144,7 @@ class LiveSliders {
       input.value = this.code[Number(input.dataset.dim)];
       show();
     }
+    this.paintPreview(data.preview);
     this.schedulePaint();
   }
 
@@ -154,6 +170,7 @@ class LiveSliders {
     this.markStrip();
     this.paints += 1;
     this.root.dataset.paints = String(this.paints);
+    this.root.dataset.shown = "decoder";
     if (this.paints === 1) performance.mark("explorer:drawn:sliders"); // bench/browser_latency.py: first content
     this.root.dataset.paintMs = (performance.now() - started).toFixed(2);
   }
