@@ -112,24 +112,34 @@ def test_sliders_match_latent_size_and_move_the_image(kind):
         assert moved["revision"] > data["revision"], "the component was not told to move its slider"
 
 
-def test_sliders_start_from_an_encoding_and_a_prior_draw():
+def test_sliders_offer_the_encodings_of_a_test_image_per_digit_and_the_image_chosen_last():
+    # Zero and prior draws are made in the page (tests/test_web_sliders.py); the images to encode come from here.
+    import base64
+
+    from explorer.compute import core, latent_space
+    from vae.checkpoint import load
+
     at = app(max(SIZES), "views/sliders.py")
+    data = live_sliders(at)
+    starts = data["starts"]
+    assert [s["caption"].rsplit("a ", 1)[-1] for s in starts] == [f"{d})" for d in range(10)]
+    model = load(CATALOG.pairs[max(SIZES)].vae.path).eval()
+    images = np.stack([np.frombuffer(base64.b64decode(s["image"]), np.uint8).reshape(28, 28) / 255 for s in starts])
+    specs = [
+        latent_space.SliderSpec(s["dim"], s["lo"], s["hi"], s["step"], None, None, s["active"]) for s in data["sliders"]
+    ]
+    want = np.stack([latent_space.clip_code(specs, c) for c in core.embed(model, images.astype(np.float32))])
+    assert np.abs(np.array([s["code"] for s in starts]) - want).max() <= 0.011  # grey bytes, then the 0.01 step
+    assert len({tuple(s["code"]) for s in starts}) == 10
 
-    def values():
-        return live_sliders(at)["code"]
-
-    def button(prefix):
-        return next(b for b in at.button if b.label.startswith(prefix))
-
-    assert all(v == 0 for v in values())
-    button("Encode").click().run()
-    encoded = values()
-    assert any(v != 0 for v in encoded)
-    button("Draw").click().run()
-    assert values() != encoded
-    button("Set all to 0").click().run()
-    assert all(v == 0 for v in values())
+    at.switch_page("views/arithmetic.py").run()
+    at.selectbox(key="arith.image.digit").set_value(5).run()
+    at.number_input(key="arith.image.nth").set_value(2).run()
+    at.switch_page("views/sliders.py").run()
     assert_clean(at)
+    starts = live_sliders(at)["starts"]
+    assert len(starts) == 11 and starts[0]["caption"].endswith("(a 5)"), starts[0]["caption"]
+    assert starts[0]["caption"] not in [s["caption"] for s in starts[1:]]
 
 
 def scanned_digit_png(image: np.ndarray) -> bytes:
@@ -209,9 +219,10 @@ def test_every_digit_is_an_inline_png(page, size):
     at = app(size, page)
     assert_clean(at)
     urls = image_urls(at)
-    # Draw and Inside the VAE paint their digits on <canvas>es; Train shows digits only for finished runs (there
-    # are none here); the Lesson is text and formulas.
+    # Draw, Inside the VAE and Latent sliders paint their digits on <canvas>es; Train shows digits only for
+    # finished runs (there are none here); the Lesson is text and formulas.
     pictureless = page in ("views/home.py", "views/draw.py", "views/inside.py", "views/train.py", "views/lesson.py")
+    pictureless = pictureless or page == "views/sliders.py"
     pictureless = pictureless or (page == "views/latent_map.py" and size > 2)
     assert bool(urls) != pictureless, f"{page} (z={size}) shows {len(urls)} pictures"
 
@@ -358,9 +369,9 @@ def test_a_history_that_is_no_list_of_epochs_gets_a_warning_in_place_of_its_char
 
 
 def test_the_chosen_image_follows_the_user_between_pages():
-    at = app(max(SIZES), "views/sliders.py")
-    at.selectbox(key="sliders.image.digit").set_value(5).run()
-    at.number_input(key="sliders.image.nth").set_value(2).run()
+    at = app(max(SIZES), "views/arithmetic.py")
+    at.selectbox(key="arith.image.digit").set_value(5).run()
+    at.number_input(key="arith.image.nth").set_value(2).run()
     at.switch_page("views/interpolate.py").run()
     assert_clean(at)
     assert at.selectbox(key="interp.start.digit").value == 5

@@ -75,17 +75,12 @@ def test_slider_specs_survive_missing_or_malformed_metrics(stats):
     assert sorted(s.dim for s in specs) == [0, 1] and all(s.lo == -3.0 for s in specs)
 
 
-def test_start_codes_are_clipped_and_seeded():
+def test_codes_are_clipped_into_the_sliders_ranges_and_steps():
     specs = latent_space.slider_specs("vae", 3, {})
-    assert not latent_space.start_code("zero", specs).any()
-    assert np.array_equal(
-        latent_space.start_code("random", specs, seed=4), latent_space.start_code("random", specs, seed=4)
-    )
-    assert not np.array_equal(
-        latent_space.start_code("random", specs, seed=4), latent_space.start_code("random", specs, seed=5)
-    )
-    clipped = latent_space.start_code("encoding", specs, code=np.array([10.0, -10.0, 0.123456]))
+    clipped = latent_space.clip_code(specs, np.array([10.0, -10.0, 0.123456]))
     assert clipped.tolist() == pytest.approx([3.0, -3.0, 0.12])
+    only_two = [s for s in specs if s.dim != 2]  # a dimension without a slider keeps its value
+    assert latent_space.clip_code(only_two, np.array([4.0, 0.5, 7.25])).tolist() == pytest.approx([3.0, 0.5, 7.25])
 
 
 def test_pick_examples_by_digit():

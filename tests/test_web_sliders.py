@@ -5,6 +5,8 @@ labels are shown as text."""
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 import torch
@@ -188,3 +190,64 @@ def test_once_the_decoder_is_ready_a_preview_never_covers_its_picture(page, mode
     page.mount(sliders_data(page.entry(model), SPECS, moved, revision=2, preview=np.zeros((28, 28))), fresh=False)
     page.frames()
     _assert_painted(page, ".ls-digit", decode(model, moved[None])[0])  # decoded in the page, not the black preview
+
+
+def _click(page, selector: str) -> None:
+    page.evaluate("selector => document.querySelector(selector).click()", selector)
+    page.frames()
+
+
+def _slider_values(page) -> list[float]:
+    return page.evaluate("() => [0, 1, 2].map(d => Number(document.getElementById('ls-z' + d).value))")
+
+
+def test_set_all_to_zero_moves_repaints_and_sends(mounted, model) -> None:
+    _click(mounted, ".ls-start:nth-of-type(1)")
+    assert mounted.evaluate("() => document.querySelector('.ls-start:nth-of-type(1)').textContent") == "Set all to 0"
+    assert _slider_values(mounted) == [0, 0, 0]
+    _assert_painted(mounted, ".ls-digit", decode(model, np.zeros((1, 3)))[0])
+    (sent,) = mounted.evaluate("() => window.sent")
+    assert sent[0] == "code" and sent[1]["z"] == [0, 0, 0]
+
+
+def test_prior_draws_are_standard_normal_clipped_to_the_sliders_and_sent(mounted, model) -> None:
+    draws = np.array(
+        mounted.evaluate(
+            """() => {
+              const button = document.querySelector('.ls-start:nth-of-type(2)');
+              for (let i = 0; i < 400; i++) button.click();
+              return window.sent.map(([, value]) => value.z);
+            }"""
+        )
+    )
+    assert draws.shape == (400, 3) and len({tuple(d) for d in draws}) > 390
+    assert np.abs(draws).max() <= 3.0 and np.allclose(draws, np.round(draws, 2), atol=1e-6)  # range and 0.01 step
+    assert abs(draws.mean()) < 0.1 and 0.9 < draws.std() < 1.1, (draws.mean(), draws.std())
+    mounted.frames()
+    _assert_painted(mounted, ".ls-digit", decode(model, draws[-1:].astype(np.float32))[0])
+
+
+def test_an_image_start_puts_its_encoding_on_the_sliders(page, model) -> None:
+    image = np.linspace(0.0, 1.0, 784, dtype=np.float32).reshape(28, 28)
+    data = sliders_data(page.entry(model), SPECS, START, revision=1)
+    encoded = [1.2345, -7.0, 0.5]  # out of z1's range: the page clips it, as Python's clip_code does
+    data["starts"] = [
+        {
+            "caption": "test image #7 (a 3)",
+            "image": base64.b64encode(bytes(np.round(255 * image).astype(np.uint8))).decode(),
+            "code": encoded,
+        }
+    ]
+    page.mount(data)
+    page.wait_for(f"{ROOT}.dataset.state === 'ready' && Number({ROOT}.dataset.paints) >= 1")
+    tile = ".ls-start-image"
+    assert (
+        page.evaluate(f"() => document.querySelector('{tile}').getAttribute('aria-label')")
+        == "Encode test image #7 (a 3)"
+    )
+    assert np.array_equal(page.grey(".ls-start-thumb"), np.round(255 * image))
+    _click(page, tile)
+    assert _slider_values(page) == pytest.approx([1.23, -3.0, 0.5])
+    (sent,) = page.evaluate("() => window.sent")
+    assert sent[1]["z"] == pytest.approx([1.23, -3.0, 0.5], abs=1e-6)
+    _assert_painted(page, ".ls-digit", decode(model, np.array([[1.23, -3.0, 0.5]]))[0])

@@ -1,8 +1,9 @@
 """Latent sliders: set each latent dimension by hand and watch what the decoder makes of the code.
 
-The sliders, the digit and the traversal strip are one live component (explorer/components/live.py): the decoder runs
-in the page, so pictures follow the hand. On release the code comes back here for the classifier's guess,
-the link in the address bar and the code file.
+The sliders, the digit, the traversal strip and the starting points (zero, a prior draw, an image's encoding)
+are one live component (explorer/components/live.py): the decoder runs in the page, so pictures follow the
+hand. On release the code comes back here for the classifier's guess, the link in the address bar and the
+code file.
 """
 
 import functools
@@ -19,13 +20,6 @@ from vae.checkpoint import Checkpoint
 
 def slider(container, name: str, spec: latent_space.SliderSpec) -> None:
     container.slider(spec.label, spec.lo, spec.hi, step=spec.step, key=state.slider_key(name, spec.dim))
-
-
-def start_button(container, label: str, name: str, specs: list[latent_space.SliderSpec], code, model) -> None:
-    """What ``code`` decodes to, small, beside the button that moves the sliders there."""
-    thumb, button = container.columns([1, 2], vertical_alignment="center")
-    ui.digit(core.decode(model, code)[0], scale=2, container=thumb)
-    button.button(label, on_click=state.set_sliders, args=(name, specs, code))
 
 
 def server_panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec]) -> None:
@@ -57,7 +51,7 @@ def server_panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec]) -
 def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: int) -> None:
     # Reruns alone when a slider is released: store the code, guess the digit, update the link.
     name = checkpoint.name
-    result = live.live_sliders(checkpoint, specs)
+    result = live.live_sliders(checkpoint, specs, ui.start_images())
     if result.failed:
         st.warning(
             f"The in-page decoder did not start ({result.reason}); these sliders decode on the server, on release."
@@ -98,23 +92,9 @@ def main() -> None:
     st.caption(
         "Sliders are ordered by how much the model uses each dimension (VAE: KL per dimension; AE: variance "
         + "of the codes). VAE ranges are the prior's ±3; AE ranges are the encoded test set's, widened a bit. "
-        + "The digit and the traversal strip of the slider you move follow your hand."
+        + "The digit and the traversal strip of the slider you move follow your hand. Start from zero, a draw "
+        + "from the prior, or the encoding of an image (the one you chose last on another page comes first)."
     )
-    model = resources.model(checkpoint)
-    zero, draw, encode = st.columns([1, 1, 2], border=True)
-    zero.markdown("**Zero**")
-    zero.caption("The prior's centre: the VAE's most typical code; for the AE just one point among many.")
-    start_button(zero, "Set all to 0", name, specs, latent_space.start_code("zero", specs), model)
-    draw.markdown("**A prior draw**")
-    seed = draw.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sliders.seed")
-    start_button(draw, "Draw z ~ N(0, I)", name, specs, latent_space.start_code("random", specs, seed), model)
-    with encode:
-        st.markdown("**An image's encoding**")
-        image, caption = ui.image_picker("sliders.image", default_digit=2)
-        code = latent_space.start_code("encoding", specs, code=core.embed(model, image)[0])
-        thumb, button = st.columns([1, 5], vertical_alignment="center")
-        ui.digit(image, scale=2, container=thumb)
-        button.button(f"Encode {caption}", on_click=state.set_sliders, args=(name, specs, code))
     panel(checkpoint, specs, pair.latent_dim)
 
 

@@ -20,7 +20,7 @@ import streamlit as st
 
 from explorer import resources, state, ui
 from explorer.compute import core, model_catalog
-from explorer.compute.latent_space import SliderSpec
+from explorer.compute.latent_space import SliderSpec, clip_code
 from explorer.inputs import share
 from vae.checkpoint import Checkpoint
 from vae.export import to_uint8
@@ -90,6 +90,22 @@ def sliders_key(name: str) -> str:
     return f"live.sliders.{name}"
 
 
+def start_entries(model: Any, specs: Sequence[SliderSpec], starts: Sequence[tuple[np.ndarray, str]]) -> list[dict]:
+    """The images the page offers to start from: each one's grey bytes (base64), caption, and encoding
+    (clipped into the sliders' ranges), which a click puts on the sliders."""
+    if not starts:
+        return []
+    codes = core.embed(model, np.stack([image for image, _ in starts]))  # (N, latent_dim)
+    return [
+        {
+            "caption": caption,
+            "image": base64.b64encode(to_uint8(image).tobytes()).decode("ascii"),
+            "code": [float(v) for v in clip_code(specs, code)],
+        }
+        for (image, caption), code in zip(starts, codes, strict=True)
+    ]
+
+
 def sliders_data(
     entry: dict[str, Any],
     specs: Sequence[SliderSpec],
@@ -110,15 +126,20 @@ def sliders_data(
     }
 
 
-def live_sliders(checkpoint: Checkpoint, specs: Sequence[SliderSpec]) -> SlidersResult:
+def live_sliders(
+    checkpoint: Checkpoint, specs: Sequence[SliderSpec], starts: Sequence[tuple[np.ndarray, str]] = ()
+) -> SlidersResult:
     """One range input per dimension, the digit and the traversal strip repainted in the page while a slider
-    moves; on release the code is stored through explorer.state (read it with state.current_code)."""
+    moves; on release the code is stored through explorer.state (read it with state.current_code). Above them,
+    in the page: zero, a prior draw, and the encoding of each of ``starts`` ((28, 28) image, caption)."""
     name, key = checkpoint.name, sliders_key(checkpoint.name)
     code = state.current_code(name, specs)
     # The decoded digit rides along, so the page shows it the moment the component mounts, before the weights
     # have been fetched and the in-page decoder set up (the sliders repaint in the page from then on).
-    preview = core.decode(resources.model(checkpoint), code)[0]
+    model = resources.model(checkpoint)
+    preview = core.decode(model, code)[0]
     data = sliders_data(model_entry(checkpoint), specs, code, state.code_revision(name), preview)
+    data["starts"] = start_entries(model, specs, starts)
     result = _sliders_component()(
         key=key,
         data=data,

@@ -91,22 +91,12 @@ def slider_specs(kind: str, latent_dim: int, stats: dict[str, Any]) -> list[Slid
     return sorted(specs, key=lambda s: (importance(s), s.dim))
 
 
-def start_code(how: str, specs: Sequence[SliderSpec], seed: int = 0, code: np.ndarray | None = None) -> np.ndarray:
-    """Slider values to start from: "zero", "random" (a seeded N(0, I) draw) or "encoding" (``code``).
-
-    The result is clipped into each slider's range, since a slider cannot show a value outside it.
-    """
-    dim = len(specs)
-    if how == "zero":
-        raw = np.zeros(dim)
-    elif how == "random":
-        raw = np.random.default_rng(seed).standard_normal(dim)
-    elif how == "encoding" and code is not None:
-        raw = np.asarray(code, dtype=np.float64).reshape(dim)
-    else:
-        raise ValueError(f"unknown start {how!r}")
+def clip_code(specs: Sequence[SliderSpec], code: np.ndarray) -> np.ndarray:
+    """``code`` (D,) with each dimension clipped into its slider's range, since a slider cannot show a value
+    outside it (dimensions without a slider are kept)."""
+    raw = np.asarray(code, dtype=np.float64).reshape(-1)
     by_dim = {s.dim: s for s in specs}
-    return np.array([by_dim[i].clip(raw[i]) if i in by_dim else raw[i] for i in range(dim)], dtype=np.float32)
+    return np.array([by_dim[i].clip(raw[i]) if i in by_dim else raw[i] for i in range(len(raw))], dtype=np.float32)
 
 
 def traversal(model: torch.nn.Module, code: np.ndarray, spec: SliderSpec, steps: int = TRAVERSAL_STEPS):

@@ -7,6 +7,7 @@ traceback goes to the server log.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -304,6 +305,19 @@ def show_steps(upload_id: str) -> None:
     columns = st.columns(len(prepared.steps))
     for column, (title, picture) in zip(columns, prepared.steps, strict=True):
         pictures(figures.thumbnail_png(picture, 120), caption=title, container=column)
+
+
+def start_images(limit: int = 10) -> list[tuple[np.ndarray, str]]:
+    """Images to start the sliders from: the image chosen last in this session (another page's picker, an upload,
+    a point on the latent map), then the first test image of each label, up to ``limit`` labels."""
+    images, labels = test_images()
+    firsts = [int(np.flatnonzero(labels == label)[0]) for label in np.unique(labels)[:limit]]
+    chosen = state.chosen_image()
+    starts = []
+    if chosen is not None and not (chosen.source == "test" and int(chosen.key) in firsts):
+        with contextlib.suppress(KeyError):  # an upload dropped since: the test images are still there
+            starts.append(resolve(chosen))
+    return starts + [(images[i], f"test image #{i} (a {label_of(int(labels[i]))})") for i in firsts]
 
 
 def resolve(choice: state.ImageChoice) -> tuple[np.ndarray, str]:

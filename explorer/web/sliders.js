@@ -6,6 +6,10 @@
 // slider back while the hand is on it.
 //
 // Everything from Python arrives as data and is written with textContent / properties, never as markup.
+// Above the sliders, the starting points: zero, a draw from the prior N(0, I) (made in the page), and the
+// encoding of each image in `starts` ({caption, image: base64 grey bytes, code}, encoded by Python). A click
+// moves the sliders there and sends the code as a release does.
+//
 // Until the decoder is ready the digit is the server's `preview` (its decode of `code`, grey bytes), painted
 // at mount, so the picture does not wait for the weights.
 //
@@ -34,6 +38,7 @@ class LiveSliders {
     this.alive = true; // false once a new layout (another model) replaced this controller
     this.buildControls();
     this.buildStrip();
+    this.buildStarts(data.starts || []);
     this.setState("loading", "Loading the decoder into the page…");
     this.paintPreview(data.preview);
     LatentRunner.load(data.model).then(
@@ -49,6 +54,50 @@ class LiveSliders {
         this.send("status", "error: " + error.message);
       },
     );
+  }
+
+  buildStarts(starts) {
+    this.startsKey = JSON.stringify(starts);
+    const row = this.root.querySelector(".ls-starts");
+    const zero = element("button", { type: "button", className: "ls-start", textContent: "Set all to 0" });
+    zero.addEventListener("click", () => this.moveTo(this.sliders.map(() => 0)));
+    const draw = element("button", { type: "button", className: "ls-start", textContent: "Draw z ~ N(0, I)" });
+    draw.addEventListener("click", () => this.moveTo(this.sliders.map(() => LiveSliders.gaussian())));
+    const images = starts.map((start) => {
+      const canvas = element("canvas", { className: "ls-start-thumb", width: 28, height: 28 });
+      const grey = new Uint8Array(bytes(start.image));
+      if (grey.length === 784) LatentRunner.paint(canvas, Float32Array.from(grey, (g) => g / 255));
+      const button = element("button", { type: "button", className: "ls-start-image", title: `Encode ${start.caption}` });
+      button.setAttribute("aria-label", `Encode ${start.caption}`);
+      button.append(canvas);
+      button.addEventListener("click", () => this.moveTo(start.code, true));
+      return button;
+    });
+    const encode = element("span", { className: "ls-start-label", textContent: images.length ? "Encode:" : "" });
+    row.replaceChildren(element("span", { className: "ls-start-label", textContent: "Start from" }), zero, draw);
+    if (images.length) row.append(element("span", { className: "ls-start-images" }, [encode, ...images]));
+  }
+
+  static gaussian() {
+    // One N(0, 1) draw (Box-Muller); 1 - random() is in (0, 1], so the log is finite.
+    return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+  }
+
+  moveTo(values, byDim = false) {
+    // values: one per slider in the sliders' order, or (byDim) one per latent dimension. Rounded to the
+    // slider's step and clipped into its range (as SliderSpec.clip does), then shown, repainted and sent as a
+    // release would be.
+    this.sliders.forEach((spec, i) => {
+      const value = Number(byDim ? values[spec.dim] : values[i]);
+      const stepped = Math.round((Number.isFinite(value) ? value : 0) / spec.step) * spec.step;
+      this.code[spec.dim] = Math.min(spec.hi, Math.max(spec.lo, stepped));
+    });
+    for (const { input, show } of this.inputs.values()) {
+      input.value = this.code[Number(input.dataset.dim)];
+      show();
+    }
+    this.schedulePaint();
+    this.send("code", { z: Array.from(this.code), at: Date.now() });
   }
 
   static layoutKey(data) {
@@ -137,6 +186,7 @@ class LiveSliders {
 
   update(data, send) {
     this.sendState = send;
+    if (JSON.stringify(data.starts || []) !== this.startsKey) this.buildStarts(data.starts || []);
     if (data.revision === this.revision) return;
     this.revision = data.revision;
     this.code = Float32Array.from(data.code);
