@@ -7,12 +7,18 @@ Side by side in one run (interleaved when repeated, so both see the same machine
 (b) ``bench/reference_vae.py``: our own script set up as pytorch/examples' ``vae/main.py`` (DataLoader over
     torchvision's MNIST with ToTensor, BCE-sum + KL, Adam 1e-3, batch 128, a test pass every epoch).
 
+(c) with ``--example DIR`` (a checkout of https://github.com/pytorch/examples, not part of this repository):
+    that example's ``vae/main.py`` itself, unchanged, in a scratch folder whose ``../data`` is this project's
+    MNIST, with the torch that ``--example-python`` runs (default: this one, through bench/run_example.py,
+    which makes torchvision importable; a Python whose torchvision imports runs it directly).
+
 Reported: whole-process wall time and its ratio, test losses (one posterior sample per test image, as the
 reference reports it), images per second of the training passes, and, from a step-only measurement in this
 process, the fraction of the CPU's matrix-multiply peak (a plain large matmul, measured here) that one
 training step of the 784-400-20 MLP reaches.
 
     python bench/train_throughput.py --epochs 3 --repeats 3
+    python bench/train_throughput.py --epochs 3 --repeats 3 --example ~/src/pytorch-examples
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ import argparse
 import dataclasses
 import json
 import os
+import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,6 +96,44 @@ def run_reference(epochs: int) -> dict:
     return {"wall": wall, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
+def run_example(epochs: int, example: Path, python: str) -> dict:
+    """pytorch/examples' vae/main.py as it is: copied unchanged into a scratch folder beside a ``data`` link to our
+    MNIST (the script reads ``../data`` and writes ``results/``), run as its own process."""
+    with tempfile.TemporaryDirectory(prefix="example-vae-") as scratch:
+        folder = Path(scratch) / "vae"
+        (folder / "results").mkdir(parents=True)
+        (Path(scratch) / "data").symlink_to(data_dir())
+        shutil.copyfile(example / "vae" / "main.py", folder / "main.py")
+        runner = [] if python != sys.executable else [str(REPO / "bench" / "run_example.py")]
+        command = [python, *runner, "main.py", "--epochs", str(epochs)]
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"the example failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    losses = re.findall(r"Test set loss: ([0-9.]+)", done.stdout)
+    return {"wall": wall, "test_loss": float(losses[-1]) if losses else float("nan")}
+
+
+def example_version(python: str) -> str:
+    probe = "import torch, torchvision; print(torch.__version__, torchvision.__version__)"
+    if python == sys.executable:  # torchvision imports here only through the shim, as run_example.py applies it
+        shim = f"import sys; sys.path.insert(0, {str(REPO)!r}); import vae._torchvision as t; t.import_torchvision()"
+        probe = f"{shim}; {probe}"
+    runner = ["-c", probe]
+    out = subprocess.run([python, *runner], capture_output=True, text=True).stdout.split()
+    return f"torch {out[0]}, torchvision {out[1]}" if len(out) == 2 else "unknown versions"
+
+
+def cpu_line() -> str:
+    """The CPU's model and its widest vector and matrix units, which decide how fast both sides run."""
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
+    units = [name for name in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if name in flags]
+    return f"{model or platform.processor() or 'unknown CPU'} ({', '.join(units) or 'no AVX2'})"
+
+
 def matmul_peak(dtype: torch.dtype, n: int = 2048, rounds: int = 5) -> float:
     """GFLOP/s of the best of ``rounds`` plain n x n matmuls: what this CPU's BLAS reaches on easy work."""
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
@@ -132,14 +179,19 @@ def step_rates(steps: int = 40, rounds: int = 5) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
-def measure(epochs: int, repeats: int, out: Path) -> dict:
+def measure(epochs: int, repeats: int, out: Path, example: Path | None, example_python: str) -> dict:
     load_mnist("test")  # unpacks the shipped IDX files where torchvision (the reference) reads them
     subprocess.run([sys.executable, "-c", "import torch"], check=True)  # both start with torch in the page cache
-    results: dict[str, list[dict]] = {"ours": [], "reference": []}
+    results: dict[str, list[dict]] = {"ours": [], "reference": [], **({"example": []} if example else {})}
+    runs = {
+        "ours": lambda: run_ours(epochs, out),
+        "reference": lambda: run_reference(epochs),
+        "example": lambda: run_example(epochs, example, example_python),
+    }
     for repeat in range(repeats):
-        order = ["ours", "reference"] if repeat % 2 == 0 else ["reference", "ours"]
+        order = list(results) if repeat % 2 == 0 else list(results)[::-1]
         for name in order:
-            results[name].append(run_ours(epochs, out) if name == "ours" else run_reference(epochs))
+            results[name].append(runs[name]())
             print(name, {k: round(v, 3) if isinstance(v, float) else v for k, v in results[name][-1].items()})
     return results
 
@@ -168,6 +220,17 @@ def _step_lines(steps: dict, peaks: dict, precision: str, optimizer: str) -> lis
                 ("plain", "`--precision fp32 --no-fused-optimizer --no-manual-backward`"),
             )
         ],
+    ]
+
+
+def example_lines(args: argparse.Namespace, results: dict) -> list[str]:
+    """Row (c), pytorch/examples' script as it is, when --example was given."""
+    if "example" not in results:
+        return []
+    wall, loss = _median(results["example"], "wall"), _median(results["example"], "test_loss")
+    return [
+        f"| (c) pytorch/examples' `vae/main.py --epochs {args.epochs}`, unchanged"
+        f" ({example_version(args.example_python)}) | {wall:.1f} | - | {loss:.2f} |",
     ]
 
 
@@ -205,8 +268,15 @@ def report(args: argparse.Namespace, results: dict, steps: dict, peaks: dict, lo
             f" ({precision}, {optimizer}) | {wall_ours:.1f} | {rate_ours:,.0f} | {_median(ours, 'test_loss'):.2f} |",
             f"| (b) `bench/reference_vae.py --epochs {args.epochs}` (DataLoader + ToTensor, Adam)"
             f" | {wall_ref:.1f} | {rate_ref:,.0f} | {_median(ref, 'test_loss'):.2f} |",
+            *example_lines(args, results),
             "",
-            f"Whole-process speed-up: **{wall_ref / wall_ours:.2f}x** (target: at least 3x at a test loss no worse).",
+            f"Whole-process speed-up: **{wall_ref / wall_ours:.2f}x** against (b)"
+            + (
+                f", **{_median(results['example'], 'wall') / wall_ours:.2f}x** against (c), the example as it is"
+                if "example" in results
+                else ""
+            )
+            + " (target: at least 3x at a test loss no worse).",
             "",
             "Notes: an epoch of (a) is the 50k training images plus validation on the 10k held out and an atomic"
             f" checkpoint (together {overhead:.2f} s per epoch here); an epoch of (b) is all 60k training images"
@@ -225,10 +295,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs of each process, interleaved; medians")
     # Not under runs/: the explorer lists every checkpoint there as a user run.
     parser.add_argument("--out", type=Path, default=REPO / "test-output" / "bench-throughput")
+    parser.add_argument("--example", type=Path, help="a checkout of pytorch/examples: also time its vae/main.py")
+    parser.add_argument(
+        "--example-python", default=sys.executable, help="the Python that runs the example (default: this one)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    results = measure(args.epochs, args.repeats, args.out)
+    results = measure(args.epochs, args.repeats, args.out, args.example, args.example_python)
     steps = step_rates()
     peaks = {"fp32": matmul_peak(torch.float32)}
     if resolve_precision("auto", torch.device("cpu")) == "bf16":
