@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import re
 import sys
 from pathlib import Path
@@ -36,3 +37,12 @@ def publish(name: str, body: str, write: bool = True) -> None:
     if write:
         write_section(name, body)
         print(f"\nwritten to BENCHMARKS.md (section {name})")
+
+
+def cpu_line() -> str:
+    """The CPU's model and its widest vector and matrix units, which decide how fast both sides run."""
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
+    units = [name for name in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if name in flags]
+    return f"{model or platform.processor() or 'unknown CPU'} ({', '.join(units) or 'no AVX2'})"

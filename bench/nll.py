@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from bench._report import command_line, write_section
+from bench._report import command_line, cpu_line, write_section
 from vae.checkpoint import Checkpoint, save_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import Binarizer, load_mnist
@@ -44,6 +44,7 @@ ANCHORS = [
     ("IWAE paper, VAE k=1, 1 stochastic layer, dynamic binarisation, 3,280 passes", 86.76),
     ("pythae's VAE reproduction, static binarisation", 89.78),
 ]
+TARGET_NATS = 86.76  # the first anchor, which issue 27 sets as the target (issue 14's was 88.0)
 CONFIG = ModelConfig(kind="vae", arch="mlp", latent_dim=50, hidden=(200, 200), likelihood="bernoulli")
 TEST_BINARIZATION_SEED = 0
 
@@ -266,8 +267,9 @@ def report(args: argparse.Namespace, result: dict, scores: dict, loads: list[flo
             f"| this run, single-sample negative ELBO | {scores['test_neg_elbo']:.2f} |",
             *[f"| {name} | {value:.2f} |" for name, value in ANCHORS],
             "",
-            f"Target: 88.0 nats or better within 30 minutes of CPU training. Evaluation took "
-            f"{scores['eval_seconds'] / 60:.1f} min.",
+            f"Target (issue 27): at most {TARGET_NATS} nats, the IWAE paper's one-layer VAE, within 30 minutes of"
+            f" CPU training: {'met' if scores['test_nll_iwae'] <= TARGET_NATS else '**missed**'}."
+            f" CPU: {cpu_line()}. Evaluation took {scores['eval_seconds'] / 60:.1f} min.",
             "",
             "Learning curve (NLL with k = 100 on the first 1,000 binarised test images, of the weights scored):",
             "",

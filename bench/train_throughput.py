@@ -27,7 +27,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -123,15 +122,6 @@ def example_version(python: str) -> str:
     runner = ["-c", probe]
     out = subprocess.run([python, *runner], capture_output=True, text=True).stdout.split()
     return f"torch {out[0]}, torchvision {out[1]}" if len(out) == 2 else "unknown versions"
-
-
-def cpu_line() -> str:
-    """The CPU's model and its widest vector and matrix units, which decide how fast both sides run."""
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
-    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
-    units = [name for name in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if name in flags]
-    return f"{model or platform.processor() or 'unknown CPU'} ({', '.join(units) or 'no AVX2'})"
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, rounds: int = 5) -> float:
