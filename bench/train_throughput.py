@@ -40,13 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from bench._report import command_line, publish
+from bench._report import command_line, cpu_line, publish
 from vae.checkpoint import load, read_checkpoint
 from vae.config import ModelConfig, TrainConfig
 from vae.data import data_dir, load_mnist
 from vae.evaluate import per_image_scores
 from vae.fast.mlp_step import step_for
-from vae.fast.precision import precision_context, resolve_precision
+from vae.fast.precision import has_native_bf16, precision_context, resolve_precision
 from vae.models import build_model
 from vae.optim import make_optimizer
 from vae.training import _batch_terms
@@ -150,7 +150,7 @@ def step_rates(steps: int = 40, rounds: int = 5) -> dict[str, float]:
     for name, config in paths.items():
         torch.manual_seed(0)
         model = build_model(CONFIG)
-        precision = resolve_precision(config.precision, torch.device("cpu"))
+        precision = resolve_precision(config.precision, torch.device("cpu"), CONFIG.arch)
         step = step_for(model, dataclasses.replace(config, precision=precision))  # as vae.train decides
         setups[name] = (model, make_optimizer(model, config), precision, step)
     rates: dict[str, list[float]] = {name: [] for name in paths}
@@ -241,7 +241,7 @@ def report(args: argparse.Namespace, results: dict, steps: dict, peaks: dict, lo
             f"Command: `{command_line()}` · torch {torch.__version__}, {torch.get_num_threads()} threads,"
             f" {os.cpu_count()} cores · load average {loads[0]:.1f} before, {loads[1]:.1f} after.",
             f"Each side ran {args.repeats}x as its own process, interleaved; medians. Both train the 784-400-20 MLP"
-            f" VAE for {args.epochs} epoch{'s' * (args.epochs != 1)} at batch 128.",
+            f" VAE for {args.epochs} epoch{'s' * (args.epochs != 1)} at batch 128. CPU: {cpu_line()}.",
             *(
                 [
                     "",
@@ -295,7 +295,7 @@ def main() -> None:
     results = measure(args.epochs, args.repeats, args.out, args.example, args.example_python)
     steps = step_rates()
     peaks = {"fp32": matmul_peak(torch.float32)}
-    if resolve_precision("auto", torch.device("cpu")) == "bf16":
+    if has_native_bf16(torch.device("cpu")):
         peaks["bf16"] = matmul_peak(torch.bfloat16)
     text = report(args, results, steps, peaks, (load_before, os.getloadavg()[0]))
     publish("train-throughput", text, write=not args.no_write)

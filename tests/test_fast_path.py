@@ -71,7 +71,7 @@ def test_default_fast_path_tracks_the_plain_path(tmp_path, tiny_vae_config, mnis
         tiny_vae_config, TrainConfig(epochs=2, lr=1e-3, **PLAIN), tmp_path / "plain", data=mnist_small, progress=False
     )
     assert fast.training.fused_optimizer is True and fast.training.manual_backward is True
-    assert fast.training.precision == resolve_precision("auto", CPU)  # recorded resolved, never "auto"
+    assert fast.training.precision == resolve_precision("auto", CPU, tiny_vae_config.arch)  # resolved, never "auto"
     if fast.training.precision != "fp32":
         pytest.skip("this CPU trains in bf16 by default; the bf16 tolerance is checked below")
     a, b = _latest_weights(tmp_path / "fast"), _latest_weights(tmp_path / "plain")
@@ -175,7 +175,16 @@ def test_cli_defaults_to_the_fast_path_and_the_flags_turn_it_off():
     flags = ["--precision", "fp32", "--no-fused-optimizer", "--no-manual-backward"]
     _, plain = configs_from_args(build_parser().parse_args(flags))
     assert (plain.precision, plain.fused_optimizer, plain.manual_backward) == ("fp32", False, False)
-    assert resolve_precision("fp32", CPU) == "fp32" and resolve_precision("bf16", CPU) == "bf16"
+    assert resolve_precision("fp32", CPU, "conv") == "fp32" and resolve_precision("bf16", CPU, "mlp") == "bf16"
+
+
+def test_auto_precision_is_bf16_only_for_conv_models_on_cpus_with_amx(monkeypatch):
+    from vae.fast import precision
+
+    for native in (True, False):
+        monkeypatch.setattr(precision, "has_native_bf16", lambda device, native=native: native)
+        assert resolve_precision("auto", CPU, "mlp") == "fp32"  # the hand-written fp32 step is as fast there
+        assert resolve_precision("auto", CPU, "conv") == ("bf16" if native else "fp32")
 
 
 def test_configs_saved_before_the_fast_path_load_as_the_plain_path():

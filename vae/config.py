@@ -129,7 +129,8 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop after the epoch that crosses this wall-clock budget; 0 = no budget
     weight_decay: float = 0.0
     # The fast path (see vae/fast/__init__.py). precision: "fp32"; "bf16" runs the forward pass under bf16 autocast
-    # (the loss stays fp32); "auto" picks bf16 only on CPUs with AMX-BF16, where it is measured to pay off.
+    # (the loss stays fp32); "auto" picks bf16 only for conv models on CPUs with AMX-BF16, where it was measured
+    # to pay off (vae.fast.precision.resolve_precision).
     # fit() records the resolved choice, so a checkpoint says which arithmetic trained it.
     precision: str = "auto"
     fused_optimizer: bool = True  # Adam's fused kernel (one call per step instead of ~10 ops per tensor)

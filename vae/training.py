@@ -229,7 +229,8 @@ def _new_run(
     torch.manual_seed(train_config.seed)  # the initial weights depend on the seed alone
     model = build_model(model_config).to(dev)
     # The checkpoint records the arithmetic actually used, not "auto", so a resumed run keeps it.
-    train_config = dataclasses.replace(train_config, precision=resolve_precision(train_config.precision, dev))
+    precision = resolve_precision(train_config.precision, dev, model_config.arch)
+    train_config = dataclasses.replace(train_config, precision=precision)
     optimizer = make_optimizer(model, train_config)
     record = Checkpoint(path=out, model=model_config, training=train_config)
     hooks = distributed.hooks_for(world, dev)
