@@ -375,11 +375,14 @@ def test_intact_checkpoints_stay_usable_beside_damaged_ones(damaged_root, monkey
         for kind in ("vae", "ae"):
             at.radio(key="sliders.kind").set_value(kind).run()
             before = live_sliders(at)
-            assert len(before["sliders"]) == size
-            next(b for b in at.button if b.label.startswith("Draw")).click().run()
+            assert len(before["sliders"]) == size and len(before["starts"]) == 10  # a test digit per label
+            code = list(before["code"])
+            code[before["sliders"][0]["dim"]] = before["sliders"][0]["hi"]  # a shared link moves the sliders
+            at.query_params["code"] = ",".join(str(v) for v in code)
+            at.run()
             assert_clean(at)
             after = live_sliders(at)
-            assert after["code"] != before["code"], f"a prior draw did not move the {kind} z={size} sliders"
+            assert after["code"] != before["code"], f"a link did not move the {kind} z={size} sliders"
     assert not marker.exists(), "a pickle planted as model.safetensors was unpickled"
 
 

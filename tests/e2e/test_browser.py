@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 # URL path -> (title in the sidebar and as the page's h1, what shows the page has really drawn)
 PAGES = {
     "/": ("Home", ".js-plotly-plot .scatterlayer .js-line"),  # the training curves, drawn by Plotly
-    "/sliders": ("Latent sliders", '[data-testid="stImage"] img'),
+    "/sliders": ("Latent sliders", '[data-testid="live-sliders"][data-state="ready"]:not([data-paints="0"])'),
     "/reconstruct": ("Reconstruct", '[data-testid="stImage"] img'),
     "/interpolate": ("Interpolate", '[data-testid="stImage"] img'),
     "/latent_map": ("Latent map", '.latent-map[data-state="ready"]'),
@@ -34,6 +34,7 @@ PAGES = {
 NO_DIGIT_IMAGES = {
     "/": "Home shows training curves, no digits",
     "/latent_map": "the map draws points on a canvas; its digits show only after a click",
+    "/sliders": "the Latent sliders page paints its digits and start images on <canvas>es",
     "/draw": "the Draw page paints its digits on <canvas>es, there is no <img> to check",
     "/train": "the Train page shows digits only for finished runs, which the test server may not have",
 }

@@ -115,7 +115,7 @@ def test_train_watch_stop_and_use_the_run(browser, train_server):
         trainer.idle()
         sidebar.get_by_text(f"VAE: {name}").wait_for()
         trainer.open("Latent sliders")
-        trainer.page.locator('[data-testid="stImage"] img').first.wait_for()
+        trainer.page.locator('[data-testid="live-sliders"][data-state="ready"]:not([data-paints="0"])').wait_for()
         assert name in trainer.page.locator('[data-testid="stSidebar"]').inner_text()
         for tab in (trainer, explorer, visitor):
             _no_errors(tab)
