@@ -58,7 +58,7 @@ def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: in
         )
         server_panel(checkpoint, specs)
     code = state.current_code(name, specs)
-    guess = core.guesses(ui.classifier(), core.decode(resources.model(checkpoint), code)[0])[0]
+    guess = core.guesses(ui.classifier(), result.digit)[0]
     st.markdown("On release: " + ui.guess_text(guess))
     state.write_link(share.link_params(size, checkpoint.model.kind, code))
     link, save, load = st.columns([2, 1, 2], vertical_alignment="center")

@@ -84,10 +84,16 @@ class SlidersResult:
 
     failed: bool
     reason: str
+    digit: np.ndarray  # (28, 28): the decoder's picture of the code shown (the component's preview)
 
 
 def sliders_key(name: str) -> str:
     return f"live.sliders.{name}"
+
+
+def grey_bytes(image: np.ndarray) -> str:
+    """A (28, 28) picture in [0, 1] as base64 grey bytes, row by row: what the page paints without decoding."""
+    return base64.b64encode(to_uint8(image).tobytes()).decode("ascii")
 
 
 def start_entries(model: Any, specs: Sequence[SliderSpec], starts: Sequence[tuple[np.ndarray, str]]) -> list[dict]:
@@ -99,7 +105,7 @@ def start_entries(model: Any, specs: Sequence[SliderSpec], starts: Sequence[tupl
     return [
         {
             "caption": caption,
-            "image": base64.b64encode(to_uint8(image).tobytes()).decode("ascii"),
+            "image": grey_bytes(image),
             "code": [float(v) for v in clip_code(specs, code)],
         }
         for (image, caption), code in zip(starts, codes, strict=True)
@@ -122,7 +128,7 @@ def sliders_data(
         ],
         "code": [float(v) for v in np.asarray(code, dtype=np.float32)],
         "revision": int(revision),
-        "preview": None if preview is None else base64.b64encode(to_uint8(preview).tobytes()).decode("ascii"),
+        "preview": None if preview is None else grey_bytes(preview),
     }
 
 
@@ -148,7 +154,7 @@ def live_sliders(
     )
     status = getattr(result, "status", None)
     failed = isinstance(status, str) and status.startswith("error")
-    return SlidersResult(failed, status[len("error: ") :] if failed else "")
+    return SlidersResult(failed, status[len("error: ") :] if failed else "", preview)
 
 
 # --------------------------------------------------------------------------------------------------------

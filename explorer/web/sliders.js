@@ -65,8 +65,7 @@ class LiveSliders {
     draw.addEventListener("click", () => this.moveTo(this.sliders.map(() => LiveSliders.gaussian())));
     const images = starts.map((start) => {
       const canvas = element("canvas", { className: "ls-start-thumb", width: 28, height: 28 });
-      const grey = new Uint8Array(bytes(start.image));
-      if (grey.length === 784) LatentRunner.paint(canvas, Float32Array.from(grey, (g) => g / 255));
+      LiveSliders.paintGrey(canvas, start.image);
       const button = element("button", { type: "button", className: "ls-start-image", title: `Encode ${start.caption}` });
       button.setAttribute("aria-label", `Encode ${start.caption}`);
       button.append(canvas);
@@ -76,6 +75,14 @@ class LiveSliders {
     const encode = element("span", { className: "ls-start-label", textContent: images.length ? "Encode:" : "" });
     row.replaceChildren(element("span", { className: "ls-start-label", textContent: "Start from" }), zero, draw);
     if (images.length) row.append(element("span", { className: "ls-start-images" }, [encode, ...images]));
+  }
+
+  static paintGrey(canvas, base64) {
+    // A 28x28 picture sent as base64 grey bytes (explorer.components.live.grey_bytes); false if it is not one.
+    const grey = new Uint8Array(bytes(base64));
+    if (grey.length !== 784) return false;
+    LatentRunner.paint(canvas, Float32Array.from(grey, (g) => g / 255));
+    return true;
   }
 
   static gaussian() {
@@ -106,10 +113,7 @@ class LiveSliders {
 
   paintPreview(preview) {
     // The server's picture of the current code, shown only while the page cannot decode it itself.
-    if (this.model || !preview) return;
-    const grey = new Uint8Array(bytes(preview));
-    if (grey.length !== 784) return;
-    LatentRunner.paint(this.root.querySelector(".ls-digit"), Float32Array.from(grey, (g) => g / 255));
+    if (this.model || !preview || !LiveSliders.paintGrey(this.root.querySelector(".ls-digit"), preview)) return;
     this.root.dataset.shown = "preview";
     performance.mark("explorer:shown:sliders"); // bench/sliders_load.py: the digit on screen
   }
