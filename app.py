@@ -12,8 +12,8 @@ script (no sidebar, no page config), and AppTest runs every rerun that way.
 
 import streamlit as st
 
-from explorer import ui
-from explorer.ui import lesson
+from explorer.lesson import ui as lesson
+from explorer.shared import ui
 
 st.set_page_config(page_title="Latent-space explorer", page_icon=ui.PAGE_ICON, layout="wide")
 ui.setup_logging()

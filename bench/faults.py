@@ -2,7 +2,7 @@
 
     python bench/faults.py --kills 20
 
-Each trial starts a tiny run exactly as the Train page does (explorer.training.runs.start: a worker process running
+Each trial starts a tiny run exactly as the Train page does (explorer.train.runs.start: a worker process running
 ``python -m vae.train``), waits a random moment into training, SIGKILLs either the worker or the trainer
 (chosen at random), and then starts the next trial's run at once. Counted afterwards:
 
@@ -31,7 +31,7 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from _report import command_line, publish  # noqa: E402
 
-from explorer.training import run_records, runs  # noqa: E402
+from explorer.train import run_records, runs  # noqa: E402
 from vae.checkpoint import CONFIG_FILE, CheckpointError, load  # noqa: E402
 
 SPEC = run_records.RunSpec("vae", "mlp", 2, epochs=200, max_minutes=0.0, train_limit=1024, hidden=(32,), batch_size=128)

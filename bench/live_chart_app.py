@@ -13,8 +13,7 @@ import streamlit as st
 # plotly.js is served from there); the repository itself comes in through $EXPLORER_REPO.
 sys.path.insert(0, os.environ.get("EXPLORER_REPO", str(Path(__file__).resolve().parent.parent)))
 
-from explorer.charts import chart_data, plots
-from explorer.components import live_chart
+from explorer.charts import chart_data, live_chart, plots
 
 MODE = st.query_params.get("mode", "live")
 st.title(f"live chart: {MODE}")

@@ -23,9 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _report
+from explorer.shared.browser.components import web_path
 from tests import _browser
 
-WEB = _browser.REPO / "explorer" / "web"
 FRAME_TARGET_MS = 33.0
 STEP_TARGET_MS = 50.0
 
@@ -73,7 +73,8 @@ def _map_data() -> dict:
     import torch
 
     import vae
-    from explorer.charts import figures, map_chart, sprites
+    from explorer.latent_map import map_chart, sprites
+    from explorer.shared import figures
 
     model = vae.load(_browser.REPO / "checkpoints" / "vae-z2")
     images, labels = vae.load_mnist("test")
@@ -93,7 +94,8 @@ def _map_data() -> dict:
 
 
 def _timeline_data(folder: Path) -> tuple[dict, str]:
-    from explorer.charts import figures, timeline_chart
+    from explorer.latent_map import timeline_chart
+    from explorer.shared import figures
     from vae.timeline import TimelineError, read_timeline
 
     try:
@@ -141,12 +143,12 @@ def run(frames: int, timelines: Path) -> dict:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_content('<!doctype html><body><div id="map" style="width: 620px"></div><div id="timeline"></div>')
         for name in ("map.css", "timeline.css"):
-            page.add_style_tag(content=(WEB / name).read_text())
+            page.add_style_tag(content=web_path(name).read_text())
         for name in ("mount.js", "sprites.js"):
-            page.add_script_tag(content=(WEB / name).read_text())
+            page.add_script_tag(content=web_path(name).read_text())
         for name, mount in (("map.js", "mountMap"), ("timeline.js", "mountTimeline")):
             page.add_script_tag(
-                content=(WEB / name).read_text().replace("export default function", f"globalThis.{mount} = function")
+                content=web_path(name).read_text().replace("export default function", f"globalThis.{mount} = function")
             )
         page.evaluate(
             "d => mountMap({data: d, parentElement: document.getElementById('map'), setStateValue() {}})", map_data

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 
 from bench._report import command_line, write_section
-from explorer.compute.generation import (
+from explorer.sampling.generation import (
     CONDITIONAL_TEMPERATURE,
     MIXTURE_COMPONENTS,
     agreement,

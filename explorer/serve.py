@@ -39,7 +39,7 @@ _NOTED = ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.
 
 
 def _checkpoints() -> tuple[list[Checkpoint], Checkpoint | None]:
-    from explorer import resources
+    from explorer.shared import resources
 
     catalog = resources.catalog()
     found = [pair.get(kind) for pair in catalog.pairs.values() for kind in pair.kinds]
@@ -54,13 +54,21 @@ def load_resources() -> None:
     import torch
 
     # imported here so that no visitor waits for them
-    from explorer import charts, resources, ui  # noqa: F401
-    from explorer.charts import chart_data, figures, map_chart, plots  # noqa: F401
-    from explorer.components import live, live_chart  # noqa: F401
-    from explorer.compute import generation  # noqa: F401
-    from explorer.inputs import share  # noqa: F401
-    from explorer.training import train_panels  # noqa: F401
-    from explorer.ui import panels  # noqa: F401
+    from explorer import charts  # noqa: F401
+    from explorer.charts import (
+        chart_data,  # noqa: F401
+        live_chart,  # noqa: F401
+        plots,  # noqa: F401
+    )
+    from explorer.latent_map import map_chart  # noqa: F401
+    from explorer.sampling import generation  # noqa: F401
+    from explorer.shared import (
+        figures,  # noqa: F401
+        resources,
+        ui,
+    )
+    from explorer.sliders import share  # noqa: F401
+    from explorer.train import train_panels  # noqa: F401
 
     torch.set_num_threads(os.cpu_count() or 1)  # nobody is served yet: encode the test sets on every core
     try:
@@ -90,7 +98,7 @@ def warm_streamlit() -> None:
     paying them here cut the cold server phase of Home and Reconstruct by about 0.25 s (BENCHMARKS.md)."""
     from streamlit import env_util, string_util
 
-    from explorer.ui import PAGE_ICON
+    from explorer.shared.ui import PAGE_ICON
 
     string_util.is_emoji(PAGE_ICON)
     env_util.is_repl()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,10 +18,9 @@ import torch
 from _web_page import BlankPage
 from PIL import Image
 
-from explorer.components import weights
-from explorer.components.live import LIBRARIES
+from explorer.shared.browser import weights
+from explorer.shared.browser.components import LIBRARIES, web_path
 
-WEB = Path(__file__).resolve().parent.parent / "explorer" / "web"
 ORIGIN = "http://component.test"
 HOST = "document.getElementById('host')"
 FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
@@ -45,14 +43,14 @@ PNG = "selector => document.querySelector(selector).toDataURL('image/png')"  # l
 
 
 class ComponentPage(BlankPage):
-    """A blank page holding ``script``'s libraries (explorer.components.live.LIBRARIES) then ``script`` (file names in
-    explorer/web/), ``css`` and ``html``."""
+    """A blank page holding ``script``'s libraries (browser.components.LIBRARIES) then ``script`` (file names
+    under explorer/), ``css`` and ``html``."""
 
     def __init__(self, script: str, css: str | None = None, html: str | None = None, **options: Any) -> None:
         self.blobs: dict[str, bytes] = {}
         self._scripts = [*LIBRARIES[script], script]
         self._css = css
-        self.html = (WEB / html).read_text() if html else ""
+        self.html = web_path(html).read_text() if html else ""
         super().__init__(self._open, **options)
 
     def _open(self, page) -> None:
@@ -60,9 +58,9 @@ class ComponentPage(BlankPage):
         page.route(f"{ORIGIN}/**", self._serve)
         page.goto(ORIGIN + "/")
         if self._css:
-            page.add_style_tag(content=(WEB / self._css).read_text())
+            page.add_style_tag(content=web_path(self._css).read_text())
         for name in self._scripts:
-            text = (WEB / name).read_text()
+            text = web_path(name).read_text()
             if name == self._scripts[-1]:
                 text = text.replace("export default function", "globalThis.mountComponent = function")
             page.add_script_tag(content=text)

@@ -25,7 +25,7 @@ TIMEOUT = 120  # the first run loads models and encodes the test set on a shared
 
 
 def _catalog():
-    from explorer.compute.model_catalog import build_catalog
+    from explorer.shared.model_catalog import build_catalog
     from vae.checkpoint import scan_checkpoints
 
     return build_catalog(ROOT, scan_checkpoints(ROOT))
@@ -116,7 +116,7 @@ def test_sliders_offer_the_encodings_of_a_test_image_per_digit_and_the_image_cho
     # Zero and prior draws are made in the page (tests/test_web_sliders.py); the images to encode come from here.
     import base64
 
-    from explorer.compute import core, latent_space
+    from explorer.shared import core, latent_space
     from vae.checkpoint import load
 
     at = app(max(SIZES), "views/sliders.py")
@@ -201,7 +201,7 @@ def test_broken_upload_shows_one_error_and_the_rest_works():
 
 # --------------------------------------------------------------------------------------------------------
 # Pictures: st.image given PNG bytes re-encodes a grey digit as JPEG (quality 90) and serves it from /media;
-# the pages send every digit as an inline PNG instead (explorer.ui.pictures).
+# the pages send every digit as an inline PNG instead (explorer.shared.ui.pictures).
 
 PNG_URL = "data:image/png;base64,"
 
@@ -238,7 +238,7 @@ def test_upload_preview_is_an_inline_png():
 
 
 def test_interpolation_endpoints_are_the_reconstructions():
-    from explorer.compute import core, latent_space
+    from explorer.shared import core, latent_space
     from vae.checkpoint import load
     from vae.data import load_mnist
 
@@ -279,7 +279,7 @@ def latent_maps(at) -> dict[str, dict]:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_latent_map_shows_the_whole_test_set(size):
-    from explorer import resources
+    from explorer.shared import resources
 
     at = app(size, "views/latent_map.py")
     assert_clean(at)

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the corpus lives bes
 from conftest import assert_clean, charts, live_sliders  # noqa: E402
 from test_images import CORPUS, Case, digit_image, encode  # noqa: E402
 
-from explorer.compute import core, model_catalog  # noqa: E402
+from explorer.shared import core, model_catalog, state  # noqa: E402
+from explorer.shared.state import images  # noqa: E402
 from vae.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load, scan_checkpoints  # noqa: E402
 from vae.image_files import ImageError  # noqa: E402
 from vae.images import MAX_UPLOAD_MB, prepare_image  # noqa: E402
@@ -204,7 +205,7 @@ def test_widgets_still_respond_after_the_corpus(uploads_page, models):
 
 
 def test_session_keeps_a_bounded_number_of_uploads(uploads_page):
-    from explorer.state import MAX_UPLOADS
+    from explorer.shared.state import MAX_UPLOADS
 
     at = uploads_page
     for index in range(MAX_UPLOADS + 3):
@@ -216,7 +217,6 @@ def test_session_keeps_a_bounded_number_of_uploads(uploads_page):
 
 def test_more_files_than_the_session_keeps_are_prepared_once(uploads_page, monkeypatch):
     """Ten files in the uploader, eight kept: later reruns must not prepare the dropped ones again."""
-    from explorer import state
 
     prepared: list[str] = []
 
@@ -224,7 +224,7 @@ def test_more_files_than_the_session_keeps_are_prepared_once(uploads_page, monke
         prepared.append(name)
         return prepare_image(data, name, **options)
 
-    monkeypatch.setattr(state.images, "prepare_image", counting)  # where store_uploads looks it up
+    monkeypatch.setattr(images, "prepare_image", counting)  # where store_uploads looks it up
     at = uploads_page
     files = [(f"many-{i}.png", mnist_scan(200 + i), "image/png") for i in range(state.MAX_UPLOADS + 2)]
     at.file_uploader(key=UPLOADER).set_value(files).run()

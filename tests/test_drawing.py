@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.inputs import drawing
+from explorer.draw import drawing
 
 
 def test_a_good_drawing_becomes_a_read_only_prepared_image() -> None:

@@ -1,4 +1,4 @@
-"""The explorer's pictures (explorer.charts.figures) and page logic (explorer.compute's core,
+"""The explorer's pictures (explorer.shared.figures) and page logic (explorer.compute's core,
 latent_space and model_catalog), without a browser; the charts' data is tested in tests/test_chart_data.py.
 
 Everything here runs on synthetic arrays or tiny untrained models, so it needs no checkpoints.
@@ -14,8 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.charts import figures
-from explorer.compute import core, latent_space, model_catalog
+from explorer.shared import core, figures, latent_space, model_catalog
 
 
 def png_pixels(data: bytes) -> np.ndarray:
@@ -48,7 +47,7 @@ def test_strip_and_grid_sizes():
 
 
 # --------------------------------------------------------------------------------------------------------
-# Page logic (explorer.compute.core, explorer.compute.latent_space, explorer.compute.model_catalog)
+# Page logic (explorer.shared.core, explorer.shared.latent_space, explorer.shared.model_catalog)
 
 
 def test_slider_specs_follow_the_kl_and_mark_inactive_dimensions():

@@ -120,8 +120,9 @@ def test_arithmetic_page_moves_the_default_three_by_the_class_mean_vector(size):
     from PIL import Image
 
     import vae
-    from explorer.compute import core, generation, model_catalog
-    from explorer.resources import checkpoint_root
+    from explorer.sampling import generation
+    from explorer.shared import core, model_catalog
+    from explorer.shared.resources import checkpoint_root
     from vae.checkpoint import load, scan_checkpoints
     from vae.data import load_mnist
 
@@ -155,8 +156,9 @@ def test_the_class_mean_vector_turns_most_threes_into_eights():
     import numpy as np
 
     import vae
-    from explorer.compute import generation, model_catalog
-    from explorer.resources import checkpoint_root
+    from explorer.sampling import generation
+    from explorer.shared import model_catalog
+    from explorer.shared.resources import checkpoint_root
     from vae.checkpoint import load, scan_checkpoints
     from vae.data import load_mnist
 

@@ -22,7 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.inputs import drawing, lesson, share
+from explorer.draw import drawing
+from explorer.lesson import link as lesson
+from explorer.sliders import share
 from vae import image_files, image_sets, images
 
 SIZES = [2, 16]

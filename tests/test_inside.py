@@ -1,4 +1,4 @@
-"""The Inside the VAE page without a browser: explorer.compute.inside's data, and the page through AppTest for both
+"""The Inside the VAE page without a browser: explorer.inside.data's data, and the page through AppTest for both
 model pairs (AppTest cannot run the component's JS, so it reads the data the page gives the component)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from conftest import assert_clean
 from test_app import SIZES, app
 
-from explorer.compute import inside
+from explorer.inside import data as inside
 
 PAGE = "views/inside.py"
 

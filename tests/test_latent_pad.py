@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from explorer.compute import latent_pad
+from explorer.latent_map import latent_pad
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_parse_pin_accepts_only_positions_on_the_pad(value, expected) -> None:
 
 def test_pad_payload_is_cached_per_checkpoint_and_plane(monkeypatch) -> None:
     # The map page reruns on every click; the pad's 10k projected points must not be rebuilt each time.
-    from explorer import resources
+    from explorer.shared import resources
 
     checkpoint = resources.catalog().pairs[16].vae
     resources._pad.clear()

@@ -11,7 +11,8 @@ import pytest
 from conftest import assert_clean
 from test_app import APP, SIZES, TIMEOUT
 
-from explorer.compute import latent_pad, lesson
+from explorer.latent_map import latent_pad
+from explorer.lesson import steps as lesson
 
 SIZE = 16  # the user's latent size before the lesson (the app's default)
 
@@ -39,7 +40,7 @@ def _banner(at) -> list[str]:
 
 
 def _test_image(digit: int, nth: int) -> tuple[int, np.ndarray]:
-    from explorer import resources
+    from explorer.shared import resources
 
     images, labels = resources.test_set()
     index = int(np.flatnonzero(labels == digit)[nth])
@@ -47,7 +48,7 @@ def _test_image(digit: int, nth: int) -> tuple[int, np.ndarray]:
 
 
 def _gap(size: int, digits: tuple[int, int]) -> tuple[float, float]:
-    from explorer import resources
+    from explorer.shared import resources
 
     codes = resources.codes(resources.catalog().pairs[size].ae)
     plane = latent_pad.pad_plane(codes, "ae")
@@ -89,7 +90,7 @@ def test_the_gap_point_sits_in_an_empty_place_between_the_two_digits() -> None:
 
 @pytest.mark.skipif(2 not in SIZES, reason="needs the shipped 2-D pair")
 def test_the_shipped_autoencoders_gap_between_1s_and_7s_is_empty() -> None:
-    from explorer import resources
+    from explorer.shared import resources
 
     ae = resources.catalog().pairs[2].ae
     plane = latent_pad.pad_plane(resources.codes(ae), "ae")

@@ -80,7 +80,7 @@ def test_a_code_file_moves_the_sliders_and_a_bad_one_is_explained() -> None:
 
 def test_a_code_file_with_a_byte_order_mark_is_used_and_a_foreign_one_is_explained() -> None:
     # Issue 26: a BOM (as Windows editors write) was "not JSON"; a file of another format was used silently.
-    from explorer.inputs import share
+    from explorer.sliders import share
 
     size = max(SIZES)
     at = sliders_page({"size": str(size)})
@@ -103,8 +103,7 @@ def test_a_code_file_with_a_byte_order_mark_is_used_and_a_foreign_one_is_explain
 
 def test_switching_to_the_other_model_of_the_same_size_sends_its_labels() -> None:
     # What the component is given after the AE/VAE switch: the new model's weights and slider labels.
-    from explorer import resources
-    from explorer.compute import latent_space
+    from explorer.shared import latent_space, resources
 
     size = max(SIZES)
     at = sliders_page({"size": str(size)})

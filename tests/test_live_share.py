@@ -1,5 +1,5 @@
-"""Links and code files for the sliders page (explorer.inputs.share), and the browser-model export
-(explorer.components.weights)."""
+"""Links and code files for the sliders page (explorer.sliders.share), and the browser-model export
+(explorer.shared.browser.weights)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.components import weights
-from explorer.inputs import share
+from explorer.shared.browser import weights
+from explorer.sliders import share
 from vae.config import ModelConfig
 from vae.models import build_model
 

@@ -1,4 +1,4 @@
-"""The Latent map's component data (explorer.charts.map_chart): what goes in comes out, bad input is refused."""
+"""The Latent map's component data (explorer.latent_map.map_chart): what goes in comes out, bad input is refused."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import numpy as np
 import pytest
 
-from explorer.charts import map_chart
+from explorer.latent_map import map_chart
 
 COLORS = [f"#{d}{d}{d}" for d in range(10)]
 

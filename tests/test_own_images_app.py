@@ -12,8 +12,8 @@ import pytest
 from _shapes import shapes_zip
 from conftest import PAGE_SCRIPTS
 
-from explorer.state import user_run_widget_key
-from explorer.training import run_records, runs
+from explorer.shared.state import user_run_widget_key
+from explorer.train import run_records, runs
 from vae import prepared_sets
 
 REPO = Path(__file__).resolve().parent.parent

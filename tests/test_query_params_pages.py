@@ -1,9 +1,9 @@
 """Whatever a query parameter holds, a page shows its normal content or a specific message, never the generic
-"Something went wrong" box (explorer.ui.guard) and never an exception.
+"Something went wrong" box (explorer.shared.ui.guard) and never an exception.
 
 Query parameters are read in two places (grep ``query_params``): the sidebar, on every page, takes a new link's
-``size`` (explorer.state.linked_latent_size), and the Latent sliders page takes its ``size``, ``kind`` and
-``code`` (explorer.components.live.take_link). Each case is a direct visit, as when a pasted link opens the app: the
+``size`` (explorer.sliders.state.linked_latent_size), and the Latent sliders page takes its ``size``, ``kind`` and
+``code`` (explorer.sliders.component.take_link). Each case is a direct visit, as when a pasted link opens the app: the
 parameters are in place before the first run. The values are a fixed hostile list plus a few Hypothesis
 draws per parameter (derandomised, a fixed budget).
 """
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_app import APP, CATALOG, PAGES, SIZES, TIMEOUT
 
-from explorer.inputs import share
+from explorer.sliders import share
 
 pytestmark = pytest.mark.skipif(not SIZES or CATALOG.classifier is None, reason="no shipped models")
 

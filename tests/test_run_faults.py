@@ -1,7 +1,7 @@
 """Faults around a training job: the worker killed outright, a start that fails half-way, a lock held by a
 live process that is no worker, and two trainers aimed at one folder.
 
-The jobs are real (explorer.training.runs.start -> explorer.training.run_worker -> tests/_blocking_train.py), on tiny
+The jobs are real (explorer.train.runs.start -> explorer.train.run_worker -> tests/_blocking_train.py), on tiny
 models; the blocking trainer holds still inside a known step, so each signal lands at a known point.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer.training import run_records, runs
-from explorer.training.run_records import RunSpec
+from explorer.train import run_records, runs
+from explorer.train.run_records import RunSpec
 from vae.checkpoint import read_checkpoint, writer_lock_path
 
 REPO = Path(__file__).resolve().parent.parent

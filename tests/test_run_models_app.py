@@ -16,8 +16,8 @@ import pytest
 import torch
 from conftest import PAGE_SCRIPTS
 
-from explorer.state import user_run_widget_key
-from explorer.training import run_records, runs
+from explorer.shared.state import user_run_widget_key
+from explorer.train import run_records, runs
 from vae.checkpoint import CONFIG_FILE, Checkpoint, save_checkpoint
 from vae.config import ModelConfig
 from vae.models import build_model
@@ -116,8 +116,8 @@ def _damage(folder: Path, keys: tuple[str, ...], value: object) -> None:
 
 
 def at_catalog_broken() -> list:
-    from explorer.compute.model_catalog import build_catalog
-    from explorer.resources import checkpoint_root
+    from explorer.shared.model_catalog import build_catalog
+    from explorer.shared.resources import checkpoint_root
     from vae.checkpoint import scan_checkpoints
 
     return build_catalog(checkpoint_root(), scan_checkpoints(checkpoint_root())).broken

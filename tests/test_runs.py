@@ -1,4 +1,4 @@
-"""Training runs started from the app (explorer.training.runs + explorer.training.run_worker), on tiny models and
+"""Training runs started from the app (explorer.train.runs + explorer.train.run_worker), on tiny models and
 data slices.
 
 Each job is real: a worker process in its own session runs `python -m vae.train` (or a fault-injecting copy
@@ -20,10 +20,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from explorer.compute import model_catalog
-from explorer.state import user_run_widget_key
-from explorer.training import run_records, run_view, runs
-from explorer.training.run_records import RunSpec
+from explorer.shared import model_catalog
+from explorer.shared.state import user_run_widget_key
+from explorer.train import run_records, run_view, runs
+from explorer.train.run_records import RunSpec
 from vae.checkpoint import Checkpoint, load, read_checkpoint
 from vae.config import ModelConfig
 
@@ -250,7 +250,7 @@ def test_a_finished_sweep_is_compared_side_by_side_on_canvas_maps(tmp_path, monk
     import base64
     import json
 
-    from explorer.training.train_panels import MAP_POINTS
+    from explorer.train.train_panels import MAP_POINTS
 
     monkeypatch.setenv(run_records.RUNS_ENV, str(tmp_path))
     specs = [RunSpec("vae", "mlp", 2, beta=b, epochs=1, max_minutes=0.0, train_limit=LIMIT, hidden=(16,), seed=3)

@@ -41,7 +41,7 @@ def test_a_failing_warm_up_is_logged_and_does_not_stop_the_start(caplog):
 
 
 def test_load_resources_leaves_every_shipped_model_ready_and_its_codes_read_only():
-    from explorer import resources
+    from explorer.shared import resources
 
     serve.load_resources()
     models, classifier = serve._checkpoints()

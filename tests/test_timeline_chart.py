@@ -8,7 +8,7 @@ import base64
 import numpy as np
 import torch
 
-from explorer.charts import timeline_chart
+from explorer.latent_map import timeline_chart
 from vae.timeline import LOSS_KEYS, SHOWN, Timeline
 
 

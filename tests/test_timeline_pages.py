@@ -120,7 +120,7 @@ def test_the_digit_toggle_sends_the_atlas(checkpoints):
 def test_a_run_started_on_the_train_page_records_its_timeline_and_the_page_shows_it(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from explorer.training import run_records, runs
+    from explorer.train import run_records, runs
     from vae.checkpoint import read_checkpoint
 
     monkeypatch.setenv(run_records.RUNS_ENV, str(tmp_path))

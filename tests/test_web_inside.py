@@ -17,9 +17,9 @@ import pytest
 import torch
 from _web_page import BlankPage, require_chromium
 
-from explorer.components import weights
-from explorer.components.live import LIBRARIES
-from explorer.compute import latent_pad
+from explorer.latent_map import latent_pad
+from explorer.shared.browser import weights
+from explorer.shared.browser.components import LIBRARIES, web_path
 from vae.config import ModelConfig
 from vae.evaluate import iwae_nll
 from vae.losses import reconstruction_nll
@@ -29,7 +29,6 @@ from vae.posterior import prior_log_prob
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parent.parent
-WEB = REPO / "explorer" / "web"
 ORIGIN = "http://inside.test"
 NATS = 1e-4
 SHIPPED = ("vae-z2", "vae-z16")
@@ -49,7 +48,7 @@ class Page(BlankPage):
         page.route(f"{ORIGIN}/**", self._serve)
         page.goto(ORIGIN + "/")
         for name in ("runner.js", "elbo.js"):
-            page.add_script_tag(content=(WEB / name).read_text())
+            page.add_script_tag(content=web_path(name).read_text())
 
     def _serve(self, route) -> None:
         name = route.request.url.rsplit("/", 1)[-1]
@@ -296,7 +295,7 @@ def _mount_data(page: Page) -> dict:
         model = build_model(ModelConfig(kind=kind, arch="mlp", latent_dim=3, hidden=(32,))).eval()
         entries[kind] = page.entry(model)
         pads[kind] = latent_pad.scatter_payload(latent_pad.pad_plane(codes, kind), codes, labels)
-    from explorer.compute import inside
+    from explorer.inside import data as inside
     from vae.data import load_mnist
 
     image = load_mnist("test")[0][0, 0].numpy()
@@ -306,16 +305,16 @@ def _mount_data(page: Page) -> dict:
 @pytest.fixture(scope="module")
 def mounted():
     require_chromium()
-    script = (WEB / "inside.js").read_text().replace("export default function", "globalThis.mountInside = function")
+    script = web_path("inside.js").read_text().replace("export default function", "globalThis.mountInside = function")
 
     class Mounted(Page):
         def _open(self, page) -> None:
             super()._open(page)
-            page.add_style_tag(content=(WEB / "inside.css").read_text())
+            page.add_style_tag(content=web_path("inside.css").read_text())
             for name in LIBRARIES["inside.js"]:
                 if name in ("runner.js", "elbo.js"):  # the base page has them already
                     continue
-                page.add_script_tag(content=(WEB / name).read_text())
+                page.add_script_tag(content=web_path(name).read_text())
             page.add_script_tag(content=script)
 
     with Mounted().running() as session:

@@ -15,10 +15,10 @@ from _web_page import BlankPage, require_chromium
 from test_chart_data import history
 
 from explorer.charts import chart_data, plots
+from explorer.shared.browser.components import web_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-WEB = Path(__file__).resolve().parent.parent / "explorer" / "web"
 BLANK = "<!doctype html><title>live chart</title><body></body>"
 PLOTLY_JS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "plotly-cartesian-4.1.1.min.js"
 MOUNT = """([data, fresh]) => {
@@ -42,7 +42,7 @@ STATE = """() => {
 def page():
     require_chromium()
     script = (
-        (WEB / "live_chart.js").read_text().replace("export default function", "globalThis.mountLiveChart = function")
+        web_path("live_chart.js").read_text().replace("export default function", "globalThis.mountLiveChart = function")
     )
 
     def setup(page) -> None:
@@ -50,7 +50,7 @@ def page():
         page.route("**/missing/**", lambda route: route.fulfill(status=404, body="not here"))
         page.route("**/blank", lambda route: route.fulfill(body=BLANK, content_type="text/html"))
         page.goto("http://explorer.test/blank")
-        page.add_script_tag(content=(WEB / "mount.js").read_text())
+        page.add_script_tag(content=web_path("mount.js").read_text())
         page.add_script_tag(content=script)
 
     with BlankPage(setup).running() as session:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from _web_page import BlankPage, require_chromium
 
-from explorer.charts import map_chart
+from explorer.latent_map import map_chart
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -4,17 +4,15 @@ place, as large as the zoom says, crisp; points hidden by the legend are not dra
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from _web_page import BlankPage, require_chromium
 
-from explorer.charts import map_chart, sprites
+from explorer.latent_map import map_chart, sprites
+from explorer.shared.browser.components import web_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-WEB = Path(__file__).resolve().parent.parent / "explorer" / "web"
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 ROOT = "document.querySelector('#host .latent-map')"
 MOUNT = """data => {
@@ -48,14 +46,14 @@ def _sprites() -> np.ndarray:
 @pytest.fixture(scope="module")
 def page():
     require_chromium()
-    script = (WEB / "map.js").read_text().replace("export default function", "globalThis.mountLatentMap = function")
+    script = web_path("map.js").read_text().replace("export default function", "globalThis.mountLatentMap = function")
 
     def setup(page) -> None:
         page.set_viewport_size({"width": 800, "height": 700})
         page.set_content("<!doctype html><title>map</title><body></body>")
-        page.add_style_tag(content=(WEB / "map.css").read_text())
+        page.add_style_tag(content=web_path("map.css").read_text())
         for name in ("mount.js", "sprites.js"):
-            page.add_script_tag(content=(WEB / name).read_text())
+            page.add_script_tag(content=web_path(name).read_text())
         page.add_script_tag(content=script)
 
     with BlankPage(setup).running() as session:

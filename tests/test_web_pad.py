@@ -1,5 +1,5 @@
 """The Latent pad component (explorer/web/pad.js) in a blank Chromium page with the shipped z=16 models and the
-pads of 1,000 test digits' codes on each model's PCA plane (explorer.compute.latent_pad): the pointer's place
+pads of 1,000 test digits' codes on each model's PCA plane (explorer.latent_map.latent_pad): the pointer's place
 on either pad is decoded by both models as torch decodes the code that place maps to, a click pins it and sends
 it, and each point is drawn in its digit's colour where the payload puts it."""
 
@@ -14,7 +14,7 @@ import torch
 from _web_component import HOST, ComponentPage, decode, pixels_attribute
 from _web_page import require_chromium
 
-from explorer.compute import latent_pad
+from explorer.latent_map import latent_pad
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -31,7 +31,7 @@ ALPHA = 0.55  # pad.js draws its points at this opacity
 @pytest.fixture(scope="module")
 def setup() -> dict:
     import vae
-    from explorer.charts import figures
+    from explorer.shared import figures
     from vae.data import load_mnist
 
     folders = {kind: REPO / "checkpoints" / f"{kind}-z16" for kind in KINDS}

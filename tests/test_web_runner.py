@@ -1,6 +1,6 @@
 """The browser runner (explorer/web/runner.js) against torch: same codes and images, same pictures and codes.
 
-Each model is exported by explorer.components.weights, its weights served to a blank Chromium page from a routed URL
+Each model is exported by explorer.shared.browser.weights, its weights served to a blank Chromium page from a routed URL
 (the same fetch path the app uses), and the page's decode / encode compared with ``model.decode`` /
 ``model.embed`` per pixel and per code dimension.
 """
@@ -14,7 +14,7 @@ import pytest
 import torch
 from _web_page import BlankPage, require_chromium
 
-from explorer.components import weights
+from explorer.shared.browser import weights
 from vae.config import ModelConfig
 from vae.models import build_model
 

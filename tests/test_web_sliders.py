@@ -13,8 +13,8 @@ import torch
 from _web_component import HOST, ORIGIN, ComponentPage, decode
 from _web_page import require_chromium
 
-from explorer.components.live import sliders_data
-from explorer.compute.latent_space import SliderSpec
+from explorer.shared.latent_space import SliderSpec
+from explorer.sliders.component import sliders_data
 from vae.config import ModelConfig
 from vae.models import build_model
 

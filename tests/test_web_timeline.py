@@ -4,19 +4,17 @@ curves' cursor follows, and a run still training appends epochs that the slider 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from _web_page import BlankPage, require_chromium
 
-from explorer.charts import timeline_chart
+from explorer.latent_map import timeline_chart
+from explorer.shared.browser.components import web_path
 from vae.timeline import LOSS_KEYS, SHOWN, Timeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-WEB = Path(__file__).resolve().parent.parent / "explorer" / "web"
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 ROOT = "document.querySelector('#host .training-timeline')"
 MOUNT = """data => {
@@ -71,13 +69,15 @@ def _data(epochs: int) -> dict:
 @pytest.fixture(scope="module")
 def page():
     require_chromium()
-    script = (WEB / "timeline.js").read_text().replace("export default function", "globalThis.mountTimeline = function")
+    script = (
+        web_path("timeline.js").read_text().replace("export default function", "globalThis.mountTimeline = function")
+    )
 
     def setup(page) -> None:
         page.set_viewport_size({"width": 900, "height": 900})
         page.set_content("<!doctype html><title>timeline</title><body></body>")
-        page.add_style_tag(content=(WEB / "timeline.css").read_text())
-        page.add_script_tag(content=(WEB / "mount.js").read_text())
+        page.add_style_tag(content=web_path("timeline.css").read_text())
+        page.add_script_tag(content=web_path("mount.js").read_text())
         page.add_script_tag(content=script)
 
     with BlankPage(setup).running() as session:

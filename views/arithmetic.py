@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from explorer import resources, ui
-from explorer.charts import figures
-from explorer.compute import core, generation
+from explorer.sampling import generation
+from explorer.shared import core, figures, resources, ui
 
 INTRO = """
 Take two groups of images, average each group's codes and subtract: the difference points from one group's

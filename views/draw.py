@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from explorer import state, ui
-from explorer.components import live
-from explorer.inputs import drawing
+from explorer.draw import component as draw_component
+from explorer.draw import drawing
+from explorer.shared import state, ui
 
 
 def main() -> None:
@@ -15,10 +15,10 @@ def main() -> None:
         "by mass in 28x28) and both models, running in your browser, reconstruct it at every stroke."
     )
     try:
-        sent = live.draw_digit(pair, key="draw.canvas")
+        sent = draw_component.draw_digit(pair, key="draw.canvas")
     except RecursionError:  # Streamlit decodes what the canvas sent before we see it: lists nested ~500 deep
         st.warning("That drawing arrived in a form that cannot be read (nested far too deeply), so it was dropped.")
-        live.draw_digit(pair, key="draw.canvas.again")  # the canvas, under a key of its own for this run
+        draw_component.draw_digit(pair, key="draw.canvas.again")  # the canvas, under a key of its own for this run
         return
     if sent is not None:
         try:

@@ -2,10 +2,8 @@
 
 import streamlit as st
 
-from explorer import resources, ui
-from explorer.charts import chart_data
-from explorer.components import live_chart
-from explorer.compute import model_catalog
+from explorer.charts import chart_data, live_chart
+from explorer.shared import model_catalog, resources, ui
 
 INTRO = """
 An **autoencoder** squeezes each 28x28 digit into a short code *z* and rebuilds the digit from it. A plain

@@ -4,8 +4,8 @@ each new eps without a round trip to the server."""
 
 import streamlit as st
 
-from explorer import ui
-from explorer.components import live
+from explorer.inside import component as inside_component
+from explorer.shared import ui
 
 SOURCES = {"pick": "A test digit, an upload or a kept drawing", "draw": "Draw one here"}
 
@@ -25,7 +25,9 @@ def main() -> None:
     )
     source = st.radio("Digit", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="inside.source")
     image, caption = (None, "drawing") if source == "draw" else ui.image_picker("inside.picker", default_digit=7)
-    live.inside_vae(pair, image, caption, "draw" if source == "draw" else "image", key=f"inside.{pair.latent_dim}")
+    inside_component.inside_vae(
+        pair, image, caption, "draw" if source == "draw" else "image", key=f"inside.{pair.latent_dim}"
+    )
 
 
 ui.guard(main)

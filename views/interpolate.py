@@ -3,11 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from explorer import resources, ui
-from explorer.charts import figures, map_chart
-from explorer.components import live
-from explorer.compute import latent_space
-from explorer.ui import panels
+from explorer.latent_map import map_chart, scatter
+from explorer.latent_map import panels as map_panels
+from explorer.shared import figures, latent_space, resources, ui
 
 BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
 
@@ -47,7 +45,7 @@ def main() -> None:
         "Download PNG strip", png, file_name="interpolation.png", mime="image/png", key="interp.png"
     )
 
-    labels, names, legend = panels.map_labels(pair)
+    labels, names, legend = map_panels.map_labels(pair)
     subset = np.random.default_rng(0).permutation(len(labels))[:BACKGROUND_POINTS]
     axes = ("z0", "z1") if pair.latent_dim == 2 else ("PC 1", "PC 2")
     for column, (kind, path) in zip(st.columns(len(paths)), paths.items(), strict=True):
@@ -68,7 +66,7 @@ def main() -> None:
             testid=f"interp-map-{kind}",
         )
         with column:
-            live.latent_map_chart(data, f"interp.map.{kind}")
+            scatter.latent_map_chart(data, f"interp.map.{kind}")
     caption = "The path from the start (filled circle) to the end (square) over test codes in faint colours"
     if pair.latent_dim > 2:
         caption += ", through the same PCA projection as the Latent map page"

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from explorer import resources, state, ui
-from explorer.charts import figures, map_chart
-from explorer.components import live
-from explorer.ui import panels
+from explorer.latent_map import map_chart, scatter
+from explorer.latent_map import pad as pad_component
+from explorer.latent_map import panels as map_panels
+from explorer.latent_map import timeline as timeline_component
+from explorer.shared import figures, resources, state, ui
 
 METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
 
@@ -18,7 +19,7 @@ def main() -> None:
         method = st.radio(
             "Projection to 2-D", list(METHODS), format_func=METHODS.get, horizontal=True, key="map.method"
         )
-    labels, names, legend = panels.map_labels(pair)
+    labels, names, legend = map_panels.map_labels(pair)
     digits = st.toggle("Show the digits, not dots", key="map.digits", help="each test digit drawn at its code")
     charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
     picks = {}
@@ -38,7 +39,7 @@ def main() -> None:
             sprites=resources.digit_atlas(pair.dataset) if digits else None,
         )
         with column:
-            picks[kind] = live.latent_map_chart(
+            picks[kind] = scatter.latent_map_chart(
                 data, charts[kind], lambda k=kind: state.remember_map_selection(k, charts[k])
             )
     circles = "Dashed circles: the prior's 1, 2 and 3 sigma. " if method == "pca" else ""
@@ -47,14 +48,14 @@ def main() -> None:
         "double-click to fit; the legend hides and shows digits."
     )
 
-    picked = panels.selected_point(charts, picks)
+    picked = map_panels.selected_point(charts, picks)
     if picked is not None:
-        panels.point_details(pair, *picked)
-    live.latent_pad_section(pair)
-    live.timeline_section(pair)
+        map_panels.point_details(pair, *picked)
+    pad_component.latent_pad_section(pair)
+    timeline_component.timeline_section(pair)
     if pair.latent_dim == 2:
         st.subheader("The decoded plane")
-        panels.decoded_planes(pair)
+        map_panels.decoded_planes(pair)
 
 
 ui.guard(main)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from explorer import ui
-from explorer.ui import lesson
+from explorer.lesson import ui as lesson
+from explorer.shared import ui
 
 
 def main() -> None:

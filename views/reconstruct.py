@@ -3,11 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from explorer import resources, state, ui
-from explorer.charts import chart_data
-from explorer.components import live_chart
-from explorer.compute import core
-from explorer.ui import panels
+from explorer.charts import chart_data, live_chart
+from explorer.reconstruct import panels as reconstruct_panels
+from explorer.shared import core, resources, state, ui
+from explorer.train import own_state
 
 
 def inputs() -> tuple[list[str], np.ndarray]:
@@ -18,7 +17,7 @@ def inputs() -> tuple[list[str], np.ndarray]:
         groups = sorted(int(v) for v in np.unique(labels))
         default = [g for g in (0, 3, 5, 8) if g in groups] if groups != [-1] else [-1]
         title = "Digits" if groups == list(range(10)) else "Labels"
-        state.keep_options("rec.digits", groups, default)
+        own_state.keep_options("rec.digits", groups, default)
         digits = a.multiselect(title, groups, default=default, key="rec.digits", format_func=ui.label_formatter())
         per_digit = b.number_input(f"Per {title[:-1].lower()}", min_value=1, max_value=5, value=1, key="rec.per_digit")
         seed = c.number_input("Seed", min_value=0, value=0, key=state.RECONSTRUCT_SEED)
@@ -48,7 +47,7 @@ def main() -> None:
         names, images, resources.model(pair.ae), resources.model(pair.vae), ui.classifier(), scores, seed=seed
     )
     for item in rows:
-        panels.reconstruction_row(item)
+        reconstruct_panels.reconstruction_row(item)
     st.subheader("Errors and outlier check")
     chosen = st.selectbox("Image", range(len(rows)), format_func=lambda i: rows[i].name, key="rec.detail")
     item = rows[chosen]

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from explorer import resources, state, ui
-from explorer.charts import chart_data, figures
-from explorer.components import live_chart
-from explorer.compute import core, generation, model_catalog
-from explorer.ui import panels
+from explorer.charts import chart_data, live_chart
+from explorer.sampling import generation
+from explorer.sampling import panels as sampling_panels
+from explorer.shared import core, figures, model_catalog, resources, ui
+from explorer.train import own_state
 
 WHY = """
 **Why the autoencoder fails with N(0, I).** It was only asked to rebuild its inputs, so its codes live
@@ -70,7 +70,7 @@ def samplers(pair: model_catalog.Pair, classifier: object) -> None:
     for column, kind in zip(st.columns(2, gap="large"), checkpoints, strict=True):
         column.markdown(f"**{ui.KIND_NAMES[kind]}**")
         stored = core.stored_sample_quality(checkpoints[kind]) if sampler == "prior" else None
-        panels.sample_scores(column, scores[kind], stored)
+        sampling_panels.sample_scores(column, scores[kind], stored)
     histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
     live_chart.chart(chart_data.class_histogram, histograms, testid="class-histogram", key="sample.hist")
     st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
@@ -98,7 +98,7 @@ def conditional(pair: model_catalog.Pair, classifier: object) -> None:
         return
     a, b, c = st.columns(3)
     classes = list(range(len(pair.label_names)))
-    state.keep_choice("sample.digit", classes, min(7, len(classes) - 1))
+    own_state.keep_choice("sample.digit", classes, min(7, len(classes) - 1))
     digit = a.selectbox(
         "Digit" if not pair.own else "Label",
         classes,

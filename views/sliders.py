@@ -11,15 +11,15 @@ import time
 
 import streamlit as st
 
-from explorer import resources, state, ui
-from explorer.components import live
-from explorer.compute import core, latent_space
-from explorer.inputs import share
+from explorer.shared import core, latent_space, resources, ui
+from explorer.sliders import component as sliders_component
+from explorer.sliders import share
+from explorer.sliders import state as sliders_state
 from vae.checkpoint import Checkpoint
 
 
 def slider(container, name: str, spec: latent_space.SliderSpec) -> None:
-    container.slider(spec.label, spec.lo, spec.hi, step=spec.step, key=state.slider_key(name, spec.dim))
+    container.slider(spec.label, spec.lo, spec.hi, step=spec.step, key=sliders_state.slider_key(name, spec.dim))
 
 
 def server_panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec]) -> None:
@@ -37,7 +37,7 @@ def server_panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec]) -
             with st.expander(f"{len(inactive)} inactive dimension(s): the decoder barely uses them"):
                 for spec in inactive:
                     slider(st, name, spec)
-    code = state.read_sliders(name, len(specs))
+    code = sliders_state.read_sliders(name, len(specs))
     with right:
         ui.digit(core.decode(model, code)[0], caption="decoded code")
     values, strip = latent_space.traversal(model, code, specs[0])
@@ -51,16 +51,16 @@ def server_panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec]) -
 def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: int) -> None:
     # Reruns alone when a slider is released: store the code, guess the digit, update the link.
     name = checkpoint.name
-    result = live.live_sliders(checkpoint, specs, ui.start_images())
+    result = sliders_component.live_sliders(checkpoint, specs, ui.start_images())
     if result.failed:
         st.warning(
             f"The in-page decoder did not start ({result.reason}); these sliders decode on the server, on release."
         )
         server_panel(checkpoint, specs)
-    code = state.current_code(name, specs)
+    code = sliders_state.current_code(name, specs)
     guess = core.guesses(ui.classifier(), result.digit)[0]
     st.markdown("On release: " + ui.guess_text(guess))
-    state.write_link(share.link_params(size, checkpoint.model.kind, code))
+    sliders_state.write_link(share.link_params(size, checkpoint.model.kind, code))
     link, save, load = st.columns([2, 1, 2], vertical_alignment="center")
     link.caption("The address bar holds this view (model, latent size and code): copy it to share the picture.")
     # Made on click: a file stored on every release would race the next release (HTTP 404 in the page).
@@ -70,24 +70,28 @@ def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: in
     )
     uploader = f"sliders.code_file.{name}"
     load.file_uploader(
-        "Load a code file", type=["json"], key=uploader, on_change=state.load_code_file, args=(uploader, name, specs)
+        "Load a code file",
+        type=["json"],
+        key=uploader,
+        on_change=sliders_state.load_code_file,
+        args=(uploader, name, specs),
     )
-    if state.code_message():
-        load.warning(state.code_message())
+    if sliders_state.code_message():
+        load.warning(sliders_state.code_message())
 
 
 def main() -> None:
     st.title("Latent sliders")
     pair = ui.require_pair()
-    link = live.take_link(pair)
-    kind = ui.kind_picker(pair, key=state.SLIDERS_KIND)
+    link = sliders_component.take_link(pair)
+    kind = ui.kind_picker(pair, key=sliders_state.SLIDERS_KIND)
     checkpoint = pair.get(kind)
     specs = latent_space.slider_specs(kind, pair.latent_dim, resources.latent_stats(checkpoint))
     name = checkpoint.name
-    problems = live.apply_link_code(link, name, specs)
+    problems = sliders_component.apply_link_code(link, name, specs)
     if problems:
         st.warning("This link could not be used in full: " + "; ".join(problems) + ".")
-    state.restore_sliders(name, specs)
+    sliders_state.restore_sliders(name, specs)
 
     st.caption(
         "Sliders are ordered by how much the model uses each dimension (VAE: KL per dimension; AE: variance "

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from explorer import ui
-from explorer.training import own_panels, run_records, runs, train_panels
+from explorer.shared import ui
+from explorer.train import own_panels, run_records, runs, train_panels
 
 INTRO = """
 Train a model here and watch both halves of the VAE's objective move: the **reconstruction** term wants

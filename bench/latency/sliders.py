@@ -188,7 +188,7 @@ async def slider_during_training(browser, report: Report, moves: int) -> None:
     second session watching the run there (so the server also draws the live view every 2 s)."""
     import tempfile
 
-    from explorer.training import run_records, runs
+    from explorer.train import run_records, runs
 
     with tempfile.TemporaryDirectory(prefix="bench-runs-") as folder:
         root, previous = Path(folder), os.environ.get(run_records.RUNS_ENV)

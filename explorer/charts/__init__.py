@@ -1,6 +1,6 @@
 """The app's charts: Plotly figures (explorer.charts.plots) of the data explorer.charts.chart_data builds and
 checks. ``build`` turns a chart's data into its figure, or into one short warning when the data cannot be drawn;
-``explorer.components.live_chart.chart`` puts it on the page.
+``explorer.charts.live_chart.chart`` puts it on the page.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from explorer.charts.figures import DIGIT_COLORS
-from explorer.compute.numbers import finite_number
+from explorer.shared.figures import DIGIT_COLORS
+from explorer.shared.numbers import finite_number
 
 SERIES_COLORS: tuple[str, ...] = DIGIT_COLORS[:3]  # the first hues of the digit palette, so all charts match
 CURVE_PANELS = {"loss": "loss", "reconstruction": "reconstruction", "kl": "KL"}  # history key -> panel title

@@ -51,8 +51,8 @@ def streamlit_server(script: str = "app.py", log_name: str = "server.log") -> It
 
 
 def _has_models() -> tuple[bool, str]:
-    from explorer.compute.model_catalog import build_catalog
-    from explorer.resources import checkpoint_root
+    from explorer.shared.model_catalog import build_catalog
+    from explorer.shared.resources import checkpoint_root
     from vae.checkpoint import scan_checkpoints
 
     root = checkpoint_root()

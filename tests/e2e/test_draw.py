@@ -31,7 +31,7 @@ def draw_one(ui: UI) -> None:
 
 def test_a_drawn_one_is_reconstructed_as_a_one_and_can_be_used(ui: UI) -> None:
     import vae
-    from explorer.compute import core
+    from explorer.shared import core
 
     ui.open(PAGE)
     for kind in ("ae", "vae"):  # both models fetched and running in the page

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from explorer.compute import lesson
+from explorer.lesson import steps as lesson
 
 from .conftest import UI
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from _shapes import shapes_zip  # tests/ is on sys.path, as for tests/_web_page.py
 
-from explorer.training import run_records, runs
+from explorer.train import run_records, runs
 
 from .conftest import LOAD_TIMEOUT_MS, UI, VIEWPORT, streamlit_server
 

@@ -44,7 +44,7 @@ def test_moving_over_the_pad_decodes_both_models_live_and_a_click_pins(ui: UI) -
     ui.page.get_by_text("Pinned").first.wait_for()
     ui.idle()
     assert ui.page.get_by_text("decoded on the server").count() == 2
-    # The server maps the pinned pad position to a code on its own (explorer.compute.latent_pad) and decodes it with
+    # The server maps the pinned pad position to a code on its own (explorer.latent_map.latent_pad) and decodes it with
     # torch; the page's live picture at that position must be the same digit, up to the PNG's 8 bits.
     for kind, title in (("ae", "Autoencoder"), ("vae", "VAE")):
         image = ui.page.locator('[data-testid="stImage"]', has_text=f"{title}, decoded on the server").locator("img")

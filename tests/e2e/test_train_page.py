@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.training import run_records, runs
+from explorer.train import run_records, runs
 
 from .conftest import LOAD_TIMEOUT_MS, OUTPUT, UI, VIEWPORT, streamlit_server
 
