@@ -82,7 +82,7 @@ def load_resources() -> None:
             if checkpoint.model.kind == "vae":
                 resources.test_scores(checkpoint)  # Reconstruct's histogram
         resources.plotly_script()  # the charts' plotly.js bundle is where static serving finds it
-        resources.user_runs()  # the sidebar's list of the Train page's runs, which reads each run's weights
+        resources.user_runs_scan()  # the sidebar's list of the Train page's runs, which reads each run's weights
         if classifier is not None:
             resources.model(classifier)
     finally:

@@ -155,7 +155,7 @@ def scanned_digit_png(image: np.ndarray) -> bytes:
 
 def upload_page(files):
     at = app(max(SIZES), "views/reconstruct.py")
-    at.radio(key="rec.source").set_value("My uploads").run()
+    at.radio(key="rec.source").set_value("uploads").run()
     # AppTest drives st.file_uploader itself (Streamlit >= 1.4x), so the upload takes the page's real path.
     at.file_uploader(key="rec.uploader").set_value(files).run()
     return at

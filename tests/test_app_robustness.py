@@ -82,7 +82,7 @@ def uploads_page():
     """One session on Reconstruct > My uploads, shared by the corpus cases like one long visit by one person."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         at = new_session(ROOT, monkeypatch, max(SIZES), "views/reconstruct.py")
-        at.radio(key="rec.source").set_value("My uploads").run()
+        at.radio(key="rec.source").set_value("uploads").run()
         assert_clean(at)
         yield at
 
@@ -191,9 +191,9 @@ def test_widgets_still_respond_after_the_corpus(uploads_page, models):
         assert at.selectbox(key="rec.detail").value == index
         shown = charts(at)
         assert sorted(shown) == ["error-maps", "score-histogram"], "the error maps and the score histogram are missing"
-    at.radio(key="rec.source").set_value("Test images").run()
+    at.radio(key="rec.source").set_value("tests").run()
     assert_clean(at)
-    at.radio(key="rec.source").set_value("My uploads").run()
+    at.radio(key="rec.source").set_value("uploads").run()
     assert_clean(at)
     assert list(rows_by_name(at)) == kept
     if len(SIZES) > 1:

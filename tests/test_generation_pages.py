@@ -86,7 +86,10 @@ def test_arithmetic_page_every_vector_source_and_a_bad_group_message():
     def result_images():
         return {c: i.value[0] for i in at.image for c in i.captions if " at " in c}
 
-    for source in at.radio(key="arith.source").options:
+    from explorer.arithmetic import state as arithmetic_state
+
+    assert at.radio(key="arith.source").options == list(arithmetic_state.SOURCES.values())
+    for source in arithmetic_state.SOURCES:  # the radio's values; it shows their labels
         at.radio(key="arith.source").set_value(source).run()
         assert_clean(at)
         assert sorted(c.split(" at ")[0] for c in result_images()) == ["Autoencoder", "VAE"]

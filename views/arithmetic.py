@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from explorer.arithmetic import state as keys
 from explorer.sampling import generation
 from explorer.shared import core, figures, resources, ui
 
@@ -12,7 +13,6 @@ look towards the other's. Add it to any image's code, at any strength, and decod
 same digit, as both groups hold every digit alike. Strength 0 is the image's own reconstruction; negative
 strengths go the other way. The codes are the AE's code and the VAE's posterior mean.
 """
-SOURCES = ("One digit to another", "Thin to bold strokes", "Two groups of test images")
 
 
 def _among(names: tuple[str, ...]):
@@ -24,23 +24,24 @@ def groups() -> generation.Groups | None:
     images, labels = ui.test_images()
     names = ui.label_names()
     classes = list(range(len(names)))
-    sources = SOURCES if classes else SOURCES[1:]  # an unlabelled set of your own has no classes to go between
-    source = st.radio("Attribute vector from", sources, horizontal=True, key="arith.source")
+    # An unlabelled set of your own has no classes to go between.
+    sources = list(keys.SOURCES) if classes else [keys.INK, keys.GROUPS]
+    source = st.radio("Attribute vector from", sources, format_func=keys.SOURCES.get, horizontal=True, key=keys.SOURCE)
     a, b = st.columns(2)
     label = ui.label_formatter(names)
-    if source == SOURCES[0]:
-        start = a.selectbox("From", classes, index=min(3, len(classes) - 1), key="arith.from", format_func=label)
-        to = b.selectbox("To", classes, index=min(8, len(classes) - 1), key="arith.to", format_func=label)
+    if source == keys.DIGITS:
+        start = a.selectbox("From", classes, index=min(3, len(classes) - 1), key=keys.FROM, format_func=label)
+        to = b.selectbox("To", classes, index=min(8, len(classes) - 1), key=keys.TO, format_func=label)
         chosen = generation.digit_groups(labels, start, to)
         text = f"mean {ui.escape_markdown(names[to])} minus mean {ui.escape_markdown(names[start])}"
         return generation.Groups(chosen.start, chosen.to, text)
-    if source == SOURCES[1]:
-        which = a.selectbox("Among", ["all", *classes], key="arith.ink_digit", format_func=_among(names))
+    if source == keys.INK:
+        which = a.selectbox("Among", ["all", *classes], key=keys.INK_DIGIT, format_func=_among(names))
         chosen = generation.ink_groups(images, labels, None if which == "all" else int(which))
         text = f"boldest minus thinnest 20% of {ui.escape_markdown(_among(names)(which))}"
         return generation.Groups(chosen.start, chosen.to, text)
-    text_a = a.text_input("Group A (from): test indices", "0-99", key="arith.group_a", help="e.g. 3, 10, 20-29")
-    text_b = b.text_input("Group B (to): test indices", "100-199", key="arith.group_b", help="e.g. 3, 10, 20-29")
+    text_a = a.text_input("Group A (from): test indices", "0-99", key=keys.GROUP_A, help="e.g. 3, 10, 20-29")
+    text_b = b.text_input("Group B (to): test indices", "100-199", key=keys.GROUP_B, help="e.g. 3, 10, 20-29")
     try:
         start = generation.parse_indices(text_a, len(labels))
         to = generation.parse_indices(text_b, len(labels))
@@ -64,9 +65,9 @@ def main() -> None:
         return
     left, right = st.columns([1, 2], gap="large")
     with left:
-        image, caption = ui.image_picker("arith.image", default_digit=3)
+        image, caption = ui.image_picker(keys.IMAGE, default_digit=3)
         ui.digit(image, caption, scale=5)
-    strength = right.slider("Strength", -2.0, 3.0, 1.0, 0.1, key="arith.strength")
+    strength = right.slider("Strength", -2.0, 3.0, 1.0, 0.1, key=keys.STRENGTH)
     right.caption(
         f"Vector: {chosen.description}. Strip: strengths {', '.join(f'{s:g}' for s in generation.STRENGTHS)}."
     )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer.charts import chart_data, live_chart
-from explorer.shared import model_catalog, resources, ui
+from explorer.shared import context, model_catalog, ui
 
 INTRO = """
 An **autoencoder** squeezes each 28x28 digit into a short code *z* and rebuilds the digit from it. A plain
@@ -39,7 +39,8 @@ def main() -> None:
             st.page_link(path, label=f"**{label}**")
             st.caption(text)
 
-    catalog = resources.catalog()
+    models = context.current().models
+    catalog = models.catalog
     pair = ui.current_pair()
     st.header(f"Models · latent size {pair.latent_dim}" if pair else "Models")
     if pair is None:
@@ -72,7 +73,7 @@ def main() -> None:
         st.caption(
             "This set of your own has no classifier (it has no labelled folders), so nothing judges its samples."
         )
-    if broken := resources.broken_checkpoints():
+    if broken := models.broken:
         with st.expander(f"{len(broken)} checkpoint(s) could not be loaded", expanded=True):
             for name, reason in broken:
                 st.markdown(f"- **{name}**: {reason}")

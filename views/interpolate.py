@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from explorer.interpolate import state as keys
 from explorer.latent_map import map_chart, scatter
 from explorer.latent_map import panels as map_panels
 from explorer.shared import figures, latent_space, resources, ui
@@ -16,19 +17,19 @@ def main() -> None:
     start_column, end_column = st.columns(2, gap="large")
     with start_column:
         st.subheader("Start")
-        start, start_caption = ui.image_picker("interp.start", default_digit=1)
+        start, start_caption = ui.image_picker(keys.START, default_digit=1)
         ui.digit(start, start_caption, scale=4)
     with end_column:
         st.subheader("End")
-        end, end_caption = ui.image_picker("interp.end", default_digit=7, shared=False)
+        end, end_caption = ui.image_picker(keys.END, default_digit=7, shared=False)
         ui.digit(end, end_caption, scale=4)
     steps_column, method_column = st.columns(2)
-    steps = steps_column.slider("Steps", min_value=3, max_value=20, value=10, key="interp.steps")
+    steps = steps_column.slider("Steps", min_value=3, max_value=20, value=10, key=keys.STEPS)
     method = method_column.radio(
         "Path",
         ["linear", "slerp"],
         horizontal=True,
-        key="interp.method",
+        key=keys.METHOD,
         format_func={"linear": "straight line", "slerp": "spherical (keeps the code's length)"}.get,
     )
     paths = {k: latent_space.interpolation(resources.model(pair.get(k)), start, end, steps, method) for k in pair.kinds}
@@ -39,11 +40,9 @@ def main() -> None:
     rows = [path.images for path in paths.values()]
     gif_column, png_column, _ = st.columns([1, 1, 3])
     gif = figures.interpolation_gif(rows)
-    gif_column.download_button("Download GIF", gif, file_name="interpolation.gif", mime="image/gif", key="interp.gif")
+    gif_column.download_button("Download GIF", gif, file_name="interpolation.gif", mime="image/gif", key=keys.GIF)
     png = figures.interpolation_png(rows)
-    png_column.download_button(
-        "Download PNG strip", png, file_name="interpolation.png", mime="image/png", key="interp.png"
-    )
+    png_column.download_button("Download PNG strip", png, file_name="interpolation.png", mime="image/png", key=keys.PNG)
 
     labels, names, legend = map_panels.map_labels(pair)
     subset = np.random.default_rng(0).permutation(len(labels))[:BACKGROUND_POINTS]

@@ -5,8 +5,9 @@ import streamlit as st
 from explorer.latent_map import map_chart, scatter
 from explorer.latent_map import pad as pad_component
 from explorer.latent_map import panels as map_panels
+from explorer.latent_map import state as map_state
 from explorer.latent_map import timeline as timeline_component
-from explorer.shared import figures, resources, state, ui
+from explorer.shared import figures, resources, ui
 
 METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
 
@@ -17,10 +18,10 @@ def main() -> None:
     method = "pca"
     if pair.latent_dim > 2:
         method = st.radio(
-            "Projection to 2-D", list(METHODS), format_func=METHODS.get, horizontal=True, key="map.method"
+            "Projection to 2-D", list(METHODS), format_func=METHODS.get, horizontal=True, key=map_state.METHOD
         )
     labels, names, legend = map_panels.map_labels(pair)
-    digits = st.toggle("Show the digits, not dots", key="map.digits", help="each test digit drawn at its code")
+    digits = st.toggle("Show the digits, not dots", key=map_state.DIGITS, help="each test digit drawn at its code")
     charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
     picks = {}
     for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
@@ -40,7 +41,7 @@ def main() -> None:
         )
         with column:
             picks[kind] = scatter.latent_map_chart(
-                data, charts[kind], lambda k=kind: state.remember_map_selection(k, charts[k])
+                data, charts[kind], lambda k=kind: map_state.remember_map_selection(k, charts[k])
             )
     circles = "Dashed circles: the prior's 1, 2 and 3 sigma. " if method == "pca" else ""
     st.caption(

@@ -5,8 +5,8 @@ import streamlit as st
 from explorer.charts import chart_data, live_chart
 from explorer.sampling import generation
 from explorer.sampling import panels as sampling_panels
-from explorer.shared import core, figures, model_catalog, resources, ui
-from explorer.train import own_state
+from explorer.sampling import state as keys
+from explorer.shared import core, figures, model_catalog, resources, state, ui
 
 WHY = """
 **Why the autoencoder fails with N(0, I).** It was only asked to rebuild its inputs, so its codes live
@@ -35,12 +35,12 @@ from the tails where its Gaussian overlaps its neighbours'.
 
 def samplers(pair: model_catalog.Pair, classifier: object) -> None:
     a, b, c = st.columns(3)
-    seed = int(a.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sample.seed"))
-    n = b.select_slider("Samples scored", options=[500, 1000, 2000], value=1000, key="sample.n")
+    seed = int(a.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=keys.SEED))
+    n = b.select_slider("Samples scored", options=[500, 1000, 2000], value=1000, key=keys.COUNT)
     low, high = generation.TEMPERATURE_RANGE
-    t = c.slider("Temperature T", low, high, 0.8, 0.05, key="sample.temperature", help="Scales the N(0, I) draws.")
+    t = c.slider("Temperature T", low, high, 0.8, 0.05, key=keys.TEMPERATURE, help="Scales the N(0, I) draws.")
     sampler = st.radio(
-        "Sampler", list(generation.SAMPLERS), format_func=generation.SAMPLERS.get, horizontal=True, key="sample.sampler"
+        "Sampler", list(generation.SAMPLERS), format_func=generation.SAMPLERS.get, horizontal=True, key=keys.SAMPLER
     )
     checkpoints = {kind: pair.get(kind) for kind in ("ae", "vae")}
     for column, (kind, checkpoint) in zip(st.columns(2, gap="large"), checkpoints.items(), strict=True):
@@ -72,14 +72,14 @@ def samplers(pair: model_catalog.Pair, classifier: object) -> None:
         stored = core.stored_sample_quality(checkpoints[kind]) if sampler == "prior" else None
         sampling_panels.sample_scores(column, scores[kind], stored)
     histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
-    live_chart.chart(chart_data.class_histogram, histograms, testid="class-histogram", key="sample.hist")
+    live_chart.chart(chart_data.class_histogram, histograms, testid="class-histogram", key=keys.HISTOGRAM)
     st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
 
 
 def every_sampler(checkpoints: dict, classifier: object, n: int, seed: int, t: float) -> None:
     # A fragment: switching the table on scores here without re-running (and re-sending) the grids above.
     label = f"Score every sampler for both models (6 x {n:,} draws; the mixture fits each model's density once)"
-    if not st.toggle(label, key="sample.score_all"):
+    if not st.toggle(label, key=keys.SCORE_ALL):
         return
     scores = {
         (kind, name): resources.sampler_quality(checkpoint, classifier, name, n, seed, t)
@@ -98,20 +98,20 @@ def conditional(pair: model_catalog.Pair, classifier: object) -> None:
         return
     a, b, c = st.columns(3)
     classes = list(range(len(pair.label_names)))
-    own_state.keep_choice("sample.digit", classes, min(7, len(classes) - 1))
+    state.keep_choice(keys.DIGIT, classes, min(7, len(classes) - 1))
     digit = a.selectbox(
         "Digit" if not pair.own else "Label",
         classes,
         index=min(7, len(classes) - 1),
-        key="sample.digit",
+        key=keys.DIGIT,
         format_func=ui.label_formatter(pair.label_names),
     )
     name = ui.escape_markdown(ui.label_of(digit))
     low, high = generation.TEMPERATURE_RANGE
-    t = b.slider("Temperature", low, high, generation.CONDITIONAL_TEMPERATURE, 0.05, key="sample.digit_temperature")
-    seed = int(c.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="sample.digit_seed"))
+    t = b.slider("Temperature", low, high, generation.CONDITIONAL_TEMPERATURE, 0.05, key=keys.DIGIT_TEMPERATURE)
+    seed = int(c.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=keys.DIGIT_SEED))
     ask = classifier is not None and st.toggle(
-        f"Ask the classifier how many of 1,000 such samples are {name}s", key="sample.digit_agreement"
+        f"Ask the classifier how many of 1,000 such samples are {name}s", key=keys.DIGIT_AGREEMENT
     )
     for column, kind in zip(st.columns(2, gap="large"), ("ae", "vae"), strict=True):
         checkpoint = pair.get(kind)

@@ -8,7 +8,8 @@ from typing import Any
 import streamlit as st
 
 from explorer.latent_map import panels as map_panels
-from explorer.shared import core, model_catalog, resources, state, ui
+from explorer.latent_map import state as map_state
+from explorer.shared import core, model_catalog, resources, ui
 from explorer.shared.browser import components as browser
 
 _PLANES = {"pca": "PCA plane of each model's codes", "dims": "two chosen dimensions (the others at 0)"}
@@ -22,13 +23,13 @@ def _pad_component() -> Any:
 def _pad_plane_choice(latent_dim: int) -> tuple[str, tuple[int, int]]:
     if latent_dim <= 2:
         return "pca", (0, 1)
-    method = st.radio("Pad plane", list(_PLANES), format_func=_PLANES.get, horizontal=True, key="pad.plane")
+    method = st.radio("Pad plane", list(_PLANES), format_func=_PLANES.get, horizontal=True, key=map_state.PAD_PLANE)
     if method == "pca":
         return method, (0, 1)
     first, second = st.columns(2)
-    x = first.selectbox("Horizontal: dimension", range(latent_dim), index=0, key="pad.dim_x")
+    x = first.selectbox("Horizontal: dimension", range(latent_dim), index=0, key=map_state.PAD_DIM_X)
     options = [d for d in range(latent_dim) if d != x]
-    y = second.selectbox("Vertical: dimension", options, index=0, key="pad.dim_y")
+    y = second.selectbox("Vertical: dimension", options, index=0, key=map_state.PAD_DIM_Y)
     return method, (int(x), int(y))
 
 
@@ -52,7 +53,7 @@ def latent_pad_section(pair: model_catalog.Pair) -> None:
         "names": list(names) if names else None,
         "pinned": None,
     }
-    entry = state.pad_entry() if method == "pca" else None  # a place the lesson pins (on the PCA plane)
+    entry = map_state.pad_entry() if method == "pca" else None  # a place the lesson pins (on the PCA plane)
     if entry is not None:
         data["pinned"] = {"u": entry[0], "v": entry[1]}
     key = f"pad.{pair.latent_dim}.{method}.{dims[0]}.{dims[1]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.latent_map import state as map_state
 from explorer.shared import core, figures, latent_space, model_catalog, resources, state, ui
 from explorer.shared.ui import KIND_NAMES
 
@@ -13,7 +14,7 @@ def selected_point(charts: dict[str, str], picks: dict[str, int | None]) -> tupl
     """(kind, test index) of the point picked in the most recently clicked latent-map chart, if any.
 
     ``charts`` maps each kind to its chart's widget key, ``picks`` to the index its chart reported."""
-    kind, chart_key = state.map_selection()
+    kind, chart_key = map_state.map_selection()
     if kind not in charts or charts[kind] != chart_key or picks.get(kind) is None:
         return None
     return kind, int(picks[kind])

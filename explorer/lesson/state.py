@@ -14,15 +14,14 @@ from typing import Any
 
 import streamlit as st
 
+from explorer.inside import state as inside_state
+from explorer.latent_map import state as map_state
 from explorer.lesson.steps import Setup
-from explorer.shared.state.images import _CHOSEN
-from explorer.shared.state.models import LATENT_SIZE, SIDEBAR_LATENT_SIZE
-from explorer.shared.state.pickers import PAD_ENTRY, PickerKeys
+from explorer.sampling import state as sampling_state
+from explorer.shared import state
 
 PARAM = "lesson"
 STEP_LIST = "lesson.list"  # the Lesson page's list of steps (a radio)
-INSIDE_SOURCE = "inside.source"  # the Inside the VAE page's digit source radio
-SAMPLER = "sample.sampler"  # the AE vs VAE sampling page's sampler radio
 _STEP = "lesson.step"  # the step being taught, or absent outside the lesson
 _PENDING = "lesson.pending"  # the step whose Setup the next run applies
 _SNAPSHOT = "lesson.snapshot"  # dict[key, the value before the lesson changed it, or _ABSENT]
@@ -84,6 +83,12 @@ def _set(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+def _set_all(settings: dict[str, Any]) -> None:
+    """Apply what a feature's own function says shows the step (its keys, its values), remembering each."""
+    for key, value in settings.items():
+        _set(key, value)
+
+
 def _put_back(key: str) -> None:
     """Give ``key`` its value from before the lesson again (the snapshot keeps it, for leaving)."""
     snapshot = st.session_state.get(_SNAPSHOT, {})
@@ -98,28 +103,24 @@ def _put_back(key: str) -> None:
 def apply_setup(setup: Setup) -> None:
     """Set what ``setup`` names (call before the sidebar and the page draw): latent size, pickers, sampler."""
     if setup.latent_size is not None:
-        _set(LATENT_SIZE, int(setup.latent_size))
-        _set(SIDEBAR_LATENT_SIZE, int(setup.latent_size))
+        _set_all(state.latent_size_settings(int(setup.latent_size)))
     else:  # a step without a size of its own shows the user's: undo an earlier step's switch
-        _put_back(LATENT_SIZE)
-        _put_back(SIDEBAR_LATENT_SIZE)
+        for key in state.latent_size_settings(0):
+            _put_back(key)
     for prefix, digit, nth in ((setup.picker, setup.digit, setup.nth), (setup.end_picker, setup.end_digit, 0)):
         if prefix is None or digit is None:
             continue
-        keys = PickerKeys(prefix)
-        _set(keys.source, "Test image")
-        _set(keys.digit, int(digit))
-        _set(keys.nth, int(nth))
-        _remember(_CHOSEN)  # a shared picker records its image as the session's chosen one
+        _set_all(state.PickerKeys(prefix).test_settings(digit, nth))
+        _remember(state.CHOSEN_IMAGE)  # a shared picker records its image as the session's chosen one
     if setup.inside_source is not None:
-        _set(INSIDE_SOURCE, setup.inside_source)
+        _set_all(inside_state.source_settings(setup.inside_source))
     if setup.sampler is not None:
-        _set(SAMPLER, setup.sampler)
+        _set_all(sampling_state.sampler_settings(setup.sampler))
 
 
 def set_pad_pin(uv: tuple[float, float]) -> None:
-    """Pin the Latent map's pad at pad position ``uv`` on entry (explorer.shared.state.pad_entry reads it)."""
-    _set(PAD_ENTRY, (float(uv[0]), float(uv[1])))
+    """Pin the Latent map's pad at pad position ``uv`` on entry (explorer.latent_map.state.pad_entry reads it)."""
+    _set_all(map_state.pin_settings(uv))
 
 
 def earlier_value(key: str) -> Any:

@@ -1,7 +1,7 @@
 """The guided lesson's steps, as data: from the autoencoder's bottleneck to what a VAE's smooth latent space gives.
 
 Each step names the page its "Show me" opens and the state that page should open in (``Setup``); the Lesson
-page (views/lesson.py) shows the words, explorer/state/lesson.py sets the state, explorer/ui/lesson.py the
+page (views/lesson.py) shows the words, explorer/lesson/state.py sets the state, explorer/lesson/ui.py the
 banner. ``gap_point`` finds the empty place between two digits' clusters that step 3 pins on the latent pad.
 
 No streamlit here, so the tests call it directly.
@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from explorer.inside import state as inside_state
+from explorer.interpolate import state as interpolate_state
 
 PAGES = {  # page file -> its title (app.py's PAGES)
     "views/lesson.py": "Lesson",
@@ -106,7 +109,7 @@ STEPS: tuple[Step, ...] = (
         "overlap their neighbours, which is what fills the gaps.",
         r"q(z \mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big)",
         "views/inside.py",
-        Setup(latent_size=TWO_D, picker="inside.picker", digit=7, inside_source="pick"),
+        Setup(latent_size=TWO_D, picker=inside_state.PICKER, digit=7, inside_source=inside_state.PICK),
         "Compare the 7's ellipse with the prior's circles, then pick a 1: how far apart are the two ellipses, "
         "and how big?",
         why_2d="the ellipse is drawn on the latent plane itself",
@@ -118,7 +121,7 @@ STEPS: tuple[Step, ...] = (
         "gradient flows through.",
         r"z = \mu + \sigma \odot \varepsilon,\qquad \varepsilon \sim \mathcal{N}(0, I)",
         "views/inside.py",
-        Setup(latent_size=TWO_D, picker="inside.picker", digit=4, inside_source="pick"),
+        Setup(latent_size=TWO_D, picker=inside_state.PICKER, digit=4, inside_source=inside_state.PICK),
         'Press "draw eps again" a few times: where does z land, and how much does the decoded 4 change?',
         why_2d="you can watch z move inside its ellipse",
     ),
@@ -131,7 +134,7 @@ STEPS: tuple[Step, ...] = (
         r"\mathcal{N}(0,I)\big),\quad \mathrm{KL} = -\tfrac12 \sum_j"
         r" \big(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\big)",
         "views/inside.py",
-        Setup(picker="inside.picker", digit=2, inside_source="pick"),
+        Setup(picker=inside_state.PICKER, digit=2, inside_source=inside_state.PICK),
         "Read the two terms for this 2. Which dimensions carry KL, and which sit on the prior at zero cost?",
     ),
     Step(
@@ -142,7 +145,7 @@ STEPS: tuple[Step, ...] = (
         r"\mathcal{L}_\beta(x) = \mathbb{E}_{q(z|x)}\big[-\log p(x \mid z)\big] + \beta\,\mathrm{KL}\big(q(z|x)\,\|\,"
         r"\mathcal{N}(0,I)\big)",
         "views/inside.py",
-        Setup(latent_size=TWO_D, picker="inside.picker", digit=7, inside_source="pick"),
+        Setup(latent_size=TWO_D, picker=inside_state.PICKER, digit=7, inside_source=inside_state.PICK),
         "Drag beta from 1 to 4 and back to 0.2: how does the weighted objective move, and which term drives it?",
         why_2d="the beta sweep trains 2-D VAEs, so you can compare its runs with this one",
         more=(
@@ -181,7 +184,7 @@ STEPS: tuple[Step, ...] = (
         "arithmetic on codes meaningful: add the direction from thin to bold strokes and a digit thickens.",
         r"z_t = (1 - t)\, z_{\text{start}} + t\, z_{\text{end}},\qquad t \in [0, 1]",
         "views/interpolate.py",
-        Setup(picker="interp.start", digit=1, end_picker="interp.end", end_digit=7),
+        Setup(picker=interpolate_state.START, digit=1, end_picker=interpolate_state.END, end_digit=7),
         "Walk from the 1 to the 7: which model's middle frames are still digits? Then try the Latent arithmetic page.",
         more=(("views/arithmetic.py", "Latent arithmetic adds attribute vectors such as thin to bold to a code."),),
     ),

@@ -308,30 +308,12 @@ def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], li
     return model_catalog.usable_user_runs(found), broken, model_catalog.own_pairs(found)
 
 
-def _scanned_user_runs() -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
+def user_runs_scan() -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
+    """(usable runs, (folder name, reason) of damaged ones, pairs trained on a person's own images) under the runs
+    root: one read of the runs folder (explorer.shared.context calls it once per run)."""
     from explorer.train import runs
 
     return _user_runs(_folders_stamp(runs.usable_folders()))
-
-
-def user_runs() -> list[Checkpoint]:
-    """The finished or stopped runs under the runs root that pages may use (AE/VAE on MNIST)."""
-    return _scanned_user_runs()[0]
-
-
-def own_pairs() -> list[model_catalog.Pair]:
-    """The pairs trained on a person's own images (Train page, Your images), by dataset and latent size."""
-    return _scanned_user_runs()[2]
-
-
-def broken_user_runs() -> list[tuple[str, str]]:
-    """(folder name, reason) of each run under the runs root whose checkpoint cannot be used."""
-    return _scanned_user_runs()[1]
-
-
-def broken_checkpoints() -> list[tuple[str, str]]:
-    """Every damaged checkpoint the app found: the shipped root's, then the runs root's."""
-    return [*catalog().broken, *broken_user_runs()]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer.shared import core, figures, model_catalog, resources, state
+from explorer.shared import context, core, figures, model_catalog, resources, state
 from vae.images import MAX_UPLOAD_MB, UPLOAD_TYPES
 
 log = logging.getLogger("explorer")
@@ -83,27 +83,12 @@ def configure_threads() -> None:
 
 
 # --------------------------------------------------------------------------------------------------------
-# Model pair
+# Model pair (explorer.shared.context resolves it once per run)
 
 
 def current_pair() -> model_catalog.Pair | None:
-    catalog, runs, own = resources.catalog(), resources.user_runs(), resources.own_pairs()
-    size = state.latent_size(model_catalog.latent_sizes(catalog, runs, own), shipped=list(catalog.pairs))
-    if size is None:
-        return None
-    sets = [p for p in own if p.latent_dim == size]
-    names = [r.name for r in runs if r.model.latent_dim == size]
-    chosen = state.user_run(size, [*names, *(p.key for p in sets)])
-    if chosen is None and not _has_shipped(catalog, size) and (names or sets):  # nothing shipped to fall back on
-        chosen = names[0] if names else sets[0].key
-    if chosen is not None and chosen.startswith("set:"):
-        return next(p for p in sets if p.key == chosen)
-    return model_catalog.pair_with_run(catalog, size, next((r for r in runs if r.name == chosen), None))
-
-
-def _has_shipped(catalog: model_catalog.Catalog, size: int) -> bool:
-    pair = catalog.pairs.get(size)
-    return pair is not None and bool(pair.kinds)
+    """The pair this run shows (explorer.shared.context: resolved once per run)."""
+    return context.current().pair
 
 
 def require_pair(*kinds: str) -> model_catalog.Pair:
@@ -123,42 +108,44 @@ def require_pair(*kinds: str) -> model_catalog.Pair:
 
 
 def sidebar() -> None:
-    """The latent-size selector every page shares, and which checkpoints it resolves to."""
-    catalog = resources.catalog()
-    sizes = model_catalog.latent_sizes(catalog, resources.user_runs(), resources.own_pairs())
+    """The latent-size selector every page shares, then the run's context settled from it, then which checkpoints
+    it resolved to."""
+    models = context.models()
+    sizes = models.sizes
     with st.sidebar:
         if not sizes:
-            st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
+            st.warning(f"No autoencoder or VAE checkpoints found under `{models.catalog.root}`.")
         else:
             size = st.radio(
                 "Latent size",
                 sizes,
                 format_func=lambda d: f"{d} dimensions",
-                key=state.latent_size_widget(sizes, shipped=list(catalog.pairs)),
+                key=state.latent_size_widget(sizes, shipped=list(models.catalog.pairs)),
                 horizontal=True,
                 help="Every page uses the autoencoder and the VAE of this latent size.",
             )
             state.set_latent_size(size)
-            user_run_picker(size)
-            pair = current_pair()
+            user_run_picker(models, size)
+        pair = context.settle().pair
+        if pair is not None:
             if pair.own:  # a folder name is shown as text only: markup in it must never render
                 st.text(f"Your images: {pair.title}")
             st.caption(" · ".join(f"{KIND_NAMES[k]}: `{pair.get(k).name}`" for k in pair.kinds))
-        if catalog.classifier is None:
+        if models.catalog.classifier is None:
             st.caption("No classifier checkpoint: digit guesses and sample scores are off.")
-        if broken := resources.broken_checkpoints():
+        if broken := models.broken:
             st.caption(f"{len(broken)} checkpoint(s) could not be loaded; see Home.")
 
 
-def user_run_picker(size: int) -> None:
+def user_run_picker(models: context.Models, size: int) -> None:
     """Offer this latent size's user runs (Train page) in place of the shipped AE or VAE, and the pairs trained
     on a person's own images (under their set's title), on every page."""
-    runs = [r for r in resources.user_runs() if r.model.latent_dim == size]
-    sets = {p.key: p for p in resources.own_pairs() if p.latent_dim == size}
+    runs = models.runs_of(size)
+    sets = {p.key: p for p in models.sets_of(size)}
     if not runs and not sets:
         return
     names = [*(r.name for r in runs), *sets]
-    options = ["", *names] if _has_shipped(resources.catalog(), size) else names  # "" = the shipped models
+    options = ["", *names] if models.has_shipped(size) else names  # "" = the shipped models
 
     def label(name: str) -> str:  # selectbox options are plain text, so a title with markup stays text
         if name in sets:
@@ -180,26 +167,24 @@ def user_run_picker(size: int) -> None:
 def classifier_checkpoint(pair: model_catalog.Pair | None = None) -> Any:
     """The classifier for this pair (default: the chosen one): MNIST's, or the one trained on the pair's own
     images; None when there is none."""
-    pair = current_pair() if pair is None else pair
-    if pair is not None and pair.own:
-        return pair.classifier
-    return resources.catalog().classifier
+    if pair is None:
+        return context.current().classifier_checkpoint
+    return pair.classifier if pair.own else context.models().catalog.classifier
 
 
 def classifier() -> Any:
     """The chosen pair's classifier model, or None when there is none (missing, broken, or an unlabelled set)."""
-    return resources.model(classifier_checkpoint())
+    return context.current().classifier
 
 
 def test_images() -> tuple[np.ndarray, np.ndarray]:
     """The chosen pair's test images and labels: MNIST's test set, or its own set's held-out images."""
-    return resources.pair_test_set(current_pair())
+    return context.current().test_set
 
 
 def label_names() -> tuple[str, ...]:
     """The chosen pair's label names by index (MNIST's digits; empty for an unlabelled own set)."""
-    pair = current_pair()
-    return model_catalog.MNIST_LABELS if pair is None else pair.label_names
+    return context.current().label_names
 
 
 def label_formatter(names: Sequence[str] | None = None) -> Callable[[int], str]:
@@ -210,8 +195,7 @@ def label_formatter(names: Sequence[str] | None = None) -> Callable[[int], str]:
 
 def label_of(index: int, names: Sequence[str] | None = None) -> str:
     """A label's name for the page (text, never markup): '7', 'circles', or 'image' for an unlabelled one."""
-    names = label_names() if names is None else names
-    return names[index] if 0 <= index < len(names) else "image"
+    return context.current().label_of(index, names)
 
 
 def kind_picker(pair: model_catalog.Pair, key: str, label: str = "Model") -> str:
@@ -257,11 +241,7 @@ def digit_row(
 
 def guess_text(guess: core.Guess | None) -> str:
     if guess is None:
-        return (
-            "no classifier for these images"
-            if (current_pair() or model_catalog.Pair(0)).own
-            else ("no classifier checkpoint")
-        )
+        return "no classifier for these images" if context.current().own else ("no classifier checkpoint")
     return f"classifier sees **{escape_markdown(label_of(guess.label))}** ({guess.confidence:.0%})"
 
 
@@ -355,10 +335,16 @@ def image_picker(key: str, default_digit: int = 0, shared: bool = True) -> tuple
     keys = state.PickerKeys(key)
     if shared:
         _seed_picker(keys, state.chosen_image())
-    sources = ["Test image", "Upload"]
-    source = st.radio("Image", sources, horizontal=True, key=keys.source, label_visibility="collapsed")
+    source = st.radio(
+        "Image",
+        list(state.SOURCE_LABELS),
+        format_func=state.SOURCE_LABELS.get,
+        horizontal=True,
+        key=keys.source,
+        label_visibility="collapsed",
+    )
     choice = None
-    if source == "Upload":
+    if source == state.UPLOAD:
         new = upload_box(keys.uploader, label="Upload a digit image", multiple=False)
         labels = state.upload_labels()
         state.select_upload(keys, new, labels)
@@ -372,7 +358,7 @@ def image_picker(key: str, default_digit: int = 0, shared: bool = True) -> tuple
         groups = sorted(int(v) for v in np.unique(test_labels))
         state.default_digit(keys, default_digit if default_digit in groups else groups[0], groups)
         left, right = st.columns(2)
-        title = "Digit" if not (current_pair() or model_catalog.Pair(0)).own else "Label"
+        title = "Label" if context.current().own else "Digit"
         digit = left.selectbox(title, groups, key=keys.digit, format_func=label_formatter())
         candidates = np.flatnonzero(test_labels == digit)
         state.clamp_example(keys, len(candidates))

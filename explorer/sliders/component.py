@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.shared import core, resources
+from explorer.shared import context, core, resources
 from explorer.shared.browser import components as browser
 from explorer.shared.latent_space import SliderSpec, clip_code
 from explorer.sliders import share
@@ -110,7 +110,7 @@ def take_link(pair: Any) -> share.Link | None:
 
 
 def _sizes() -> list[int]:
-    return sorted(resources.catalog().pairs)
+    return sorted(context.models().catalog.pairs)
 
 
 def apply_link_code(link: share.Link | None, name: str, specs: Sequence[SliderSpec]) -> list[str]:

@@ -1,9 +1,8 @@
 """The Train page's "Your images" state: the set prepared from the last upload (or server folder), so a rerun
-does not read and prepare the zip again, and a guard for widgets whose options change with the chosen pair."""
+does not read and prepare the zip again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -25,17 +24,3 @@ def keep_prepared_set(source: tuple, **what: Any) -> dict[str, Any]:
 
 def forget_prepared_set() -> None:
     st.session_state.pop(_PREPARED, None)
-
-
-def keep_choice(key: str, options: Sequence[Any], default: Any) -> None:
-    """Before a selectbox is drawn: a stored value ``options`` lacks goes back to ``default``."""
-    if key in st.session_state and st.session_state[key] not in options:
-        st.session_state[key] = default
-
-
-def keep_options(key: str, options: Sequence[Any], default: Sequence[Any]) -> None:
-    """Before a multiselect is drawn: a stored choice with values ``options`` lacks (another pair's labels)
-    goes back to ``default``."""
-    stored = st.session_state.get(key)
-    if stored is not None and any(value not in options for value in stored):
-        st.session_state[key] = list(default)

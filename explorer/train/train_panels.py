@@ -17,7 +17,7 @@ import streamlit as st
 from explorer.charts import chart_data, live_chart
 from explorer.latent_map import map_chart, scatter
 from explorer.latent_map import timeline as timeline_component
-from explorer.shared import core, figures, model_catalog, resources, ui
+from explorer.shared import context, core, figures, model_catalog, resources, ui
 from explorer.train import run_records, run_view, runs
 from explorer.train import state as train_state
 from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
@@ -64,7 +64,7 @@ def settings_form(busy: bool) -> run_records.RunSpec | None:
 def start(specs: list[run_records.RunSpec], classifier: Any = "mnist") -> None:
     """Start a job and show its first run; a refusal (busy, bad settings) is shown as a message and nothing
     else changes. ``classifier`` scores the samples: MNIST's by default, None for none (your own images)."""
-    classifier = resources.catalog().classifier if classifier == "mnist" else classifier
+    classifier = context.models().catalog.classifier if classifier == "mnist" else classifier
     try:
         names = runs.start(specs, classifier=classifier.path if classifier else None)
     except runs.RunBusy as error:

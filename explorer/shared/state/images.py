@@ -24,7 +24,7 @@ _MAX_SEEN = 64  # uploader file ids already handled (prepared or refused)
 
 _UPLOADS = "explorer.uploads"  # OrderedDict[upload id, PreparedImage]
 _SEEN = "explorer.seen_files"  # OrderedDict[uploader file id, upload id or the refusal message]
-_CHOSEN = "explorer.chosen_image"
+CHOSEN_IMAGE = "explorer.chosen_image"  # the image chosen last on any page (the lesson snapshots it)
 _LAST_DRAWING = "explorer.last_drawing"  # upload id of the drawing last kept from the Draw page
 
 
@@ -130,11 +130,11 @@ def upload_labels() -> dict[str, str]:
 
 
 def chosen_image() -> ImageChoice | None:
-    choice = st.session_state.get(_CHOSEN)
+    choice = st.session_state.get(CHOSEN_IMAGE)
     if choice is not None and choice.source == "upload" and choice.key not in uploads():
         return None  # the upload was dropped to make room for newer ones
     return choice
 
 
 def choose_image(choice: ImageChoice) -> None:
-    st.session_state[_CHOSEN] = choice
+    st.session_state[CHOSEN_IMAGE] = choice

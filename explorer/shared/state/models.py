@@ -28,6 +28,12 @@ def set_latent_size(size: int) -> None:
     st.session_state[LATENT_SIZE] = int(size)
 
 
+def latent_size_settings(size: int) -> dict[str, int]:
+    """The state that makes ``size`` the chosen latent size on the next run, the sidebar's radio included (what
+    the lesson's "Show me" sets; its keys are what leaving the lesson puts back)."""
+    return {LATENT_SIZE: int(size), SIDEBAR_LATENT_SIZE: int(size)}
+
+
 def latent_size_widget(available: Sequence[int], shipped: Sequence[int] = ()) -> str:
     """The sidebar selector's key, its value first set to the chosen size when it has none or a stale one."""
     linked = linked_latent_size(available)  # a shared link (the sliders page's URL) names one

@@ -1,16 +1,16 @@
 """The image pickers' widget keys (explorer.shared.ui.image_picker: a source radio, an upload selectbox, a digit
-and an example) and how code outside a picker seeds them; the latent-map charts' selections."""
+and an example) and how code outside a picker seeds them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
-_MAP_SELECTED = "explorer.map_selected"  # (kind, chart key) of the latent-map chart selected most recently
-RECONSTRUCT_SEED = "rec.seed"
-PAD_ENTRY = "explorer.pad_entry"  # (u, v): where the Latent map's pad starts pinned (the lesson sets it)
+TEST, UPLOAD = "test", "upload"  # the source radio's values
+SOURCE_LABELS = {TEST: "Test image", UPLOAD: "Upload"}  # and what it shows for them
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class PickerKeys:
     def nth(self) -> str:
         return f"{self.prefix}.nth"
 
+    def test_settings(self, digit: int, nth: int = 0) -> dict[str, Any]:
+        """The widget values that show test image ``nth`` of label ``digit`` (what the lesson's "Show me" sets)."""
+        return {self.source: TEST, self.digit: int(digit), self.nth: int(nth)}
+
 
 def picker_started(keys: PickerKeys) -> bool:
     """Whether the picker's widgets already have state (so seeding it would overwrite the user's choice)."""
@@ -50,14 +54,12 @@ def picker_started(keys: PickerKeys) -> bool:
 
 
 def seed_picker_upload(keys: PickerKeys, upload_id: str) -> None:
-    st.session_state[keys.source] = "Upload"
+    st.session_state[keys.source] = UPLOAD
     st.session_state[keys.upload] = upload_id
 
 
 def seed_picker_test(keys: PickerKeys, digit: int, nth: int) -> None:
-    st.session_state[keys.source] = "Test image"
-    st.session_state[keys.digit] = int(digit)
-    st.session_state[keys.nth] = int(nth)
+    st.session_state.update(keys.test_settings(digit, nth))
 
 
 def select_upload(keys: PickerKeys, new_ids: Sequence[str], available: Iterable[str]) -> None:
@@ -84,16 +86,15 @@ def clamp_example(keys: PickerKeys, count: int) -> None:
     st.session_state.setdefault(keys.nth, 0)
 
 
-def remember_map_selection(kind: str, chart_key: str) -> None:
-    """on_select callback: note which chart the user selected in last, so its selection wins."""
-    st.session_state[_MAP_SELECTED] = (kind, chart_key)
+def keep_choice(key: str, options: Sequence[Any], default: Any) -> None:
+    """Before a selectbox is drawn: a stored value ``options`` lacks goes back to ``default``."""
+    if key in st.session_state and st.session_state[key] not in options:
+        st.session_state[key] = default
 
 
-def map_selection() -> tuple[str | None, str | None]:
-    """(kind, chart key) of the latent-map chart selected in most recently, or (None, None)."""
-    return st.session_state.get(_MAP_SELECTED, (None, None))
-
-
-def pad_entry() -> tuple[float, float] | None:
-    """Where the Latent map's pad starts pinned, in pad units, or None (explorer.lesson.state sets it)."""
-    return st.session_state.get(PAD_ENTRY)
+def keep_options(key: str, options: Sequence[Any], default: Sequence[Any]) -> None:
+    """Before a multiselect is drawn: a stored choice with values ``options`` lacks (another pair's labels)
+    goes back to ``default``."""
+    stored = st.session_state.get(key)
+    if stored is not None and any(value not in options for value in stored):
+        st.session_state[key] = list(default)

@@ -1,0 +1,1 @@
+"""Interpolate: the walk between two images (its widget keys; the paths are explorer.shared.latent_space's)."""
