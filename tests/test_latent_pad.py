@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+from explorer.latent_map import cache as map_cache
 from explorer.latent_map import latent_pad
 
 
@@ -113,15 +114,15 @@ def test_pad_payload_is_cached_per_checkpoint_and_plane(monkeypatch) -> None:
     from explorer.shared import resources
 
     checkpoint = resources.catalog().pairs[16].vae
-    resources._pad.clear()
+    map_cache._pad.clear()
     calls = []
     packing = latent_pad.scatter_payload
     monkeypatch.setattr(latent_pad, "scatter_payload", lambda *a: calls.append(1) or packing(*a))
-    plane, first = resources.pad(checkpoint, "vae", "pca", (0, 1))
-    _, again = resources.pad(checkpoint, "vae", "pca", (0, 1))
+    plane, first = map_cache.pad(checkpoint, "vae", "pca", (0, 1))
+    _, again = map_cache.pad(checkpoint, "vae", "pca", (0, 1))
     assert len(calls) == 1 and again == first
     codes = resources.codes(checkpoint)
     assert first == packing(plane, codes, resources.test_set()[1])
     assert first["count"] == len(codes) and first["prior"] is not None
-    resources.pad(checkpoint, "vae", "dims", (1, 0))  # another plane is another entry
+    map_cache.pad(checkpoint, "vae", "dims", (1, 0))  # another plane is another entry
     assert len(calls) == 2

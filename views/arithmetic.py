@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from explorer.arithmetic import cache as arithmetic_cache
 from explorer.arithmetic import state as keys
 from explorer.sampling import generation
 from explorer.shared import core, figures, resources, ui
@@ -74,7 +75,7 @@ def main() -> None:
     for kind in pair.kinds:
         checkpoint = pair.get(kind)
         model = resources.model(checkpoint)
-        vector = resources.attribute(checkpoint, chosen.start, chosen.to)
+        vector = arithmetic_cache.attribute(checkpoint, chosen.start, chosen.to)
         code = core.embed(model, image)[0]
         strip = generation.apply_vector(model, code, vector, generation.STRENGTHS)
         result = generation.apply_vector(model, code, vector, [strength])[0]

@@ -2,14 +2,15 @@
 
 import streamlit as st
 
+from explorer.latent_map import cache as map_cache
 from explorer.latent_map import map_chart, scatter
 from explorer.latent_map import pad as pad_component
 from explorer.latent_map import panels as map_panels
 from explorer.latent_map import state as map_state
 from explorer.latent_map import timeline as timeline_component
-from explorer.shared import figures, resources, ui
+from explorer.shared import figures, ui
 
-METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({resources.TSNE_POINTS:,}; slow the first time)"}
+METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({map_cache.TSNE_POINTS:,}; slow the first time)"}
 
 
 def main() -> None:
@@ -25,7 +26,7 @@ def main() -> None:
     charts = {kind: f"map.{kind}.{method}.{pair.latent_dim}" for kind in pair.kinds}
     picks = {}
     for column, kind in zip(st.columns(len(pair.kinds)), pair.kinds, strict=True):
-        points, indices, origin, axes = resources.map_points(pair.get(kind), method)
+        points, indices, origin, axes = map_cache.map_points(pair.get(kind), method)
         data = map_chart.payload(
             points,
             labels[indices],
@@ -37,7 +38,7 @@ def main() -> None:
             testid=f"latent-map-{kind}",
             names=names,
             legend_title=legend,
-            sprites=resources.digit_atlas(pair.dataset) if digits else None,
+            sprites=map_cache.digit_atlas(pair.dataset) if digits else None,
         )
         with column:
             picks[kind] = scatter.latent_map_chart(

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer.charts import chart_data, live_chart
+from explorer.sampling import cache as sampling_cache
 from explorer.sampling import generation
 from explorer.sampling import panels as sampling_panels
 from explorer.sampling import state as keys
@@ -44,7 +45,7 @@ def samplers(pair: model_catalog.Pair, classifier: object) -> None:
     )
     checkpoints = {kind: pair.get(kind) for kind in ("ae", "vae")}
     for column, (kind, checkpoint) in zip(st.columns(2, gap="large"), checkpoints.items(), strict=True):
-        density = resources.density(checkpoint) if sampler == "mixture" else None
+        density = sampling_cache.density(checkpoint) if sampler == "mixture" else None
         images = generation.sampler_images(resources.model(checkpoint), density, sampler, 64, seed, t)
         column.subheader(ui.KIND_NAMES[kind])
         caption = f"64 decoded draws from {generation.SAMPLERS[sampler]}" + (
@@ -64,7 +65,7 @@ def samplers(pair: model_catalog.Pair, classifier: object) -> None:
     # Only the shown sampler is scored on a page run; the other samplers wait for the toggle below, so a first
     # visit shows its grids and two score cards without scoring six sets of draws.
     scores = {
-        kind: resources.sampler_quality(checkpoint, classifier, sampler, n, seed, t)
+        kind: sampling_cache.sampler_quality(checkpoint, classifier, sampler, n, seed, t)
         for kind, checkpoint in checkpoints.items()
     }
     for column, kind in zip(st.columns(2, gap="large"), checkpoints, strict=True):
@@ -82,7 +83,7 @@ def every_sampler(checkpoints: dict, classifier: object, n: int, seed: int, t: f
     if not st.toggle(label, key=keys.SCORE_ALL):
         return
     scores = {
-        (kind, name): resources.sampler_quality(checkpoint, classifier, name, n, seed, t)
+        (kind, name): sampling_cache.sampler_quality(checkpoint, classifier, name, n, seed, t)
         for name in generation.SAMPLERS
         for kind, checkpoint in checkpoints.items()
     }
@@ -115,11 +116,11 @@ def conditional(pair: model_catalog.Pair, classifier: object) -> None:
     )
     for column, kind in zip(st.columns(2, gap="large"), ("ae", "vae"), strict=True):
         checkpoint = pair.get(kind)
-        model, density = resources.model(checkpoint), resources.density(checkpoint)
+        model, density = resources.model(checkpoint), sampling_cache.density(checkpoint)
         images = generation.conditional_images(model, density, digit, 32, seed, t)
         caption = f"{ui.KIND_NAMES[kind]}: 32 new {ui.label_of(digit)}s"
         if ask:
-            share = resources.conditional_agreement(checkpoint, classifier, digit, 1000, seed, t)
+            share = sampling_cache.conditional_agreement(checkpoint, classifier, digit, 1000, seed, t)
             caption += f"; the classifier calls {share:.1%} of 1,000 such samples a {ui.label_of(digit)}"
         column.image(figures.inline_png(figures.grid_png(images, columns=8, scale=2)), caption=caption)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer.latent_map import cache as map_cache
 from explorer.shared import model_catalog, resources
 from explorer.shared.browser import components as browser
 
@@ -24,7 +25,7 @@ def inside_vae(pair: model_catalog.Pair, image: np.ndarray | None, caption: str,
 
     kinds = [kind for kind in ("vae", "ae") if pair.get(kind) is not None]
     models = {kind: browser.model_entry(pair.get(kind)) for kind in kinds}
-    pads = {kind: resources.pad(pair.get(kind), kind, "pca", (0, 1))[1] for kind in kinds}
+    pads = {kind: map_cache.pad(pair.get(kind), kind, "pca", (0, 1))[1] for kind in kinds}
     stats = resources.latent_stats(pair.vae)
     order = [spec.dim for spec in latent_space.slider_specs("vae", pair.latent_dim, stats)]
     data = inside.component_data(models, pads, order, image, caption, mode, figures.DIGIT_COLORS)

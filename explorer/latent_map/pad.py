@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from explorer.latent_map import cache as map_cache
 from explorer.latent_map import panels as map_panels
 from explorer.latent_map import state as map_state
 from explorer.shared import core, model_catalog, resources, ui
@@ -42,7 +43,7 @@ def latent_pad_section(pair: model_catalog.Pair) -> None:
     method, dims = _pad_plane_choice(pair.latent_dim)
     planes, pads = {}, {}
     for kind in pair.kinds:
-        planes[kind], pads[kind] = resources.pad(pair.get(kind), kind, method, dims)
+        planes[kind], pads[kind] = map_cache.pad(pair.get(kind), kind, method, dims)
 
     names = map_panels.map_labels(pair)[1]  # a set of your own: its folder names (None: MNIST's digits)
     data = {

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from explorer.latent_map import cache as map_cache
 from explorer.shared import model_catalog, resources, ui
 from explorer.shared.browser import components as browser
 from vae.checkpoint import Checkpoint
@@ -28,7 +29,7 @@ def training_timeline(checkpoints: dict[str, Checkpoint], key: str, quiet: bool 
 
     timelines, problems = {}, []
     for kind, checkpoint in checkpoints.items():
-        found = resources.timeline(checkpoint)
+        found = map_cache.timeline(checkpoint)
         if isinstance(found, Timeline) and found.epochs:
             timelines[kind] = found
         else:

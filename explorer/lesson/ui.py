@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.latent_map import cache as map_cache
 from explorer.lesson import state as lesson_state
 from explorer.lesson import steps as lesson
 from explorer.lesson.link import LessonError, parse_lesson
@@ -58,7 +59,7 @@ def gap_pin(digits: tuple[int, int]) -> tuple[float, float] | None:
     if checkpoint is None:
         return None
     kind = "ae" if checkpoint is pair.get("ae") else "vae"
-    plane, _ = resources.pad(checkpoint, kind, "pca", (0, 1))
+    plane, _ = map_cache.pad(checkpoint, kind, "pca", (0, 1))
     uv = plane.plane_to_pad(plane.project(resources.codes(checkpoint)))
     return lesson.gap_point(uv, resources.test_set()[1], *digits)
 
