@@ -5,7 +5,7 @@ Carlo draws, k = 100 importance samples, the page's defaults), waits for the est
   - clicks "Draw eps again" ``--clicks`` times in the page (two animation frames apart), and
   - drags the dot across the plane in ``--moves`` small mouse moves, and
   - draws a stroke on the page's canvas (each frame re-encodes, re-estimates and repaints),
-and reads the stamps the component records per repaint (explorer/web/inside.js, ``stamps``: the triggering
+and reads the stamps the component records per repaint (explorer/inside/inside.js, ``stamps``: the triggering
 event's time, the frame's start and its end, all performance.now()). "work" is the frame's recompute and
 repaint of every panel; "event -> painted" adds the wait for the animation frame.
 

@@ -1,5 +1,5 @@
 """Does a chart that changes every half second stay on screen? st.plotly_chart (with a key) against the app's live
-Plotly component (explorer/web/live_chart.js), the choice behind the Train page's live curves.
+Plotly component (explorer/charts/live_chart.js), the choice behind the Train page's live curves.
 
 Each mode's page (bench/live_chart_app.py) adds an epoch to a curve every 0.5 s. In headless Chromium a probe
 samples every animation frame: whether a plotted line is on screen (a frame without one is a blank frame), and
@@ -93,7 +93,7 @@ def report(results: dict[str, dict], seconds: float) -> str:
             *rows,
             "",
             "A blank frame is one in which no plotted line is on screen after the chart first drew; a replaced element",
-            "is a remount. Every chart in the app draws through the component (explorer/components/live_chart.py).",
+            "is a remount. Every chart in the app draws through the component (explorer/charts/live_chart.py).",
         ]
     )
 

@@ -5,7 +5,7 @@ Chromium, one browser context per session) that each repeat, until the time is u
 
 - on Latent sliders, step one of the live sliders a few times with the keyboard (focus it, ArrowRight, as a
   person would after clicking it) and time each step from the key press to the server's answer: the
-  page repaints the digit itself (explorer/web/sliders.js, no server involved), then the release goes to
+  page repaints the digit itself (explorer/sliders/sliders.js, no server involved), then the release goes to
   the server, whose fragment rerun writes the new code into the URL's code= parameter;
 - on Reconstruct, upload a fresh digit image (a test-set digit as a 200x200 scan) and time it until its
   result row is on the page.

@@ -2,8 +2,8 @@
 zooming with all 10,000 test digits drawn as pictures, and the time from an epoch step to both timeline maps
 repainted.
 
-A blank page (no Streamlit) runs explorer/web/map.js with sprites.js on the shipped z=2 VAE's 10,000 test codes
-and the test set's atlas, and explorer/web/timeline.js on the shipped z=2 pair's timelines (a made-up one of the
+A blank page (no Streamlit) runs explorer/latent_map/map.js with sprites.js on the shipped z=2 VAE's 10,000 test codes
+and the test set's atlas, and explorer/latent_map/timeline.js on the shipped z=2 pair's timelines (a made-up one of the
 same size if they have none). Each pan/zoom frame is one synchronous repaint of the map (the work a frame does);
 each epoch step is a slider input event, timed to the end of both maps', strips', curves' and bars' repaint.
 

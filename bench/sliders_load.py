@@ -1,6 +1,6 @@
 """Opening the Latent sliders page against Streamlit's floor, measured side by side in one run.
 
-Navigation -> the decoded digit shown: for the app, the live component's digit on screen (explorer/web/sliders.js:
+Navigation -> the decoded digit shown: for the app, the live component's digit on screen (explorer/sliders/sliders.js:
 the picture Python sent with the component's data, painted at mount, or the in-page decoder's own paint if that
 came first), and, reported beside it, the in-page decoder ready and painting (the sliders follow the hand from
 then on); for the floor (bench/floor_app.py, the smallest Streamlit page that shows a 28x28

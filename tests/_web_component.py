@@ -1,6 +1,6 @@
-"""One live component (explorer/web/) mounted in a blank Chromium page, without Streamlit, for its own tests.
+"""One live component (its JS and CSS in its feature's folder) mounted in a blank Chromium page, without Streamlit, for its own tests.
 
-The page is given the component's libraries and module the way explorer/components/live.py assembles them,
+The page is given the component's libraries and module the way explorer/shared/browser/components.py assembles them,
 with the module's ``export default function`` turned into a global, its css and html, and a routed origin
 that serves exported model weights at the URL their entry names (as Streamlit's static serving would).
 ``mount(data)`` calls the component as Streamlit does and records what it sends: ``setStateValue`` calls go to

@@ -1,4 +1,4 @@
-"""The explorer's pictures (explorer.shared.figures) and page logic (explorer.compute's core,
+"""The explorer's pictures (explorer.shared.figures) and page logic (explorer.shared's core,
 latent_space and model_catalog), without a browser; the charts' data is tested in tests/test_chart_data.py.
 
 Everything here runs on synthetic arrays or tiny untrained models, so it needs no checkpoints.

@@ -1,4 +1,4 @@
-"""The Draw a digit component (explorer/web/draw.js) in a blank Chromium page with the shipped z=2 models: a
+"""The Draw a digit component (explorer/draw/draw.js) in a blank Chromium page with the shipped z=2 models: a
 stroke drawn with the mouse is prepared like vae.images prepares the same canvas pixels, both models'
 reconstructions are torch's reconstructions of that digit, Undo and Clear take strokes away, "Use this drawing"
 sends the prepared pixels, and a blank canvas says it is blank."""

@@ -1,4 +1,4 @@
-"""The chart component (explorer/web/live_chart.js) in a blank Chromium page, with the app's plotly.js bundle
+"""The chart component (explorer/charts/live_chart.js) in a blank Chromium page, with the app's plotly.js bundle
 (static/vendor/): it draws the figure it is given, a new figure updates the same plot (no new element, the
 Train page's curves never blank), markup in a title stays text, and a plotly.js that cannot load gives a
 message instead of an empty box."""

@@ -1,20 +1,19 @@
-"""The Latent map's canvas scatter (explorer/web/map.js) in a blank Chromium page, on a made-up point set whose
+"""The Latent map's canvas scatter (explorer/latent_map/map.js) in a blank Chromium page, on a made-up point set whose
 places are known: each point is drawn in its digit's colour where the view puts it, hover names it, a click
 sends its test-set index, the legend hides a digit, zoom and pan move the view as asked."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 from _web_page import BlankPage, require_chromium
 
 from explorer.latent_map import map_chart
+from explorer.shared.browser.components import web_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-MAP_JS = Path(__file__).resolve().parent.parent / "explorer" / "web" / "map.js"
+MAP_JS = web_path("map.js")
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 LONE = 4242  # the test-set index of the one 3, alone at (-3.7, 1.8), off the grid lines
 

@@ -1,4 +1,4 @@
-"""The Latent map's digit mode (explorer/web/map.js with sprites.js) in a blank Chromium page, on made-up points
+"""The Latent map's digit mode (explorer/latent_map/map.js with sprites.js) in a blank Chromium page, on made-up points
 whose sprites are known: each point is drawn as its own picture, tinted in its label's colour, centred on its
 place, as large as the zoom says, crisp; points hidden by the legend are not drawn."""
 

@@ -1,4 +1,4 @@
-"""The Latent pad component (explorer/web/pad.js) in a blank Chromium page with the shipped z=16 models and the
+"""The Latent pad component (explorer/latent_map/pad.js) in a blank Chromium page with the shipped z=16 models and the
 pads of 1,000 test digits' codes on each model's PCA plane (explorer.latent_map.latent_pad): the pointer's place
 on either pad is decoded by both models as torch decodes the code that place maps to, a click pins it and sends
 it, and each point is drawn in its digit's colour where the payload puts it."""

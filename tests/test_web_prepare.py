@@ -1,4 +1,4 @@
-"""The browser's MNIST preparation (explorer/web/prepare.js) against vae.images on the same drawn pixels.
+"""The browser's MNIST preparation (explorer/draw/prepare.js) against vae.images on the same drawn pixels.
 
 Strokes are rendered in Python on a 280x280 canvas-like grey array (anti-aliased, quantised to bytes as a
 canvas would), handed to both implementations, and the 28x28 results compared. Tolerance: at most 1/255 per
@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from _web_page import BlankPage, require_chromium
 
+from explorer.shared.browser.components import web_path
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-PREPARE_JS = Path(__file__).resolve().parents[1] / "explorer" / "web" / "prepare.js"
+PREPARE_JS = web_path("prepare.js")
 SIDE = 280
 TOLERANCE = 1.0 / 255.0
 

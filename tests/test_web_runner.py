@@ -1,4 +1,4 @@
-"""The browser runner (explorer/web/runner.js) against torch: same codes and images, same pictures and codes.
+"""The browser runner (explorer/shared/browser/runner.js) against torch: same codes and images, same pictures and codes.
 
 Each model is exported by explorer.shared.browser.weights, its weights served to a blank Chromium page from a routed URL
 (the same fetch path the app uses), and the page's decode / encode compared with ``model.decode`` /
@@ -15,13 +15,14 @@ import torch
 from _web_page import BlankPage, require_chromium
 
 from explorer.shared.browser import weights
+from explorer.shared.browser.components import web_path
 from vae.config import ModelConfig
 from vae.models import build_model
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parent.parent
-RUNNER_JS = REPO / "explorer" / "web" / "runner.js"
+RUNNER_JS = web_path("runner.js")
 ORIGIN = "http://runner.test"
 TOLERANCE = 1e-4  # per pixel (decode) and per code dimension (encode)
 SHIPPED = ("ae-z2", "vae-z2", "ae-z16", "vae-z16")

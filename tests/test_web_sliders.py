@@ -1,4 +1,4 @@
-"""The Latent sliders component (explorer/web/sliders.js) in a blank Chromium page, on a tiny seeded VAE: a
+"""The Latent sliders component (explorer/sliders/sliders.js) in a blank Chromium page, on a tiny seeded VAE: a
 moved slider repaints the digit with torch's decode of the new code, the traversal strip shows the decoded
 traversal of the dimension moved, a release sends the code, a new revision from Python moves the sliders, and
 labels are shown as text."""

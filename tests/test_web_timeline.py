@@ -1,4 +1,4 @@
-"""The training timeline (explorer/web/timeline.js) in a blank Chromium page, on made-up timelines whose codes
+"""The training timeline (explorer/latent_map/timeline.js) in a blank Chromium page, on made-up timelines whose codes
 are known: the slider repaints both maps at that epoch's places on fixed axes, play advances the epochs, the
 curves' cursor follows, and a run still training appends epochs that the slider follows from the end."""
 

@@ -1,7 +1,7 @@
 """Latent sliders: set each latent dimension by hand and watch what the decoder makes of the code.
 
 The sliders, the digit, the traversal strip and the starting points (zero, a prior draw, an image's encoding)
-are one live component (explorer/components/live.py): the decoder runs in the page, so pictures follow the
+are one live component (explorer/shared/browser/components.py): the decoder runs in the page, so pictures follow the
 hand. On release the code comes back here for the classifier's guess, the link in the address bar and the
 code file.
 """

@@ -1,10 +1,10 @@
-"""Every chart on a page: a Plotly figure drawn by plotly.js in a small component (explorer/web/live_chart.js)
+"""Every chart on a page: a Plotly figure drawn by plotly.js in a small component (explorer/charts/live_chart.js)
 that keeps one element per key and hands each new figure to ``Plotly.react``.
 
 Why not ``st.plotly_chart``: it puts the figure into its element's identity, so a chart that changes (the Train
 page's curves, every epoch) is a new element each time (bench/live_chart.py counts the replacements), and its
 plotly.js is Streamlit's full 4.7 MB bundle, parsed on every page that shows a chart. This component loads the
-1.5 MB cartesian bundle (explorer/resources.py ``plotly_script``), which the browser caches.
+1.5 MB cartesian bundle (explorer/shared/resources.py ``plotly_script``), which the browser caches.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
  * decode) repainted once per animation frame while the stroke is drawn. "Use this drawing" sends the
  * prepared 28x28 picture to Python as the trigger value `use` ({pixels: 784 numbers}).
  *
- * Needs runner.js, prepare.js and mount.js in front of it (explorer/components/live.py concatenates them). data: {models: {ae,
- * vae}: {hash, url, spec} entries as explorer/components/weights.py builds them, labels: {ae, vae}: captions}.
+ * Needs runner.js, prepare.js and mount.js in front of it (explorer/shared/browser/components.py concatenates them). data: {models: {ae,
+ * vae}: {hash, url, spec} entries as explorer/shared/browser/weights.py builds them, labels: {ae, vae}: captions}.
  * The prepared digit and the reconstructions are also written to each canvas's data-pixels (784 comma-separated values, 4 decimals),
  * which the e2e test reads.
  */

@@ -1,6 +1,6 @@
 """What the Draw page's canvas sends back, checked and turned into an upload-like prepared image.
 
-The browser prepares the drawing like MNIST (explorer/web/prepare.js) and sends 784 numbers; nothing it
+The browser prepares the drawing like MNIST (explorer/draw/prepare.js) and sends 784 numbers; nothing it
 sends is trusted: wrong length, text, NaN or values outside [0, 1] get a clear message instead of an image.
 No streamlit here, so the tests call it directly.
 """

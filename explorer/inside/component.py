@@ -19,7 +19,7 @@ def _inside_component() -> Any:
 
 def inside_vae(pair: model_catalog.Pair, image: np.ndarray | None, caption: str, mode: str, key: str) -> None:
     """The whole chain encoder -> q(z|x) -> z -> decoder -> p(x|z) -> ELBO for one digit, computed in the page
-    (explorer/web/inside.js); ``mode`` "draw" gives it a canvas of its own instead of ``image``."""
+    (explorer/inside/inside.js); ``mode`` "draw" gives it a canvas of its own instead of ``image``."""
     from explorer.inside import data as inside
     from explorer.shared import figures, latent_space
 

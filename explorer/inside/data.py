@@ -1,4 +1,4 @@
-"""The Inside the VAE page's data: what its in-page component (explorer/web/inside.js) needs for one digit.
+"""The Inside the VAE page's data: what its in-page component (explorer/inside/inside.js) needs for one digit.
 
 Everything the page shows is computed in the browser (runner.js runs the encoder and decoder, elbo.js the
 objective's terms); Python only gathers the inputs: both models' runner entries, each model's scatter on its

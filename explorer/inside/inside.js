@@ -8,8 +8,8 @@
  * and the autoencoder's code of the same digit on its own map, with its squared error.
  *
  * Needs runner.js, prepare.js, elbo.js, mount.js, canvas.js and inside_view.js (its DOM and painters) in front of it
- * (explorer/components/live.py concatenates them).
- * data (explorer/compute/inside.py): {models: {vae, ae}: runner entries, pads: {vae, ae}: latent_pad scatter payloads,
+ * (explorer/shared/browser/components.py concatenates them).
+ * data (explorer/inside/data.py): {models: {vae, ae}: runner entries, pads: {vae, ae}: latent_pad scatter payloads,
  * order: the VAE's dimensions as the sliders page orders them, image: 784 values or null, mode: "image" or
  * "draw", caption, colors, labels}. Nothing goes back to Python: every control acts in the page.
  *

@@ -1,4 +1,4 @@
-"""The Latent map's scatter as data for its browser component (explorer/web/map.js).
+"""The Latent map's scatter as data for its browser component (explorer/latent_map/map.js).
 
 Points travel as base64 little-endian float32 (x, y interleaved) and test-set indices as int32, labels as a
 string of digits: about 150 KB for 10k points instead of about 400 KB of JSON numbers. No streamlit here, so

@@ -1,10 +1,10 @@
 /* Latent pad: one square pad per model over its test-set scatter; the pointer's place on either pad is shared
- * (pad units, see explorer/compute/latent_pad.py), and both models' digits for it are decoded in the page
+ * (pad units, see explorer/latent_map/latent_pad.py), and both models' digits for it are decoded in the page
  * (LatentRunner) once per animation frame while the pointer moves. A click pins the point and sends it to
  * Python as the state value `pinned` ({u, v}, both in [-1, 1], v pointing up).
  *
- * Needs runner.js, mount.js and canvas.js in front of it (explorer/components/live.py LIBRARIES). data: {models:
- * {ae, vae}: runner entries, labels: {ae, vae}: titles, pads: {ae, vae}: explorer.compute.latent_pad.scatter_payload(...),
+ * Needs runner.js, mount.js and canvas.js in front of it (explorer/shared/browser/components.py LIBRARIES). data: {models:
+ * {ae, vae}: runner entries, labels: {ae, vae}: titles, pads: {ae, vae}: explorer.latent_map.latent_pad.scatter_payload(...),
  * colors: ten CSS colours (one per label), names: the legend's name per label or null for the digits, pinned: {u, v}
  * or null}. Each decoded canvas carries data-pixels (784 values)
  * for the e2e test.

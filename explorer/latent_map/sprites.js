@@ -1,4 +1,4 @@
-/* DigitSprites: each point of a map drawn as its own 28x28 digit, from one atlas image (explorer/charts/sprites.py).
+/* DigitSprites: each point of a map drawn as its own 28x28 digit, from one atlas image (explorer/latent_map/sprites.py).
  *
  * The atlas is greyscale with bright ink; cell i (row i / columns, column i % columns) is test image i. Once
  * loaded, it is turned into one RGBA canvas whose alpha is the ink and whose colour is each cell's label colour,

@@ -2,7 +2,7 @@
 
 Cell ``i`` of an atlas (row ``i // columns``, column ``i % columns``) holds image ``i``; ink is bright (MNIST's
 own convention), so the browser can use the grey level as the alpha of a digit tinted in its label's colour
-(explorer/web/sprites.js). The 10,000 test digits make a 2800x2800 PNG of about 2 MB, so it is written once to
+(explorer/latent_map/sprites.js). The 10,000 test digits make a 2800x2800 PNG of about 2 MB, so it is written once to
 static/ under a content hash and cached by the browser like the model weights. No streamlit here.
 """
 

@@ -4,7 +4,7 @@
  * bounds: [x0, x1, y0, y1] (the same axes at every epoch), prior: [x, y] (where z = 0 lands; 1-2-3 sigma circles)
  * or null, axes: [x, y], recon / samples: base64 uint8 (E, shown, 28, 28), originals: base64 uint8 (shown, 28,
  * 28), shown, losses: {train_loss: [..], valid_loss: [..], ...}, kl_per_dim: [[..] per epoch]}], colors, testid}
- * (explorer/charts/timeline_chart.py). Everything for every epoch is in the data, so the slider and play never
+ * (explorer/latent_map/timeline_chart.py). Everything for every epoch is in the data, so the slider and play never
  * ask the server. data may instead be {src: a URL of that JSON (content-hashed, fetched once), testid}. When new epochs arrive (a run still training) and the slider was at the last epoch, it follows.
  * For tests the root carries data-state, data-epoch (the epoch shown) and each map data-drawn and data-epoch.
  */

@@ -1,4 +1,4 @@
-"""The training timeline's data for its browser component (explorer/web/timeline.js), from vae.timeline files.
+"""The training timeline's data for its browser component (explorer/latent_map/timeline.js), from vae.timeline files.
 
 Everything for every epoch travels once, so the epoch slider never asks the server: per model the 2-D places
 of its subset's codes at each epoch (float16, base64), their labels, that epoch's reconstructions and prior

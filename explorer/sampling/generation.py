@@ -1,6 +1,6 @@
 """Generation for the sampling and arithmetic pages: samplers, conditional digits, attribute vectors.
 
-Free of Streamlit, so tests call it directly; explorer/resources.py caches what is costly (the fitted
+Free of Streamlit, so tests call it directly; explorer/shared/resources.py caches what is costly (the fitted
 densities, the scores). Images come back as numpy arrays (n, 28, 28) in [0, 1].
 """
 

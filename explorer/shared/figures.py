@@ -19,7 +19,7 @@ DIGIT_COLORS: tuple[str, ...] = (  # ten distinct hues, one per digit (the D3 "c
     "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF",
 )  # fmt: skip
 
-# The latent maps are drawn by our canvas component (explorer/web/map.js); every other chart is a Plotly figure
+# The latent maps are drawn by our canvas component (explorer/latent_map/map.js); every other chart is a Plotly figure
 # (explorer/charts/plots.py, from the data explorer/charts/chart_data.py builds).
 
 

@@ -87,7 +87,7 @@ def _browser_model(path: str, stamp: str) -> Any:
 
 
 def browser_model(checkpoint: Checkpoint) -> dict[str, Any]:
-    """What the browser runner loads for a checkpoint: {"hash", "url", "spec"} (explorer/web/runner.js).
+    """What the browser runner loads for a checkpoint: {"hash", "url", "spec"} (explorer/shared/browser/runner.js).
 
     Exported on first use, so models from $VAE_CHECKPOINTS or a fresh training run work too. The weights
     file is (re)written under static/models/ whenever it is missing, e.g. after someone cleaned the folder.
@@ -103,7 +103,7 @@ PLOTLY_JS = "vendor/plotly-cartesian-4.1.1.min.js"  # under static/: plotly.js's
 
 
 def plotly_script() -> str:
-    """The page-relative URL of plotly.js for the chart component (explorer/web/live_chart.js): the cartesian
+    """The page-relative URL of plotly.js for the chart component (explorer/charts/live_chart.js): the cartesian
     bundle of the plotly.js release the plotly package ships (4.1.1; scatter, bar, heatmap and histogram, 1.5 MB
     instead of the full 4.8 MB), committed under static/vendor/ with its licence, served by Streamlit's static
     serving and cached by the browser; nothing loads from a CDN."""

@@ -1,6 +1,6 @@
 // Live latent sliders: one native range input per latent dimension; the decoded digit and the traversal
 // strip of the dimension being moved repaint on every `input` event, decoded in the page by LatentRunner
-// (runner.js, prepended by explorer/components/live.py). On `change` (release, key up) the code goes to Python as the
+// (runner.js, prepended by explorer/shared/browser/components.py). On `change` (release, key up) the code goes to Python as the
 // state value `code` = {z: [by dimension], at: a unique stamp}. Python moves the sliders by sending a new
 // `revision` with `code`; a rerun with an unchanged revision never moves them, so a rerun cannot snap a
 // slider back while the hand is on it.
@@ -78,7 +78,7 @@ class LiveSliders {
   }
 
   static paintGrey(canvas, base64) {
-    // A 28x28 picture sent as base64 grey bytes (explorer.components.live.grey_bytes); false if it is not one.
+    // A 28x28 picture sent as base64 grey bytes (explorer.shared.browser.components.grey_bytes); false if it is not one.
     const grey = new Uint8Array(bytes(base64));
     if (grey.length !== 784) return false;
     LatentRunner.paint(canvas, Float32Array.from(grey, (g) => g / 255));

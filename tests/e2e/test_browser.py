@@ -129,7 +129,7 @@ NEW_IMAGE_JS = """([caption, old]) => {
 
 
 def test_keyboard_on_a_slider_changes_the_decoded_image(ui: UI):
-    # The sliders page's digit is painted in the page by the live component (explorer/web/sliders.js).
+    # The sliders page's digit is painted in the page by the live component (explorer/sliders/sliders.js).
     ui.goto("/sliders")
     live = ui.page.locator('[data-testid="live-sliders"][data-state="ready"]:not([data-paints="0"])')
     live.wait_for()

@@ -17,7 +17,7 @@ from .conftest import LOAD_TIMEOUT_MS, OUTPUT, UI, VIEWPORT, streamlit_server
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 EPOCHS = 100  # never reached: the test stops the run once the curve has gained a point
 
-# The live curves are the live Plotly chart (explorer/web/live_chart.js): data-points counts the points plotted (one
+# The live curves are the live Plotly chart (explorer/charts/live_chart.js): data-points counts the points plotted (one
 # per epoch, split and panel), data-paints the paints of the one element, which must update, not remount, as the
 # run's history grows.
 CURVES = '[data-testid="train-curves"][data-state="ready"]'

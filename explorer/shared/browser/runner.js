@@ -1,6 +1,6 @@
 // LatentRunner: evaluates the explorer's autoencoders and VAEs in the page, in plain JavaScript.
 //
-// A model arrives as a spec (JSON, built by explorer/components/weights.py: layer list, shapes, byte offsets) plus one
+// A model arrives as a spec (JSON, built by explorer/shared/browser/weights.py: layer list, shapes, byte offsets) plus one
 // little-endian float32 blob of weights, fetched once from a content-hashed URL. Layers: linear, conv2d,
 // conv_transpose2d, each with an optional ReLU; decode ends in a sigmoid, as vae.models' decode() does.
 // Sums are accumulated in double precision and each layer's output rounded to float32, so results stay

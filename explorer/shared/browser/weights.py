@@ -1,4 +1,4 @@
-"""Turn a loaded AE or VAE into what the browser runner (explorer/web/runner.js) evaluates.
+"""Turn a loaded AE or VAE into what the browser runner (explorer/shared/browser/runner.js) evaluates.
 
 A browser model is a small JSON spec (the layer list, shapes, activations and byte offsets) plus one flat
 little-endian float32 blob with every weight. The encoder is included (ending at the AE's code or the VAE's
