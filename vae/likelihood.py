@@ -91,8 +91,8 @@ def score_meaning(model: ModelConfig, training: TrainConfig | None) -> ScoreMean
     return ScoreMeaning(
         CROSS_ENTROPY,
         False,
-        f"{_GREY}; the model was trained on grey levels, so its Bernoulli numbers are cross-entropies "
-        "(the mean -log p over binarisations of each image), not -log p(x)",
+        f"{_GREY}; the model was trained on grey levels, so its Bernoulli numbers are cross-entropies, not "
+        "-log p(x) (the reconstruction term is the mean of -log p(x'|z) over binarisations x' of each image)",
     )
 
 
