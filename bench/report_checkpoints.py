@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import write_section
 from vae.checkpoint import read_checkpoint
+from vae.likelihood import CROSS_ENTROPY, NEGATIVE_LOG_LIKELIHOOD, score_meaning
 
 ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
 LATENT = ["vae-z2", "ae-z2", "vae-z16", "ae-z16"]
@@ -74,6 +75,26 @@ def _size(path: Path) -> str:
     return f"{sum(p.stat().st_size for p in path.iterdir() if p.is_file()) / 2**20:.1f} MB"
 
 
+def meaning_note(records: dict) -> str:
+    """What the VAEs' −ELBO, reconstruction and NLL columns are, from what vae.evaluate recorded (vae.likelihood)."""
+    kinds: dict[str, list[str]] = {}
+    for name in LATENT:
+        if name in records and records[name].model.kind == "vae":
+            record = records[name]
+            measure = record.metrics.get("scores_are") or score_meaning(record.model, record.training).measure
+            kinds.setdefault(measure, []).append(f"`{name}`")
+    said = {
+        NEGATIVE_LOG_LIKELIHOOD: "trained on binarised digits and scored on the fixed binarisation of the test "
+        "images (seed 0): −ELBO and NLL are a bound on and an estimate of −log p(x), in nats per image",
+        CROSS_ENTROPY: "trained on grey levels with a Bernoulli decoder: −ELBO, reconstruction and NLL are "
+        "cross-entropies on grey pixels, not −log p(x) of the grey image. The reconstruction term is exactly the "
+        "mean of −log p(x′|z) over random binarisations x′ of the test image, so −ELBO and NLL (with q(z|x) of the "
+        "grey image) bound from above the mean −log p(x′) that a binarised test set measures",
+    }
+    sentences = [f"{', '.join(names)}: {said.get(measure, measure)}." for measure, names in kinds.items()]
+    return " ".join(sentences) + " The autoencoders define no likelihood: their number is the squared error per image."
+
+
 def tables() -> tuple[str, str]:
     records = {name: read_checkpoint(ROOT / name) for name in [*LATENT, "classifier"] if (ROOT / name).is_dir()}
     lines = [
@@ -87,9 +108,18 @@ def tables() -> tuple[str, str]:
         m = records[name].metrics
         samples = m.get("prior_samples", {})
         nll = f"{_f(m.get('test_nll_iwae'))} ({m['iwae_k']})" if "test_nll_iwae" in m else "– (no density)"
-        elbo = _f(m.get("test_neg_elbo")) if name.startswith("vae") else f"{_f(m.get('test_neg_elbo'))} (L2 loss)"
+        if (
+            records[name].model.kind == "ae"
+        ):  # no ELBO: its loss is the squared error (older evaluations: test_reconstruction)
+            elbo, reconstruction, kl = "– (no ELBO)", f"{_f(m.get('test_squared_error'))} (L2)", "–"
+        else:
+            elbo, reconstruction, kl = (
+                _f(m.get("test_neg_elbo")),
+                _f(m.get("test_reconstruction")),
+                _f(m.get("test_kl")),
+            )
         lines.append(
-            f"| `{name}` | {elbo} | {_f(m.get('test_reconstruction'))} | {_f(m.get('test_kl'))} | {nll} "
+            f"| `{name}` | {elbo} | {reconstruction} | {kl} | {nll} "
             f"| {_f(m.get('test_squared_error'))} | {m.get('active_units', '–')}/{records[name].model.latent_dim} "
             f"| {_f(samples.get('recognisable_share'), 3)} | {_f(samples.get('class_coverage'), 3)} "
             f"| {_f(samples.get('frechet_distance'))} |"
@@ -101,7 +131,7 @@ def tables() -> tuple[str, str]:
             f"| {_f(ceiling.get('recognisable_share'), 3)} | {_f(ceiling.get('class_coverage'), 3)} "
             f"| {_f(abs(ceiling.get('frechet_distance', 0.0)))} |"
         )
-    metrics_table = "\n".join(lines)
+    metrics_table = "\n".join([*lines, "", meaning_note(records)])
 
     rows = [
         "| checkpoint | kind | architecture | epochs (best) | training time | size | command |",
@@ -134,7 +164,8 @@ def main() -> None:
             "",
             "Commands: `bash bench/train_all.sh` (trains, then `python -m vae.evaluate CKPT` and "
             "`python -m vae.metrics ... --test-ceiling`), then `python bench/report_checkpoints.py`.",
-            "Test set: the 10k MNIST test images (grey levels). −ELBO, reconstruction, KL and NLL in nats per image;",
+            "Test set: the 10k MNIST test images; what the −ELBO, reconstruction and NLL columns measure follows the",
+            "table (vae.likelihood); KL in nats per image;",
             "sample metrics on 10,000 decoded prior draws z ~ N(0, I) (seed 0, the same draws for each AE/VAE pair),",
             "judged by the shipped classifier: recognisable = share labelled with probability ≥ 0.9; coverage =",
             "entropy of the predicted labels (log 10 = 2.303 is perfect); Frechet = distance between classifier",
@@ -150,7 +181,11 @@ def main() -> None:
     )
     print(body)
     write_section("checkpoints", body)
-    readme = ROOT / "README.md"
+    write_readme(metrics_table, training_table)
+
+
+def write_readme(metrics_table: str, training_table: str) -> None:
+    """checkpoints/README.md: the training table, the metrics table (with what its numbers are) and the notes."""
     intro = (
         "# Shipped checkpoints\n\n"
         "Each folder is one model in the project's checkpoint format (`config.json` + `model.safetensors`).\n"
@@ -161,7 +196,7 @@ def main() -> None:
         "under `command`.\n\n"
     )
     parts = [intro + training_table, metrics_table, ARCHITECTURE_NOTE, TRIALS]
-    readme.write_text("\n\n".join(parts) + "\n")
+    (ROOT / "README.md").write_text("\n\n".join(parts) + "\n")
 
 
 if __name__ == "__main__":

@@ -178,3 +178,75 @@ def test_a_reader_waits_for_a_live_writer_between_its_renames(saved):
         assert not old.exists()
     finally:
         writer.join()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Checkpoints describe their data (label names, preparation, size, hash) and still name their labels when old
+
+
+def test_fit_records_what_data_the_model_saw(tmp_path, tiny_vae_config, mnist_small):
+    import hashlib
+
+    from vae.training import fit
+
+    record = fit(tiny_vae_config, TrainConfig(epochs=1, batch_size=256), tmp_path / "run", data=mnist_small)
+    stored = json.loads((tmp_path / "run" / CONFIG_FILE).read_text())["dataset"]
+    train_x, train_y = mnist_small[0], mnist_small[1]
+    expected = hashlib.sha256(train_x.numpy().tobytes() + train_y.numpy().tobytes()).hexdigest()
+    assert stored["data_hash"] == f"sha256:{expected}" and record.dataset == stored
+    assert stored["label_names"] == [str(d) for d in range(10)] and stored["preparation"] == "original"
+    assert (stored["image_size"], stored["channels"], stored["train_size"]) == ([28, 28], 1, 1024)
+
+
+def test_the_data_hash_changes_with_one_pixel(mnist_small):
+    from vae.data import dataset_record
+
+    x, y = mnist_small[0][:64].clone(), mnist_small[1][:64]
+    before = dataset_record("mnist", x, y)["data_hash"]
+    assert dataset_record("mnist", x.clone(), y.clone())["data_hash"] == before
+    x[5, 0, 14, 14] += 1 / 255
+    assert dataset_record("mnist", x, y)["data_hash"] != before
+    assert dataset_record("fashion-mnist", x, y)["label_names"][9] == "Ankle boot"
+
+
+def _without_new_fields(path, dataset):
+    """Rewrite a checkpoint's config.json as older versions wrote it: the dataset's name and sizes only."""
+    data = json.loads((path / CONFIG_FILE).read_text())
+    data["dataset"] = dataset
+    (path / CONFIG_FILE).write_text(json.dumps(data))
+
+
+def test_an_old_checkpoint_still_loads_and_names_its_labels(saved, tmp_path):
+    from vae.checkpoint import label_names
+
+    path, _ = saved
+    _without_new_fields(path, {"name": "mnist", "train_size": 50000, "valid_size": 10000})
+    assert load(path).checkpoint.dataset == {"name": "mnist", "train_size": 50000, "valid_size": 10000}
+    assert label_names(read_checkpoint(path)) == tuple(str(d) for d in range(10))
+    _without_new_fields(path, {"name": "kmnist"})
+    assert label_names(read_checkpoint(path))[:3] == ("o", "ki", "su")
+    _without_new_fields(path, {"name": str(tmp_path / "datasets" / "gone-0123456789ab")})
+    assert label_names(read_checkpoint(path)) == tuple(f"class {i}" for i in range(10))  # the config's num_classes
+    assert label_names(read_checkpoint(path), count=3) == ("class 0", "class 1", "class 2")
+    _without_new_fields(path, {})
+    assert label_names(read_checkpoint(path)) == tuple(str(d) for d in range(10))  # trained on TrainConfig's mnist
+
+
+def test_recorded_names_win_and_an_empty_list_means_no_labels(saved):
+    from vae.checkpoint import label_names
+
+    path, _ = saved
+    _without_new_fields(path, {"name": "/nowhere", "label_names": ["cats", "dogs"]})
+    assert label_names(read_checkpoint(path)) == ("cats", "dogs")
+    _without_new_fields(path, {"name": "/nowhere", "label_names": []})
+    assert label_names(read_checkpoint(path)) == ()
+
+
+@pytest.mark.parametrize("name", ["vae-z2", "ae-z16", "classifier"])
+def test_the_shipped_checkpoints_name_the_digits(name):
+    from conftest import REPO
+
+    from vae.checkpoint import label_names
+
+    checkpoint = read_checkpoint(REPO / "checkpoints" / name)
+    assert label_names(checkpoint) == tuple(str(d) for d in range(10))

@@ -270,3 +270,33 @@ def test_cli_refuses_a_hostile_zip_with_its_message(tmp_path):
     assert done.returncode == 1
     assert "'..'" in done.stderr and "Traceback" not in done.stderr
     assert _tree(tmp_path.parent) == before
+
+
+def test_a_checkpoint_keeps_its_folder_names_when_copied_away_from_its_deleted_set(tmp_path, monkeypatch):
+    import hashlib
+    import shutil
+
+    from vae.checkpoint import label_names, load
+    from vae.train import main
+
+    zip_path = tmp_path / "photos.zip"
+    zip_path.write_bytes(shapes_zip(per_folder=20))  # 60 images, the fewest a zip may hold
+    monkeypatch.setenv("VAE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "runs" / "vae"
+    args = ["--dataset", str(zip_path), "--latent-dim", "2", "--hidden", "16", "--epochs", "1", "--batch-size", "16"]
+    assert main([*args, "--preparation", "digit", "--no-progress", "--no-timeline", "--out", str(out)]) == 0
+    (prepared,) = (tmp_path / "runs" / "datasets").iterdir()
+    train_x, train_y = data.load_dataset(str(prepared), "train")
+    expected_hash = hashlib.sha256(train_x.numpy().tobytes() + train_y.numpy().tobytes()).hexdigest()
+
+    moved = tmp_path / "elsewhere" / "my-model"
+    shutil.copytree(out, moved)
+    shutil.rmtree(prepared)
+    data.release_cache()
+    model = load(moved)
+    assert label_names(model.checkpoint) == FOLDERS
+    recorded = model.checkpoint.dataset
+    assert (recorded["title"], recorded["preparation"]) == ("photos", "digit")
+    assert (recorded["image_size"], recorded["channels"]) == ([28, 28], 1)
+    assert recorded["data_hash"] == f"sha256:{expected_hash}" and recorded["train_size"] == len(train_x) == 48

@@ -13,7 +13,8 @@ What is where (a learner reads the first three first):
   (the ``python -m vae.train`` command line), ``timeline`` (the per-epoch snapshots kept beside a checkpoint);
 - ``fast/``: the speed paths (hand-written MLP backward, fused Adam, bf16), each beside the test proving it
   matches the plain path;
-- ``evaluate``, ``metrics``, ``latent``, ``density``: what is done with a trained model;
+- ``evaluate``, ``metrics``, ``latent``, ``density``: what is done with a trained model; ``likelihood``: what
+  its numbers measure (the fixed binarisation of test images, cross-entropy or -log p(x), squared error);
 - ``image_files`` (an uploaded file's bytes to grey, with the refusals), ``images`` (grey to an MNIST-style
   digit), ``export`` (PNG/GIF bytes, grids).
 """
@@ -26,6 +27,7 @@ from typing import Any
 _EXPORTS = {
     "Checkpoint": "vae.checkpoint",
     "CheckpointError": "vae.checkpoint",
+    "label_names": "vae.checkpoint",
     "load": "vae.checkpoint",
     "read_checkpoint": "vae.checkpoint",
     "save_checkpoint": "vae.checkpoint",
@@ -42,6 +44,9 @@ _EXPORTS = {
     "fit_latent_density": "vae.density",
     "evaluate": "vae.evaluate",
     "iwae_nll": "vae.evaluate",
+    "binarize": "vae.likelihood",
+    "metric_labels": "vae.likelihood",
+    "score_meaning": "vae.likelihood",
     "decode_batched": "vae.latent",
     "embed_batched": "vae.latent",
     "encode_batched": "vae.latent",
@@ -110,6 +115,7 @@ __all__ = [
     "TrainingError",
     "TrainingInterrupted",
     "attribute_vector",
+    "binarize",
     "build_model",
     "decode_batched",
     "embed_batched",
@@ -121,11 +127,13 @@ __all__ = [
     "iwae_nll",
     "kl_divergence",
     "kl_per_dimension",
+    "label_names",
     "latent_grid",
     "load",
     "load_dataset",
     "load_mnist",
     "loss_for",
+    "metric_labels",
     "model_loss",
     "negative_elbo",
     "prepare_array",
@@ -139,5 +147,6 @@ __all__ = [
     "sample_quality",
     "save_checkpoint",
     "scan_checkpoints",
+    "score_meaning",
     "traverse",
 ]

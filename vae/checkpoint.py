@@ -297,6 +297,29 @@ def _section(data: dict[str, Any], key: str, kind: type, config_path: Path) -> A
     raise CheckpointError(f"{config_path}: {key} must be {what}, got {json.dumps(value)[:40]}")
 
 
+def label_names(checkpoint: Checkpoint, count: int | None = None) -> tuple[str, ...]:
+    """The names of the checkpoint's labels, index by index, wherever they can still be found.
+
+    First the names its config.json records (``dataset.label_names``; empty for a set without labels); for an
+    older checkpoint, the names its dataset still gives (a built-in set's classes, or the prepared folder's if it
+    still exists); else "class 0", "class 1", ... for ``count`` labels (as many as the caller's data has), or
+    for the model's ``num_classes``.
+    """
+    recorded = checkpoint.dataset.get("label_names")
+    if isinstance(recorded, list) and all(isinstance(name, str) for name in recorded):
+        return tuple(recorded)
+    from vae.data import BUILTIN_LABELS, DatasetError
+    from vae.data import label_names as dataset_label_names
+
+    name = str(checkpoint.dataset.get("name") or (checkpoint.training.dataset if checkpoint.training else "mnist"))
+    if name in BUILTIN_LABELS:
+        return BUILTIN_LABELS[name]
+    if Path(name).is_dir():
+        with contextlib.suppress(DatasetError, OSError):
+            return dataset_label_names(name)
+    return tuple(f"class {i}" for i in range(checkpoint.model.num_classes if count is None else count))
+
+
 def _read_tensors(file: Path) -> dict[str, torch.Tensor]:
     if not file.is_file():
         raise CheckpointError(f"{file}: missing")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import os
 import shutil
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +30,23 @@ _MNIST_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 _TORCHVISION_SETS = {"fashion-mnist": ("FashionMNIST", "Fashion-MNIST"), "kmnist": ("KMNIST", "Kuzushiji-MNIST")}
+# The built-in sets' class names, index by index (Fashion-MNIST's and KMNIST's as their authors list them).
+BUILTIN_LABELS = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion-mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+}
 
 
 class DatasetError(RuntimeError):
@@ -187,11 +206,13 @@ def _load_zip(path: str, stamp: int, split: str) -> tuple[torch.Tensor, torch.Te
 
 
 def label_names(name: str) -> tuple[str, ...]:
-    """The names of a dataset's labels, index by index: MNIST's digits, a prepared set's folder names (empty
-    when it has none), an image folder's sub-folder names."""
+    """The names of a dataset's labels, index by index: a built-in set's classes, a prepared set's folder names
+    (empty when it has none), an image folder's sub-folder names; digits for a path that no longer exists."""
     path = Path(name)
-    if name in ("mnist", "kmnist") or not path.exists():
-        return tuple(str(d) for d in range(10))
+    if name in BUILTIN_LABELS:
+        return BUILTIN_LABELS[name]
+    if not path.exists():
+        return BUILTIN_LABELS["mnist"]
     if path.is_dir() and _prepared(path):
         from vae.prepared_sets import PreparedSetError, read_meta
 
@@ -202,6 +223,38 @@ def label_names(name: str) -> tuple[str, ...]:
     if path.is_dir():
         return _read_folder(str(path.resolve()))[2]
     return ()
+
+
+def dataset_record(name: str, train_x: torch.Tensor, train_y: torch.Tensor) -> dict[str, Any]:
+    """What a checkpoint records about the data it was trained on, so it still describes itself when the
+    dataset's folder is gone: title, preparation, label names (left out where unknown), image size, channels,
+    and a hash of the training split as used: sha256 of its float32 images' bytes, then of its int64 labels'
+    (about 0.15 s for MNIST's 50k images)."""
+    images = train_x.detach().to("cpu", torch.float32).contiguous()  # (N, C, H, W)
+    digest = hashlib.sha256(images.numpy().data)
+    digest.update(train_y.detach().to("cpu", torch.int64).contiguous().numpy().data)
+    path = Path(name)
+    if name in BUILTIN_LABELS:  # prepared by their authors
+        described = {"title": name, "preparation": "original", "label_names": list(BUILTIN_LABELS[name])}
+    elif path.is_dir() and _prepared(path):
+        from vae.prepared_sets import PreparedSetError, read_meta
+
+        try:
+            meta = read_meta(path)
+        except PreparedSetError as error:
+            raise DatasetError(str(error)) from None
+        described = {"title": meta.title, "preparation": meta.preparation, "label_names": list(meta.label_names)}
+    elif path.is_dir():
+        names = list(_read_folder(str(path.resolve()))[2])
+        described = {"title": path.name, "preparation": "folder (grey, resized to 28x28)", "label_names": names}
+    else:  # a zip prepared in memory (as pictures), or tensors handed to fit under a name: label names unknown
+        described = {"title": path.stem or name, "preparation": "picture" if path.suffix.lower() == ".zip" else ""}
+    return {
+        **described,
+        "image_size": list(images.shape[2:]),
+        "channels": int(images.shape[1]),
+        "data_hash": f"sha256:{digest.hexdigest()}",
+    }
 
 
 @functools.lru_cache(maxsize=4)

@@ -49,10 +49,11 @@ import torch
 from vae import distributed
 from vae.checkpoint import Checkpoint, load_training_state, read_checkpoint, save_checkpoint
 from vae.config import ModelConfig, TrainConfig
-from vae.data import Binarizer, load_dataset
+from vae.data import Binarizer, dataset_record, load_dataset
 from vae.distributed import SingleProcess
 from vae.fast.mlp_step import MLPVAEStep, step_for
 from vae.fast.precision import mixed_batch_terms, precision_context, resolve_precision
+from vae.likelihood import binarize
 from vae.losses import LossTerms, model_loss
 from vae.models import build_model
 from vae.optim import Optimizer, make_optimizer, optimizer_tensors, restore_optimizer
@@ -78,10 +79,6 @@ def pick_device(name: str = "auto") -> torch.device:
 
 def _epoch_seed(seed: int, epoch: int) -> int:
     return seed * 1_000_003 + epoch
-
-
-def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
-    return torch.bernoulli(images, generator=torch.Generator().manual_seed(seed))
 
 
 def _batch_terms(
@@ -139,7 +136,7 @@ def _load_data(config: TrainConfig, kind: str) -> Data:
         train_x, train_y = train_x[: config.train_limit], train_y[: config.train_limit]
         valid_x, valid_y = valid_x[: max(100, config.train_limit // 5)], valid_y[: max(100, config.train_limit // 5)]
     if config.binarize == "dynamic" and kind != "classifier":
-        valid_x = _binarize_fixed(valid_x, seed=12345)  # fixed once, so validation losses stay comparable
+        valid_x = binarize(valid_x, seed=12345)  # fixed once, so validation losses stay comparable
     return train_x, train_y, valid_x, valid_y
 
 
@@ -257,11 +254,15 @@ def _resume(run: _Run, command: str | None) -> bool:
 
 
 def _attach_data(run: _Run, data: Data | None) -> None:
-    """Load (or take) the data, move it to the device, refuse non-finite pixels, and set up the progress."""
+    """Load (or take) the data, describe it in the record, move it to the device, refuse non-finite pixels, and
+    set up the progress."""
     if data is None:
         data = _load_data(run.train_config, run.model_config.kind)
     train_x, train_y, valid_x, valid_y = data
-    run.record.dataset = {"name": run.train_config.dataset, "train_size": len(train_x), "valid_size": len(valid_x)}
+    name = run.train_config.dataset
+    # The set's labels, preparation, size and hash travel with the checkpoint (its folder may be moved or cleared).
+    described = dataset_record(name, train_x, train_y)
+    run.record.dataset = {"name": name, "train_size": len(train_x), "valid_size": len(valid_x), **described}
     run.data = tuple(t.to(run.device) for t in (train_x, train_y, valid_x, valid_y))  # type: ignore[assignment]
     train_x = run.data[0]
     if not torch.isfinite(train_x).all():
