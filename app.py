@@ -13,12 +13,12 @@ script (no sidebar, no page config), and AppTest runs every rerun that way.
 import streamlit as st
 
 from explorer.lesson import ui as lesson
-from explorer.shared import context, ui
+from explorer.shared import context, frame, sidebar
 
-st.set_page_config(page_title="Latent-space explorer", page_icon=ui.PAGE_ICON, layout="wide")
-ui.setup_logging()
-ui.configure_threads()
-ui.crisp_pixels()
+st.set_page_config(page_title="Latent-space explorer", page_icon=frame.PAGE_ICON, layout="wide")
+frame.setup_logging()
+frame.configure_threads()
+frame.crisp_pixels()
 
 PAGES = [
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
@@ -36,8 +36,8 @@ PAGES = [
 
 page = st.navigation(PAGES)
 on_lesson = page.url_path == PAGES[1].url_path
-ui.guard(context.begin)  # the one read of the checkpoints and runs folders this run
-ui.guard(lambda: lesson.before_page(on_lesson))  # a ?lesson= link, and "Show me"'s settings, before any widget
-ui.guard(ui.sidebar)  # the pickers, then the run's context (explorer.shared.context)
-ui.guard(lambda: lesson.banner(on_lesson))
+frame.guard(context.begin)  # the one read of the checkpoints and runs folders this run
+frame.guard(lambda: lesson.before_page(on_lesson))  # a ?lesson= link, and "Show me"'s settings, before any widget
+frame.guard(sidebar.sidebar)  # the pickers, then the run's context (explorer.shared.context)
+frame.guard(lambda: lesson.banner(on_lesson))
 page.run()

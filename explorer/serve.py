@@ -64,8 +64,9 @@ def load_resources() -> None:
     from explorer.sampling import generation  # noqa: F401
     from explorer.shared import (
         figures,  # noqa: F401
+        frame,
         resources,
-        ui,
+        ui,  # noqa: F401
     )
     from explorer.sliders import share  # noqa: F401
     from explorer.train import train_panels  # noqa: F401
@@ -86,7 +87,7 @@ def load_resources() -> None:
         if classifier is not None:
             resources.model(classifier)
     finally:
-        ui.configure_threads()  # then one thread per request, as the pages run
+        frame.configure_threads()  # then one thread per request, as the pages run
 
 
 def warm_streamlit() -> None:
@@ -98,7 +99,7 @@ def warm_streamlit() -> None:
     paying them here cut the cold server phase of Home and Reconstruct by about 0.25 s (BENCHMARKS.md)."""
     from streamlit import env_util, string_util
 
-    from explorer.shared.ui import PAGE_ICON
+    from explorer.shared.frame import PAGE_ICON
 
     string_util.is_emoji(PAGE_ICON)
     env_util.is_repl()

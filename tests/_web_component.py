@@ -1,4 +1,5 @@
-"""One live component (its JS and CSS in its feature's folder) mounted in a blank Chromium page, without Streamlit, for its own tests.
+"""One live component (its JS and CSS in its feature's folder) mounted in a blank Chromium page, without Streamlit,
+for its own tests.
 
 The page is given the component's libraries and module the way explorer/shared/browser/components.py assembles them,
 with the module's ``export default function`` turned into a global, its css and html, and a routed origin

@@ -1,4 +1,5 @@
-"""A blank Chromium page for the browser-side code's tests (the .js files in explorer/'s feature folders), driven from a thread of its own.
+"""A blank Chromium page for the browser-side code's tests (the .js files in explorer's feature folders), driven
+from a thread of its own.
 
 The e2e tests keep a sync Playwright open in the main thread for the whole session, and Playwright's sync API
 refuses to start a second one inside that thread's event loop; a one-thread pool gives each blank page its

@@ -1,5 +1,5 @@
 """Whatever a query parameter holds, a page shows its normal content or a specific message, never the generic
-"Something went wrong" box (explorer.shared.ui.guard) and never an exception.
+"Something went wrong" box (explorer.shared.frame.guard) and never an exception.
 
 Query parameters are read in two places (grep ``query_params``): the sidebar, on every page, takes a new link's
 ``size`` (explorer.sliders.state.linked_latent_size), and the Latent sliders page takes its ``size``, ``kind`` and

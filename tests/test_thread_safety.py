@@ -40,7 +40,7 @@ def test_concurrent_decodes_and_embeds_match_a_single_thread(shared_model):
     start = threading.Barrier(THREADS)
     failures: list[str] = []
     # torch's intra-op thread count is per OS thread, and a different count may sum in a different order.
-    # The app sets it at the top of every script run (explorer.shared.ui.configure_threads); the sessions here do too.
+    # The app sets it at the top of every script run (frame.configure_threads); the sessions here do too.
     intra_op_threads = torch.get_num_threads()
 
     def session(t: int) -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 from explorer.arithmetic import cache as arithmetic_cache
 from explorer.arithmetic import state as keys
 from explorer.sampling import generation
-from explorer.shared import core, figures, resources, ui
+from explorer.shared import context, core, figures, frame, resources, ui
 
 INTRO = """
 Take two groups of images, average each group's codes and subtract: the difference points from one group's
@@ -17,19 +17,19 @@ strengths go the other way. The codes are the AE's code and the VAE's posterior 
 
 
 def _among(names: tuple[str, ...]):
-    return lambda option: "all images" if option == "all" else ui.label_of(int(option), names)
+    return lambda option: "all images" if option == "all" else context.label_of(int(option), names)
 
 
 def groups() -> generation.Groups | None:
     """The two groups the user picked; None (with the reason shown) when they are unusable."""
-    images, labels = ui.test_images()
-    names = ui.label_names()
+    images, labels = context.test_images()
+    names = context.label_names()
     classes = list(range(len(names)))
     # An unlabelled set of your own has no classes to go between.
     sources = list(keys.SOURCES) if classes else [keys.INK, keys.GROUPS]
     source = st.radio("Attribute vector from", sources, format_func=keys.SOURCES.get, horizontal=True, key=keys.SOURCE)
     a, b = st.columns(2)
-    label = ui.label_formatter(names)
+    label = context.label_formatter(names)
     if source == keys.DIGITS:
         start = a.selectbox("From", classes, index=min(3, len(classes) - 1), key=keys.FROM, format_func=label)
         to = b.selectbox("To", classes, index=min(8, len(classes) - 1), key=keys.TO, format_func=label)
@@ -56,7 +56,7 @@ def groups() -> generation.Groups | None:
 
 def main() -> None:
     st.title("Latent arithmetic")
-    pair = ui.require_pair()
+    pair = context.require_pair()
     st.markdown(INTRO)
     chosen = groups()
     if chosen is None:
@@ -90,4 +90,4 @@ def main() -> None:
         )
 
 
-ui.guard(main)
+frame.guard(main)

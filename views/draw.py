@@ -4,12 +4,12 @@ import streamlit as st
 
 from explorer.draw import component as draw_component
 from explorer.draw import drawing
-from explorer.shared import state, ui
+from explorer.shared import context, frame, state
 
 
 def main() -> None:
     st.title("Draw a digit")
-    pair = ui.require_pair("ae", "vae")
+    pair = context.require_pair("ae", "vae")
     st.caption(
         "Draw one digit. It is prepared like MNIST as you draw (cropped to the ink, fitted into 20x20, centred "
         "by mass in 28x28) and both models, running in your browser, reconstruct it at every stroke."
@@ -32,4 +32,4 @@ def main() -> None:
         st.caption(f"Last drawing kept: “{state.upload_labels()[state.last_drawing()]}”.")
 
 
-ui.guard(main)
+frame.guard(main)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer.charts import chart_data, live_chart
-from explorer.shared import context, model_catalog, ui
+from explorer.shared import context, frame, model_catalog, ui
 
 INTRO = """
 An **autoencoder** squeezes each 28x28 digit into a short code *z* and rebuilds the digit from it. A plain
@@ -41,7 +41,7 @@ def main() -> None:
 
     models = context.current().models
     catalog = models.catalog
-    pair = ui.current_pair()
+    pair = context.current_pair()
     st.header(f"Models · latent size {pair.latent_dim}" if pair else "Models")
     if pair is None:
         st.warning(f"No autoencoder or VAE checkpoints found under `{catalog.root}`.")
@@ -63,7 +63,7 @@ def main() -> None:
                     # Two panels per row fit half the page; the Train page has the whole width for three.
                     curves = {"columns": 2, "height": 160, "testid": f"curves-{kind}"}
                     live_chart.chart(chart_data.training_curves, checkpoint.history, **curves, key=f"curves.{kind}")
-    classifier = ui.classifier_checkpoint(pair)  # MNIST's, or the one trained on a set of your own
+    classifier = context.classifier_checkpoint(pair)  # MNIST's, or the one trained on a set of your own
     if classifier is not None:
         accuracy = classifier.metrics.get("test_accuracy")
         note = f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
@@ -79,4 +79,4 @@ def main() -> None:
                 st.markdown(f"- **{name}**: {reason}")
 
 
-ui.guard(main)
+frame.guard(main)

@@ -6,12 +6,12 @@ import streamlit as st
 
 from explorer.inside import component as inside_component
 from explorer.inside import state as keys
-from explorer.shared import ui
+from explorer.shared import context, frame, ui
 
 
 def main() -> None:
     st.title("Inside the VAE")
-    pair = ui.require_pair("vae")
+    pair = context.require_pair("vae")
     st.caption(
         "One digit through the whole VAE: the encoder's distribution q(z|x), a code drawn from it with the "
         "reparameterisation trick, the decoder's pixel distribution p(x|z), and the two terms of the objective. "
@@ -28,4 +28,4 @@ def main() -> None:
     inside_component.inside_vae(pair, image, caption, "draw" if drawing else "image", key=f"inside.{pair.latent_dim}")
 
 
-ui.guard(main)
+frame.guard(main)

@@ -6,14 +6,14 @@ import streamlit as st
 from explorer.interpolate import state as keys
 from explorer.latent_map import map_chart, scatter
 from explorer.latent_map import panels as map_panels
-from explorer.shared import figures, latent_space, resources, ui
+from explorer.shared import context, figures, frame, latent_space, resources, ui
 
 BACKGROUND_POINTS = 3000  # enough test codes to show the clusters the path crosses, light enough to draw
 
 
 def main() -> None:
     st.title("Interpolate")
-    pair = ui.require_pair()
+    pair = context.require_pair()
     start_column, end_column = st.columns(2, gap="large")
     with start_column:
         st.subheader("Start")
@@ -72,4 +72,4 @@ def main() -> None:
     st.caption(caption + ".")
 
 
-ui.guard(main)
+frame.guard(main)

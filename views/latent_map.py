@@ -8,14 +8,14 @@ from explorer.latent_map import pad as pad_component
 from explorer.latent_map import panels as map_panels
 from explorer.latent_map import state as map_state
 from explorer.latent_map import timeline as timeline_component
-from explorer.shared import figures, ui
+from explorer.shared import context, figures, frame, ui
 
 METHODS = {"pca": "PCA (all 10,000)", "tsne": f"t-SNE ({map_cache.TSNE_POINTS:,}; slow the first time)"}
 
 
 def main() -> None:
     st.title("Latent map")
-    pair = ui.require_pair()
+    pair = context.require_pair()
     method = "pca"
     if pair.latent_dim > 2:
         method = st.radio(
@@ -60,4 +60,4 @@ def main() -> None:
         map_panels.decoded_planes(pair)
 
 
-ui.guard(main)
+frame.guard(main)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer.lesson import ui as lesson
-from explorer.shared import ui
+from explorer.shared import frame
 
 
 def main() -> None:
@@ -15,4 +15,4 @@ def main() -> None:
     lesson.lesson_page()
 
 
-ui.guard(main)
+frame.guard(main)

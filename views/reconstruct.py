@@ -6,7 +6,7 @@ import streamlit as st
 from explorer.charts import chart_data, live_chart
 from explorer.reconstruct import panels as reconstruct_panels
 from explorer.reconstruct import state as keys
-from explorer.shared import core, resources, state, ui
+from explorer.shared import context, core, frame, resources, state, ui
 
 
 def inputs() -> tuple[list[str], np.ndarray]:
@@ -14,16 +14,16 @@ def inputs() -> tuple[list[str], np.ndarray]:
     source = st.radio("Images", list(keys.SOURCES), format_func=keys.SOURCES.get, horizontal=True, key=keys.SOURCE)
     if source == keys.TESTS:
         a, b, c = st.columns([4, 1, 1])
-        images, labels = ui.test_images()
+        images, labels = context.test_images()
         groups = sorted(int(v) for v in np.unique(labels))
         default = [g for g in (0, 3, 5, 8) if g in groups] if groups != [-1] else [-1]
         title = "Digits" if groups == list(range(10)) else "Labels"
         state.keep_options(keys.DIGITS, groups, default)
-        digits = a.multiselect(title, groups, default=default, key=keys.DIGITS, format_func=ui.label_formatter())
+        digits = a.multiselect(title, groups, default=default, key=keys.DIGITS, format_func=context.label_formatter())
         per_digit = b.number_input(f"Per {title[:-1].lower()}", min_value=1, max_value=5, value=1, key=keys.PER_DIGIT)
         seed = c.number_input("Seed", min_value=0, value=0, key=keys.SEED)
         picked = core.pick_examples(labels, digits, int(per_digit), int(seed))
-        return [f"test #{i} (a {ui.label_of(int(labels[i]))})" for i in picked], images[picked]
+        return [f"test #{i} (a {context.label_of(int(labels[i]))})" for i in picked], images[picked]
     ui.upload_box(keys.UPLOADER)
     labels = state.upload_labels()
     if labels:
@@ -36,7 +36,7 @@ def inputs() -> tuple[list[str], np.ndarray]:
 
 def main() -> None:
     st.title("Reconstruct")
-    pair = ui.require_pair()
+    pair = context.require_pair()
     names, images = inputs()
     if not names:
         st.info("Nothing to reconstruct yet: pick some digits or upload an image.")
@@ -45,7 +45,7 @@ def main() -> None:
     scores = resources.test_scores(vae_checkpoint) if vae_checkpoint is not None else None
     seed = int(state.widget_value(keys.SEED, 0))
     rows = core.reconstruction_rows(
-        names, images, resources.model(pair.ae), resources.model(pair.vae), ui.classifier(), scores, seed=seed
+        names, images, resources.model(pair.ae), resources.model(pair.vae), context.classifier(), scores, seed=seed
     )
     for item in rows:
         reconstruct_panels.reconstruction_row(item)
@@ -68,4 +68,4 @@ def main() -> None:
             st.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
 
 
-ui.guard(main)
+frame.guard(main)

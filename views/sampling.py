@@ -7,7 +7,7 @@ from explorer.sampling import cache as sampling_cache
 from explorer.sampling import generation
 from explorer.sampling import panels as sampling_panels
 from explorer.sampling import state as keys
-from explorer.shared import core, figures, model_catalog, resources, state, ui
+from explorer.shared import context, core, figures, frame, model_catalog, resources, state, ui
 
 WHY = """
 **Why the autoencoder fails with N(0, I).** It was only asked to rebuild its inputs, so its codes live
@@ -74,7 +74,7 @@ def samplers(pair: model_catalog.Pair, classifier: object) -> None:
         sampling_panels.sample_scores(column, scores[kind], stored)
     histograms = {ui.KIND_NAMES[k]: scores[k]["class_histogram"] for k in checkpoints}
     live_chart.chart(chart_data.class_histogram, histograms, testid="class-histogram", key=keys.HISTOGRAM)
-    st.fragment(ui.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
+    st.fragment(frame.guarded(every_sampler))(checkpoints, classifier, n, seed, t)
 
 
 def every_sampler(checkpoints: dict, classifier: object, n: int, seed: int, t: float) -> None:
@@ -105,9 +105,9 @@ def conditional(pair: model_catalog.Pair, classifier: object) -> None:
         classes,
         index=min(7, len(classes) - 1),
         key=keys.DIGIT,
-        format_func=ui.label_formatter(pair.label_names),
+        format_func=context.label_formatter(pair.label_names),
     )
-    name = ui.escape_markdown(ui.label_of(digit))
+    name = ui.escape_markdown(context.label_of(digit))
     low, high = generation.TEMPERATURE_RANGE
     t = b.slider("Temperature", low, high, generation.CONDITIONAL_TEMPERATURE, 0.05, key=keys.DIGIT_TEMPERATURE)
     seed = int(c.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=keys.DIGIT_SEED))
@@ -118,19 +118,19 @@ def conditional(pair: model_catalog.Pair, classifier: object) -> None:
         checkpoint = pair.get(kind)
         model, density = resources.model(checkpoint), sampling_cache.density(checkpoint)
         images = generation.conditional_images(model, density, digit, 32, seed, t)
-        caption = f"{ui.KIND_NAMES[kind]}: 32 new {ui.label_of(digit)}s"
+        caption = f"{ui.KIND_NAMES[kind]}: 32 new {context.label_of(digit)}s"
         if ask:
             share = sampling_cache.conditional_agreement(checkpoint, classifier, digit, 1000, seed, t)
-            caption += f"; the classifier calls {share:.1%} of 1,000 such samples a {ui.label_of(digit)}"
+            caption += f"; the classifier calls {share:.1%} of 1,000 such samples a {context.label_of(digit)}"
         column.image(figures.inline_png(figures.grid_png(images, columns=8, scale=2)), caption=caption)
 
 
 def main() -> None:
     st.title("AE vs VAE sampling")
-    pair = ui.require_pair("ae", "vae")
-    classifier = ui.classifier_checkpoint(pair)
+    pair = context.require_pair("ae", "vae")
+    classifier = context.classifier_checkpoint(pair)
     samplers(pair, classifier)
     conditional(pair, classifier)
 
 
-ui.guard(main)
+frame.guard(main)

@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from explorer.shared import core, latent_space, resources, ui
+from explorer.shared import context, core, frame, latent_space, resources, ui
 from explorer.sliders import component as sliders_component
 from explorer.sliders import share
 from explorer.sliders import state as sliders_state
@@ -47,7 +47,7 @@ def server_panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec]) -
 
 
 @st.fragment
-@ui.guarded
+@frame.guarded
 def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: int) -> None:
     # Reruns alone when a slider is released: store the code, guess the digit, update the link.
     name = checkpoint.name
@@ -58,7 +58,7 @@ def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: in
         )
         server_panel(checkpoint, specs)
     code = sliders_state.current_code(name, specs)
-    guess = core.guesses(ui.classifier(), result.digit)[0]
+    guess = core.guesses(context.classifier(), result.digit)[0]
     st.markdown("On release: " + ui.guess_text(guess))
     sliders_state.write_link(share.link_params(size, checkpoint.model.kind, code))
     link, save, load = st.columns([2, 1, 2], vertical_alignment="center")
@@ -82,7 +82,7 @@ def panel(checkpoint: Checkpoint, specs: list[latent_space.SliderSpec], size: in
 
 def main() -> None:
     st.title("Latent sliders")
-    pair = ui.require_pair()
+    pair = context.require_pair()
     link = sliders_component.take_link(pair)
     kind = ui.kind_picker(pair, key=sliders_state.SLIDERS_KIND)
     checkpoint = pair.get(kind)
@@ -102,4 +102,4 @@ def main() -> None:
     panel(checkpoint, specs, pair.latent_dim)
 
 
-ui.guard(main)
+frame.guard(main)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.shared import ui
+from explorer.shared import frame
 from explorer.train import own_panels, run_records, runs, train_panels
 
 INTRO = """
@@ -46,10 +46,10 @@ def main() -> None:
     statuses = runs.statuses()
     train_panels.run_picker(statuses, busy=lock is not None)
     refresh = train_panels.ACTIVE_REFRESH_S if lock is not None else train_panels.IDLE_REFRESH_S
-    st.fragment(ui.guarded(train_panels.live_view), run_every=refresh)(train_panels.signature())
+    st.fragment(frame.guarded(train_panels.live_view), run_every=refresh)(train_panels.signature())
 
     st.header("Beta sweep")
     train_panels.sweep_results(statuses)
 
 
-ui.guard(main)
+frame.guard(main)

@@ -52,7 +52,7 @@ def _tsne(path: str, stamp: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from vae.latent import project_2d
 
     subset = np.sort(np.random.default_rng(seed).permutation(len(resources.test_set_at(path, stamp)[0]))[:TSNE_POINTS])
-    # As many threads as torch uses (see ui.configure_threads): on a busy shared CPU, one thread ran a
+    # As many threads as torch uses (see frame.configure_threads): on a busy shared CPU, one thread ran a
     # t-SNE of 2,000 codes in 9 s where two took 21 s.
     with threadpool_limits(torch.get_num_threads()):
         return subset, project_2d(resources.codes_at(path, stamp)[subset], "tsne", seed=seed)

@@ -6,8 +6,8 @@ import numpy as np
 import streamlit as st
 
 from explorer.latent_map import state as map_state
-from explorer.shared import core, figures, latent_space, model_catalog, resources, state, ui
-from explorer.shared.ui import KIND_NAMES
+from explorer.shared import context, core, figures, latent_space, model_catalog, resources, state, ui
+from explorer.shared.model_catalog import KIND_NAMES
 
 
 def selected_point(charts: dict[str, str], picks: dict[str, int | None]) -> tuple[str, int] | None:
@@ -35,7 +35,7 @@ def point_details(pair: model_catalog.Pair, kind: str, index: int) -> None:
     """A test image, its reconstructions and its nearest neighbours in the chosen model's latent space."""
     images, labels = resources.pair_test_set(pair)
     state.choose_image(state.ImageChoice("test", index))  # the sliders and interpolation start from it
-    label = ui.escape_markdown(ui.label_of(int(labels[index]), pair.label_names))
+    label = ui.escape_markdown(context.label_of(int(labels[index]), pair.label_names))
     st.subheader(f"Test image #{index} (a {label}) in the {KIND_NAMES[kind]}'s latent space")
     cells = st.columns([1] * (1 + len(pair.kinds)) + [5])
     ui.digit(images[index], "original", scale=4, container=cells[0])
@@ -43,7 +43,7 @@ def point_details(pair: model_catalog.Pair, kind: str, index: int) -> None:
         reconstruction = core.reconstruct(resources.model(pair.get(other)), images[index])[0]
         ui.digit(reconstruction, other.upper(), scale=4, container=cell)
     near = latent_space.nearest_neighbours(resources.codes(pair.get(kind)), index, k=8)
-    names = ", ".join(ui.label_of(int(labels[i]), pair.label_names) for i in near)
+    names = ", ".join(context.label_of(int(labels[i]), pair.label_names) for i in near)
     caption = f"nearest neighbours in latent space: {names}"
     ui.pictures(figures.strip_png(images[near], scale=4), caption, container=cells[-1])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from explorer.shared import ui
+from explorer.shared import context
 from explorer.shared.browser import components as browser
 
 
@@ -22,4 +22,4 @@ def latent_map_chart(data: dict[str, Any], key: str, on_pick: Any = None) -> int
 
     data = {**data, "pickable": on_pick is not None}
     result = _map_component()(data=data, key=key, on_picked_change=on_pick or browser.noop)
-    return map_chart.parse_pick(getattr(result, "picked", None), len(ui.test_images()[1]))
+    return map_chart.parse_pick(getattr(result, "picked", None), len(context.test_images()[1]))

@@ -12,7 +12,7 @@ from explorer.latent_map import cache as map_cache
 from explorer.lesson import state as lesson_state
 from explorer.lesson import steps as lesson
 from explorer.lesson.link import LessonError, parse_lesson
-from explorer.shared import resources, state
+from explorer.shared import context, resources, state
 
 LESSON_PAGE = "views/lesson.py"
 
@@ -52,9 +52,8 @@ def follow_link(on_lesson_page: bool) -> None:
 
 def gap_pin(digits: tuple[int, int]) -> tuple[float, float] | None:
     """The empty place between two digits' clusters on the chosen pair's autoencoder pad (or the VAE's)."""
-    from explorer.shared import ui
 
-    pair = ui.current_pair()
+    pair = context.current_pair()
     checkpoint = None if pair is None else pair.get("ae") or pair.get("vae")
     if checkpoint is None:
         return None

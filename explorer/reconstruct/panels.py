@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.shared import core, figures, ui
+from explorer.shared import context, core, figures, ui
 
 
 def reconstruction_row(item: core.ReconstructionRow) -> None:
@@ -19,7 +19,7 @@ def reconstruction_row(item: core.ReconstructionRow) -> None:
         ui.pictures(figures.strip_png(item.posterior, scale=3), "VAE posterior samples", container=cells[3])
     named = (("original", item.guess_original), ("AE", item.guess_ae), ("VAE", item.guess_vae))
     guesses = [
-        f"{title} **{ui.escape_markdown(ui.label_of(g.label))}** ({g.confidence:.0%})" for title, g in named if g
+        f"{title} **{ui.escape_markdown(context.label_of(g.label))}** ({g.confidence:.0%})" for title, g in named if g
     ]
     text = f"**{ui.escape_markdown(item.name)}**  \nclassifier: {', '.join(guesses) or 'not available'}"
     if item.check is not None:

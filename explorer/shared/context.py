@@ -154,3 +154,62 @@ def current() -> RunContext:
     """The run's context: the one the sidebar settled, else (before the sidebar, or without it) resolved now."""
     found = st.session_state.get(_SETTLED)
     return found if isinstance(found, RunContext) else resolve()
+
+
+# --------------------------------------------------------------------------------------------------------
+# The run's pair and what goes with it, for pages and helpers
+
+
+def current_pair() -> model_catalog.Pair | None:
+    """The pair this run shows (explorer.shared.context: resolved once per run)."""
+    return current().pair
+
+
+def require_pair(*kinds: str) -> model_catalog.Pair:
+    """The chosen model pair; stops the page with a hint when it lacks the model kinds the page needs (without
+    ``kinds``: when it has no model at all). A page that gets past this works with what the pair has."""
+    pair = current_pair()
+    missing = [model_catalog.KIND_NAMES[k] for k in kinds or ("ae", "vae") if pair is None or pair.get(k) is None]
+    if pair is None or not pair.kinds or (kinds and missing):
+        root = resources.checkpoint_root()
+        size = f"latent size {pair.latent_dim}" if pair is not None else "this latent size"
+        st.warning(
+            f"This page needs the {' and the '.join(missing)} of {size}, and there is no usable one under `{root}`"
+            " or among your training runs. Train one on the Train page or pick another latent size in the sidebar."
+        )
+        st.stop()
+    return pair  # type: ignore[return-value]
+
+
+def classifier_checkpoint(pair: model_catalog.Pair | None = None) -> Any:
+    """The classifier for this pair (default: the chosen one): MNIST's, or the one trained on the pair's own
+    images; None when there is none."""
+    if pair is None:
+        return current().classifier_checkpoint
+    return pair.classifier if pair.own else models().catalog.classifier
+
+
+def classifier() -> Any:
+    """The chosen pair's classifier model, or None when there is none (missing, broken, or an unlabelled set)."""
+    return current().classifier
+
+
+def test_images() -> tuple[np.ndarray, np.ndarray]:
+    """The chosen pair's test images and labels: MNIST's test set, or its own set's held-out images."""
+    return current().test_set
+
+
+def label_names() -> tuple[str, ...]:
+    """The chosen pair's label names by index (MNIST's digits; empty for an unlabelled own set)."""
+    return current().label_names
+
+
+def label_formatter(names: Sequence[str] | None = None) -> Callable[[int], str]:
+    """A widget's format_func for label indices, bound to the names now (AppTest calls it outside a run)."""
+    bound = tuple(label_names() if names is None else names)
+    return lambda index: label_of(int(index), bound)
+
+
+def label_of(index: int, names: Sequence[str] | None = None) -> str:
+    """A label's name for the page (text, never markup): '7', 'circles', or 'image' for an unlabelled one."""
+    return current().label_of(index, names)

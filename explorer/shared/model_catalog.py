@@ -16,6 +16,7 @@ from vae.checkpoint import Checkpoint, CheckpointError
 
 
 MNIST_LABELS = tuple(str(d) for d in range(10))
+KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE"}  # how pages name a model kind
 
 
 @dataclass(frozen=True)
