@@ -22,7 +22,7 @@ from vae.checkpoint import CheckpointError, load, update_metrics
 from vae.data import DatasetError, load_dataset
 from vae.latent import embed_batched, encode_batched
 from vae.losses import autoencoder_loss, reconstruction_nll
-from vae.posterior import prior_log_prob
+from vae.posterior import DiagonalGaussian, prior_log_prob
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: a unit is active if Var_x E_q[z_j|x] exceeds this
 
@@ -57,18 +57,21 @@ def importance_log_weights(
     *,
     max_elements: int = 2_000_000,
     generator: torch.Generator | None = None,
+    proposal: DiagonalGaussian | None = None,
 ) -> torch.Tensor:
     """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x) of each image: (N, ...) -> (k, N).
 
     The terms :func:`iwae_nll` averages (log-mean-exp over the k rows); kept whole so a caller can also take the
     k-sample bound for smaller k from groups of rows, or its standard error (:func:`iwae_standard_error`).
+    ``proposal`` (N, D) replaces the encoder's q(z|x), e.g. by a Gaussian optimised for each image; any proposal
+    gives a lower bound on log p(x) in expectation, the closer to the posterior the tighter.
     """
     if model.config.kind != "vae":
         raise ValueError("an importance-sampled likelihood needs a VAE; a plain autoencoder defines no density")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     b = len(x)
-    posterior = model.encode(x)  # (b, D)
+    posterior = model.encode(x) if proposal is None else proposal  # (b, D)
     chunk = max(1, min(k, max_elements // (b * x[0].numel())))
     log_weights = []
     for start in range(0, k, chunk):
