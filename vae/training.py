@@ -87,17 +87,9 @@ def _binarize_fixed(images: torch.Tensor, seed: int) -> torch.Tensor:
 
 
 def _batch_terms(
-    model: torch.nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    beta: float,
-    step: MLPVAEStep | None = None,
-    iwae_k: int = 1,
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, beta: float, step: MLPVAEStep | None = None
 ) -> LossTerms:
-    """The batch's loss terms; with ``step`` (vae.fast.mlp_step), computed by it, which also fills the gradients.
-    ``iwae_k`` > 1: the k-sample importance-weighted bound instead of the ELBO (TrainConfig.iwae_k)."""
-    if iwae_k > 1:
-        return importance_weighted_terms(model, x, iwae_k, beta)
+    """The batch's loss terms; with ``step`` (vae.fast.mlp_step), computed by it, which also fills the gradients."""
     if step is not None:
         return step(x, beta)
     if torch.is_autocast_enabled(x.device.type):  # inside precision_context("bf16", ...)
@@ -342,7 +334,10 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
         x = run.binarize(x) if x.device.type == "cpu" else torch.bernoulli(x)
     with precision_context(run.train_config.precision, x.device):
-        terms = _batch_terms(run.net, x, y, beta, run.step, run.train_config.iwae_k)
+        if run.train_config.iwae_k > 1:  # the k-sample bound instead of the ELBO (TrainConfig.iwae_k)
+            terms = importance_weighted_terms(run.net, x, run.train_config.iwae_k, beta)
+        else:
+            terms = _batch_terms(run.net, x, y, beta, run.step)
     # One tensor -> list conversion for all three terms (and the finiteness check), not four separate ones.
     values = torch.stack([getattr(terms, k).detach() for k in _TRAIN_TERMS]).tolist()
     shared = run.hooks.reduce_step(values, len(mine), weight, run.stop.is_set())
