@@ -15,6 +15,8 @@ What is where (a learner reads the first three first):
   matches the plain path;
 - ``evaluate``, ``metrics``, ``latent``, ``density``: what is done with a trained model; ``likelihood``: what
   its numbers measure (the fixed binarisation of test images, cross-entropy or -log p(x), squared error);
+- ``true_posterior`` (p(z|x) and log p(x) summed on a grid of codes: a 2-D latent space, or a 2-D slice) and
+  ``inference_gap`` (log p(x) - ELBO split into approximation and amortisation gaps, q* per image);
 - ``image_files`` (an uploaded file's bytes to grey, with the refusals), ``images`` (grey to an MNIST-style
   digit), ``export`` (PNG/GIF bytes, grids).
 """

@@ -22,6 +22,7 @@ MAX_LATENT_DIM = 4096
 MAX_WIDTH = 65_536
 MAX_LAYERS = 16
 MAX_PARAMETERS = 200_000_000
+MAX_IWAE_K = 5000  # importance samples per image in training: k decoder passes per image and step
 
 
 def _whole(value: Any, most: int) -> bool:
@@ -137,6 +138,10 @@ class TrainConfig:
     # vae.fast.mlp_step's hand-written backward pass for fp32 MLP VAEs with a Bernoulli likelihood on one CPU
     # process: autograd's gradients (to float rounding) with less bookkeeping per op. Other models ignore it.
     manual_backward: bool = True
+    # The objective: the k-sample importance-weighted bound (vae.losses.importance_weighted_terms, Burda et al.
+    # 2016); 1 is the ELBO. k > 1 needs a VAE and trains with autograd in fp32 in one process (the hand-written
+    # step, bf16 and torchrun's data parallelism are the ELBO's); validation still reports the ELBO.
+    iwae_k: int = 1
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes, e.g. the command line
 
     def __post_init__(self) -> None:
@@ -150,6 +155,12 @@ class TrainConfig:
             raise ConfigError(f"binarize must be 'none' or 'dynamic', got {self.binarize!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if not _whole(self.iwae_k, MAX_IWAE_K):
+            raise ConfigError(f"iwae_k must be a whole number from 1 to {MAX_IWAE_K}, got {self.iwae_k!r}")
+        if self.iwae_k > 1 and self.precision == "bf16":
+            raise ConfigError(
+                "the importance-weighted objective (iwae_k > 1) trains in fp32; use precision fp32 or auto"
+            )
 
     def beta_at(self, epoch: int) -> float:
         """KL weight during 1-based ``epoch``: ramps linearly to ``beta`` over the warm-up epochs."""

@@ -25,7 +25,7 @@ from vae.data import DatasetError, load_dataset
 from vae.latent import embed_batched, encode_batched
 from vae.likelihood import score_meaning, scored_images
 from vae.losses import reconstruction_nll
-from vae.posterior import prior_log_prob
+from vae.posterior import DiagonalGaussian, prior_log_prob
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: a unit is active if Var_x E_q[z_j|x] exceeds this
 
@@ -45,26 +45,61 @@ def iwae_nll(
     -log p(x) ~= -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x). Samples are drawn in chunks
     so memory stays bounded (about max_elements decoded pixels at once); k = 1 gives the ELBO's value.
     """
+    results = []
+    for xb in x.split(batch_size):
+        log_w = importance_log_weights(model, xb, k, max_elements=max_elements, generator=generator)  # (k, b)
+        results.append(-(torch.logsumexp(log_w, 0) - math.log(k)))
+    return torch.cat(results)
+
+
+@torch.inference_mode()
+def importance_log_weights(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    k: int,
+    *,
+    max_elements: int = 2_000_000,
+    generator: torch.Generator | None = None,
+    proposal: DiagonalGaussian | None = None,
+) -> torch.Tensor:
+    """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x) of each image: (N, ...) -> (k, N).
+
+    The terms :func:`iwae_nll` averages (log-mean-exp over the k rows); kept whole so a caller can also take the
+    k-sample bound for smaller k from groups of rows, or its standard error (:func:`iwae_standard_error`).
+    ``proposal`` (N, D) replaces the encoder's q(z|x), e.g. by a Gaussian optimised for each image; any proposal
+    gives a lower bound on log p(x) in expectation, the closer to the posterior the tighter.
+    """
     if model.config.kind != "vae":
         raise ValueError("an importance-sampled likelihood needs a VAE; a plain autoencoder defines no density")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    results = []
-    for xb in x.split(batch_size):
-        b = len(xb)
-        posterior = model.encode(xb)  # (b, D)
-        chunk = max(1, min(k, max_elements // (b * xb[0].numel())))
-        log_weights = []
-        for start in range(0, k, chunk):
-            c = min(chunk, k - start)
-            z = posterior.sample(generator, sample_shape=(c,))  # (c, b, D)
-            logits = model.decode_logits(z.reshape(c * b, -1))  # (c*b, 1, 28, 28)
-            targets = xb.unsqueeze(0).expand(c, *xb.shape).reshape(c * b, *xb.shape[1:])
-            log_px_z = -reconstruction_nll(logits, targets, model.config).view(c, b)
-            log_weights.append(log_px_z + prior_log_prob(z) - posterior.log_prob(z))
-        log_w = torch.cat(log_weights)  # (k, b)
-        results.append(-(torch.logsumexp(log_w, 0) - math.log(k)))
-    return torch.cat(results)
+    b = len(x)
+    posterior = model.encode(x) if proposal is None else proposal  # (b, D)
+    chunk = max(1, min(k, max_elements // (b * x[0].numel())))
+    log_weights = []
+    for start in range(0, k, chunk):
+        c = min(chunk, k - start)
+        z = posterior.sample(generator, sample_shape=(c,))  # (c, b, D)
+        logits = model.decode_logits(z.reshape(c * b, -1))  # (c*b, 1, 28, 28)
+        targets = x.unsqueeze(0).expand(c, *x.shape).reshape(c * b, *x.shape[1:])
+        log_px_z = -reconstruction_nll(logits, targets, model.config).view(c, b)
+        log_weights.append(log_px_z + prior_log_prob(z) - posterior.log_prob(z))
+    return torch.cat(log_weights)  # (k, b)
+
+
+def iwae_standard_error(log_weights: torch.Tensor) -> torch.Tensor:
+    """Standard error of log (1/k) sum_i w_i from its k log-weights, per image: (k, N) -> (N,).
+
+    The delta method: se(log mean w) ~= sd(w) / (sqrt(k) * mean(w)), computed on w / max(w) so it cannot
+    overflow. It is itself an estimate from the same k draws, so it understates the error when rare, huge
+    weights were not drawn (a proposal much narrower than the posterior); the bias of the log, about se^2 / 2,
+    is left out.
+    """
+    k = log_weights.shape[0]
+    if k < 2:
+        raise ValueError("a standard error needs at least 2 importance samples")
+    w = torch.exp(log_weights - log_weights.max(0).values)  # (k, N), each column's largest weight is 1
+    return w.std(0) / (w.mean(0) * math.sqrt(k))
 
 
 @torch.inference_mode()

@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the hand-written backward pass of vae.fast.mlp_step for fp32 MLP VAEs with a Bernoulli likelihood "
         "(the same gradients as autograd, faster); --no-manual-backward uses autograd",
     )
+    p.add_argument(
+        "--iwae-k",
+        type=int,
+        default=1,
+        help="train a VAE on the k-sample importance-weighted bound (Burda et al. 2016), k decoder passes per "
+        "image; 1 is the ELBO. k > 1 runs in one process, fp32, with autograd",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--out", type=Path, default=None, help="checkpoint folder (default runs/KIND-ARCH-zDIM)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
@@ -135,6 +142,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         precision=args.precision,
         fused_optimizer=args.fused_optimizer,
         manual_backward=args.manual_backward,
+        iwae_k=args.iwae_k,
     )
     return model_config, train_config
 
@@ -209,6 +217,9 @@ def _run(args: argparse.Namespace, argv: list[str], world: World, device: str) -
     except (DatasetError, CheckpointError) as error:
         print(f"error{rank_tag}: {error}", file=sys.stderr)
         return 1
+    except ConfigError as error:  # an objective the model or the launch cannot train on (vae.training)
+        print(f"error{rank_tag}: {error}", file=sys.stderr)
+        return 2
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -10,7 +10,9 @@ One epoch is four steps: :func:`_train_epoch` (one optimiser step per batch, :fu
 :func:`_validate_and_record` (validation, best weights, the history record), :func:`vae.stopping.end_reason`
 (all epochs done, early stopping, time budget) and :func:`_save`. For an fp32 MLP VAE with a Bernoulli decoder
 in one CPU process, a step takes its gradients from vae.fast.mlp_step's hand-written backward pass instead of
-autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``).
+autograd (the same gradients, less work per op; ``TrainConfig.manual_backward``). With ``TrainConfig.iwae_k`` > 1
+a VAE minimises the k-sample importance-weighted bound (vae.losses.importance_weighted_terms) instead, through
+autograd in fp32; validation still reports the ELBO, and picks the best weights by it.
 
 Reporting and stopping (the hooks a CLI or an app page uses):
 
@@ -48,13 +50,13 @@ import torch
 
 from vae import distributed
 from vae.checkpoint import Checkpoint, load_training_state, read_checkpoint, save_checkpoint
-from vae.config import ModelConfig, TrainConfig
+from vae.config import ConfigError, ModelConfig, TrainConfig
 from vae.data import Binarizer, dataset_record, load_dataset
 from vae.distributed import SingleProcess
 from vae.fast.mlp_step import MLPVAEStep, step_for
 from vae.fast.precision import mixed_batch_terms, precision_context, resolve_precision
 from vae.likelihood import binarize
-from vae.losses import LossTerms, model_loss
+from vae.losses import LossTerms, importance_weighted_terms, model_loss
 from vae.models import build_model
 from vae.optim import Optimizer, make_optimizer, optimizer_tensors, restore_optimizer
 from vae.stopping import StopFlag, TrainingError, diverged, end_reason, interrupted
@@ -225,13 +227,26 @@ def _new_run(
     dev = distributed.device_for(world, pick_device(device))
     torch.manual_seed(train_config.seed)  # the initial weights depend on the seed alone
     model = build_model(model_config).to(dev)
+    _check_objective(model_config, train_config, world.distributed)
     # The checkpoint records the arithmetic actually used, not "auto", so a resumed run keeps it.
     precision = resolve_precision(train_config.precision, dev, model_config.arch)
+    if train_config.iwae_k > 1:
+        precision = "fp32"  # the importance-weighted objective is computed in fp32 only (TrainConfig.iwae_k)
     train_config = dataclasses.replace(train_config, precision=precision)
     optimizer = make_optimizer(model, train_config)
     record = Checkpoint(path=out, model=model_config, training=train_config)
     hooks = distributed.hooks_for(world, dev)
     return _Run(out, hooks, dev, model_config, train_config, model, optimizer, record, stop, progress)
+
+
+def _check_objective(model_config: ModelConfig, train_config: TrainConfig, distributed: bool) -> None:
+    """Refuse an importance-weighted objective (iwae_k > 1) where it is not defined or not implemented."""
+    if train_config.iwae_k == 1:
+        return
+    if model_config.kind != "vae":
+        raise ConfigError(f"the importance-weighted objective needs a VAE, not kind {model_config.kind!r}")
+    if distributed:  # its loss calls encode and decode_logits, which DistributedDataParallel's forward would not see
+        raise ConfigError("the importance-weighted objective (iwae_k > 1) trains in one process, not under torchrun")
 
 
 def _resume(run: _Run, command: str | None) -> bool:
@@ -320,7 +335,10 @@ def _train_step(run: _Run, index: torch.Tensor, beta: float, epoch: int, step: i
     if run.train_config.binarize == "dynamic" and run.model_config.kind != "classifier":
         x = run.binarize(x) if x.device.type == "cpu" else torch.bernoulli(x)
     with precision_context(run.train_config.precision, x.device):
-        terms = _batch_terms(run.net, x, y, beta, run.step)
+        if run.train_config.iwae_k > 1:  # the k-sample bound instead of the ELBO (TrainConfig.iwae_k)
+            terms = importance_weighted_terms(run.net, x, run.train_config.iwae_k, beta)
+        else:
+            terms = _batch_terms(run.net, x, y, beta, run.step)
     # One tensor -> list conversion for all three terms (and the finiteness check), not four separate ones.
     values = torch.stack([getattr(terms, k).detach() for k in _TRAIN_TERMS]).tolist()
     shared = run.hooks.reduce_step(values, len(mine), weight, run.stop.is_set())

@@ -45,8 +45,10 @@ def supports(model: nn.Module) -> bool:
 
 def step_for(model: nn.Module, config: TrainConfig, distributed: bool = False) -> MLPVAEStep | None:
     """The step vae.training uses for ``model`` under ``config`` (its precision already resolved): one for a
-    single-process fp32 run of a supported model with ``config.manual_backward`` on, else None (autograd)."""
-    if config.manual_backward and not distributed and config.precision == "fp32" and supports(model):
+    single-process fp32 run of a supported model with ``config.manual_backward`` on that trains on the ELBO
+    (``iwae_k`` 1: this step writes out the ELBO's gradients only), else None (autograd)."""
+    plain = config.manual_backward and not distributed and config.precision == "fp32" and config.iwae_k == 1
+    if plain and supports(model):
         return MLPVAEStep(model)
     return None
 
