@@ -1,0 +1,1 @@
+"""Reconstruct: test digits or uploads through both models (``panels``: one result row; ``state``: its keys)."""
