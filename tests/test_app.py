@@ -184,7 +184,7 @@ def test_uploaded_scan_is_reconstructed_and_classified():
     histogram = shown["score-histogram"]["layout"]
     (label,) = [a for a in histogram["annotations"] if a["text"] == "this image"]
     (rule,) = [s for s in histogram["shapes"] if s["x0"] == label["x"]]  # the red rule under its label
-    score = re.search(r"negative ELBO ([\d.]+) nats", texts[0])  # the row's score is the histogram's red rule
+    score = re.search(r"pixels \(not a likelihood\): ([\d.]+) nats", texts[0])  # the row's score = the red rule
     assert score is not None and rule["x0"] == pytest.approx(float(score.group(1)), abs=0.06), texts[0]
     assert not at.get("vega_lite_chart")
 

@@ -120,7 +120,7 @@ def assert_reconstructed(at, name: str, data: bytes, models) -> None:
     for title, guess in expected.items():
         assert f"{title} **{guess.label}** ({guess.confidence:.0%})" in text, (title, guess, text)
     score = core.neg_elbo_scores(vae, batch, seed=0)[index]
-    assert f"negative ELBO {score:.1f} nats" in text, (score, text)
+    assert f"{core.score_name(vae.checkpoint)}: {score:.1f} nats" in text, (score, text)
 
 
 @functools.cache

@@ -169,7 +169,7 @@ def test_build_catalog_pairs_models_and_lists_broken_ones():
 
 def test_metric_rows_skip_missing_and_vae_only_numbers():
     from vae.checkpoint import Checkpoint
-    from vae.config import ModelConfig
+    from vae.config import ModelConfig, TrainConfig
 
     metrics = {"test_neg_elbo": 10.0, "test_kl": 0.0, "test_squared_error": 12.5, "active_units": "n/a"}
     ae = Checkpoint(path=Path("ae"), model=ModelConfig(kind="ae", arch="mlp", latent_dim=2, hidden=(8,)))
@@ -177,8 +177,12 @@ def test_metric_rows_skip_missing_and_vae_only_numbers():
     assert model_catalog.metric_rows(ae) == {"Squared error per image": 12.5}
     vae = Checkpoint(path=Path("vae"), model=ModelConfig(kind="vae", arch="mlp", latent_dim=2, hidden=(8,)))
     vae.metrics = {**metrics, "prior_samples": {"recognisable_share": 0.8}}
-    rows = model_catalog.metric_rows(vae)
-    assert rows["Negative ELBO (nats)"] == 10.0 and rows["Prior samples recognisable"] == 0.8
+    rows = model_catalog.metric_rows(vae)  # trained on grey levels (no training config says otherwise)
+    assert rows["Cross-entropy + KL on grey pixels (nats; not a bound on −log p(x))"] == 10.0
+    assert rows["Prior samples recognisable"] == 0.8 and not any("log p(x)," in label for label in rows)
+    binarised = Checkpoint(path=Path("b"), model=vae.model, training=TrainConfig(binarize="dynamic"))
+    binarised.metrics = metrics
+    assert model_catalog.metric_rows(binarised)["Negative ELBO, binarised test digits (nats, ≥ −log p(x))"] == 10.0
     assert model_catalog.format_value("Prior samples recognisable", 0.8) == "80.0%"
 
 

@@ -153,3 +153,66 @@ def test_the_held_out_split_is_the_test_set(trained):
     assert sizes == {"train": 480, "valid": 60, "test": 60}
     _, labels = load_dataset(str(dataset), "test")
     assert sorted(set(labels.tolist())) == [0, 1, 2]
+
+
+def _copied(trained, tmp_path: Path, keep_images: bool) -> Path:
+    """The runs copied to a new runs folder (another machine), the original prepared set deleted; with
+    ``keep_images`` the same images were prepared there too (same folder name: it carries the content's hash),
+    but their dataset.json names no labels, so any folder name a page shows came from the checkpoints."""
+    import shutil
+
+    (dataset,) = (trained["root"] / "datasets").iterdir()
+    root = tmp_path / "copied-runs"
+    root.mkdir()
+    for status in trained["statuses"]:
+        shutil.copytree(trained["root"] / status.name, root / status.name)
+    if keep_images:
+        copy = prepared_sets.datasets_root(root) / dataset.name
+        shutil.copytree(dataset, copy)
+        meta = json.loads((copy / prepared_sets.META_FILE).read_text())
+        (copy / prepared_sets.META_FILE).write_text(json.dumps({**meta, "label_names": [], "title": "renamed"}))
+    hidden = dataset.with_name(f".{dataset.name}.away")
+    dataset.rename(hidden)  # the recorded path is gone
+    return root, hidden, dataset
+
+
+def test_a_copied_pair_shows_its_folder_names_from_its_checkpoints(trained, tmp_path):
+    root, hidden, dataset = _copied(trained, tmp_path, keep_images=True)
+    try:
+        at = _session(trained["monkeypatch"], root)
+        at.session_state["explorer.latent_size"] = 2
+        at.run()
+        picker = at.selectbox(key=user_run_widget_key(2))
+        assert "your images: my shapes" in picker.options  # the title the checkpoints recorded
+        picker.set_value(f"set:{dataset.name}:2").run()
+        at.switch_page("views/latent_map.py").run()
+        maps = [
+            json.loads(e.proto.json)
+            for e in at.get("bidi_component")
+            if e.proto.component_name == "explorer.latent_map"
+        ]
+        assert maps and all(m["names"] == list(FOLDERS) for m in maps)
+        at.switch_page("views/reconstruct.py").run()
+        assert at.multiselect(key="rec.digits").options == list(FOLDERS)
+        at.switch_page("views/arithmetic.py").run()
+        assert at.selectbox(key="arith.from").options == list(FOLDERS)
+        assert not problems(at)
+    finally:
+        hidden.rename(dataset)
+
+
+def test_a_copied_pair_without_its_images_is_named_not_offered(trained, tmp_path):
+    root, hidden, dataset = _copied(trained, tmp_path, keep_images=False)
+    try:
+        at = _session(trained["monkeypatch"], root)
+        at.session_state["explorer.latent_size"] = 2
+        at.run()
+        assert not problems(at)
+        reasons = [c.value for c in at.sidebar.caption if "could not be loaded" in c.value]
+        assert reasons, [c.value for c in at.sidebar.caption]
+        at.switch_page("views/home.py").run()
+        shown = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+        assert f"its images ({dataset.name}) are not on this server" in shown
+        assert str(tmp_path) not in shown  # named by folder, not by the server's path
+    finally:
+        hidden.rename(dataset)

@@ -47,8 +47,9 @@ def main() -> None:
     rows = core.reconstruction_rows(
         names, images, resources.model(pair.ae), resources.model(pair.vae), context.classifier(), scores, seed=seed
     )
+    score_name = core.score_name(vae_checkpoint) if vae_checkpoint is not None else ""
     for item in rows:
-        reconstruct_panels.reconstruction_row(item)
+        reconstruct_panels.reconstruction_row(item, score_name)
     st.subheader("Errors and outlier check")
     chosen = st.selectbox("Image", range(len(rows)), format_func=lambda i: rows[i].name, key=keys.DETAIL)
     item = rows[chosen]
@@ -64,8 +65,15 @@ def main() -> None:
     if item.check is not None and scores is not None:
         with right:
             marks = (item.check.score, item.check.threshold)
-            live_chart.chart(chart_data.score_histogram, scores, *marks, testid="score-histogram", key=keys.HISTOGRAM)
-            st.caption("The VAE's negative ELBO of every test image; above the 99th percentile counts as an outlier.")
+            live_chart.chart(
+                chart_data.score_histogram,
+                scores,
+                *marks,
+                testid="score-histogram",
+                key=keys.HISTOGRAM,
+                x_title=f"{score_name} (nats)",
+            )
+            st.caption(f"The VAE's {score_name} of every test image; above the 99th percentile counts as an outlier.")
 
 
 frame.guard(main)

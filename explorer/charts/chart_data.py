@@ -147,8 +147,10 @@ def score_histogram(
     bins: int = 60,
     height: int = 230,
     testid: str = "",
+    x_title: str = "negative ELBO (nats)",
 ) -> dict[str, Any]:
-    """The test set's negative ELBOs binned into ``bins`` bars (the page gets 60 counts, not 10,000 scores), with
+    """The test set's negative ELBOs (what ``x_title`` says they are) binned into ``bins`` bars (the page gets 60
+    counts, not 10,000 scores), with
     this image's score ("this image", red) and the out-of-distribution cut-off ("99th pct", grey) as labelled
     vertical rules, their labels on different lines so close marks do not print over each other.
 
@@ -177,7 +179,7 @@ def score_histogram(
         "counts": counts.tolist(),
         "domain": [lo, hi],
         "rules": rules,
-        "x_title": "negative ELBO (nats)",
+        "x_title": x_title,
         "y_title": "test images",
     }
 

@@ -7,7 +7,7 @@ import streamlit as st
 from explorer.shared import context, core, figures, ui
 
 
-def reconstruction_row(item: core.ReconstructionRow) -> None:
+def reconstruction_row(item: core.ReconstructionRow, score_name: str = "negative ELBO") -> None:
     """One image: original, AE, VAE, posterior samples, the classifier's guesses and the outlier check."""
     cells = st.columns([1, 1, 1, 3, 3], vertical_alignment="center")
     for cell, picture, title in zip(
@@ -25,5 +25,5 @@ def reconstruction_row(item: core.ReconstructionRow) -> None:
     if item.check is not None:
         verdict = ":red[**looks out of distribution**]" if item.check.out_of_distribution else "in distribution"
         share = f"higher than {item.check.percentile:.0f}% of test images"
-        text += f"  \nnegative ELBO {item.check.score:.1f} nats ({share}): {verdict}"
+        text += f"  \n{score_name}: {item.check.score:.1f} nats ({share}): {verdict}"
     cells[4].markdown(text)

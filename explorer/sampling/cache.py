@@ -15,7 +15,8 @@ from vae.checkpoint import Checkpoint
 def _density(path: str, stamp: str) -> Any:
     from explorer.sampling.generation import fit_density
 
-    return fit_density(resources.model_at(path, stamp))
+    model = resources.model_at(path, stamp)
+    return fit_density(model, dataset=resources.dataset_of(model.checkpoint))
 
 
 def density(checkpoint: Checkpoint) -> Any:

@@ -31,13 +31,14 @@ STRENGTHS = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)  # the strip of attribute-vect
 MAX_GROUP = 2000  # test images per user-chosen group
 
 
-def fit_density(model: torch.nn.Module, seed: int = 0) -> LatentDensity:
+def fit_density(model: torch.nn.Module, seed: int = 0, dataset: str | None = None) -> LatentDensity:
     """The model's latent density, fitted on its training images' codes (with their labels, if the set has any):
-    MNIST's 50k, or the training split of a person's own set."""
+    MNIST's 50k, or the training split of a person's own set (``dataset``: where it is, if not where the
+    checkpoint recorded it)."""
     from vae.data import load_dataset, release_cache
     from vae.density import fit_latent_density
 
-    x, labels = load_dataset(str(model.checkpoint.dataset.get("name", "mnist")), "train")
+    x, labels = load_dataset(dataset or str(model.checkpoint.dataset.get("name", "mnist")), "train")
     labelled = bool((labels >= 0).all())
     components = min(MIXTURE_COMPONENTS, max(1, len(x) // 20))
     density = fit_latent_density(model, x, labels if labelled else None, components=components, seed=seed)

@@ -92,11 +92,25 @@ def posterior_samples(vae: torch.nn.Module, image: np.ndarray, n: int, seed: int
 
 @torch.inference_mode()
 def neg_elbo_scores(vae: torch.nn.Module, images: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Single-sample negative ELBO per image (nats), the same estimator used for the test set's scores."""
+    """Single-sample negative ELBO per image (nats), the same estimator used for the test set's scores. A VAE
+    trained on binarised digits scores the fixed binarisation of each image (vae.likelihood.binarize), so the
+    number bounds -log p(x) of that binary image; one trained on grey levels scores the grey image (a
+    cross-entropy, see score_name)."""
     from vae.evaluate import per_image_scores
+    from vae.likelihood import score_meaning, scored_images
 
+    meaning = score_meaning(vae.config, vae.checkpoint.training)
     generator = torch.Generator().manual_seed(seed)
-    return per_image_scores(vae, _batch(images), generator)["neg_elbo"].numpy()
+    return per_image_scores(vae, scored_images(_batch(images), meaning), generator)["neg_elbo"].numpy()
+
+
+def score_name(checkpoint: Checkpoint) -> str:
+    """What neg_elbo_scores' numbers are, in words for a page (they are in nats either way)."""
+    from vae.likelihood import score_meaning
+
+    if score_meaning(checkpoint.model, checkpoint.training).binarized:
+        return "negative ELBO of the binarised image (≥ −log p(x))"
+    return "cross-entropy + KL on grey pixels (not a likelihood)"
 
 
 @dataclass(frozen=True)

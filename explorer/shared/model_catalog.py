@@ -96,14 +96,9 @@ def build_catalog(root: str | Path, scanned: Iterable[tuple[Path, Checkpoint | C
 # --------------------------------------------------------------------------------------------------------
 # Metrics as shown to people
 
+# Labels of the numbers every kind has; what a likelihood number is depends on the model (vae.likelihood).
 METRIC_LABELS = {
-    "test_neg_elbo": "Negative ELBO (nats)",
-    "test_nll_iwae": "NLL, importance-sampled (nats)",
-    "test_reconstruction": "Reconstruction term",
-    "test_kl": "KL term (nats)",
-    "test_squared_error": "Squared error per image",
     "active_units": "Active latent units",
-    "valid_loss": "Best validation loss",
     "best_epoch": "Best epoch",
     "test_accuracy": "Test accuracy",
 }
@@ -112,16 +107,34 @@ SAMPLE_LABELS = {
     "class_coverage": "Prior samples class coverage (nats, max 2.30)",
     "frechet_distance": "Prior samples Frechet distance",
 }
+_SCORE_ORDER = (
+    "test_neg_elbo",
+    "test_nll_iwae",
+    "test_reconstruction",
+    "test_kl",
+    "test_squared_error",
+    "test_bce",
+    "valid_loss",
+)
 
 
-_VAE_ONLY = {"test_neg_elbo", "test_nll_iwae", "test_kl"}  # an AE's evaluation reports its loss under these names
+def score_labels(checkpoint: Checkpoint) -> dict[str, str]:
+    """Metric key -> label for this checkpoint's likelihood numbers, saying what each is: -log p(x) of binarised
+    digits, a cross-entropy on grey pixels, or an autoencoder's squared error (vae.likelihood.metric_labels)."""
+    from vae.likelihood import metric_labels, score_meaning
+
+    if checkpoint.model.kind not in ("ae", "vae"):
+        return {}
+    labels = metric_labels(score_meaning(checkpoint.model, checkpoint.training))
+    if checkpoint.model.kind == "ae":  # an older evaluation stored its loss under the VAE's names too
+        labels = {k: v for k, v in labels.items() if k not in ("test_neg_elbo", "test_nll_iwae", "test_kl")}
+    return {key: labels[key] for key in _SCORE_ORDER if key in labels}
 
 
 def metric_rows(checkpoint: Checkpoint) -> dict[str, float]:
     """The headline metrics a checkpoint has (label -> value); anything missing or malformed is skipped."""
-    keys = {k: v for k, v in METRIC_LABELS.items() if checkpoint.model.kind == "vae" or k not in _VAE_ONLY}
-    if checkpoint.model.kind == "ae":
-        keys["test_reconstruction"] = "Reconstruction loss"
+    keys = {**score_labels(checkpoint), **METRIC_LABELS}
+    keys.setdefault("valid_loss", "Best validation loss")
     rows = {label: v for key, label in keys.items() if (v := finite_number(checkpoint.metrics.get(key))) is not None}
     samples = checkpoint.metrics.get("prior_samples")
     if isinstance(samples, dict):
@@ -159,22 +172,32 @@ def latent_sizes(catalog: Catalog, user_runs: Iterable[Checkpoint], own: Iterabl
     return sorted(set(catalog.pairs) | {c.model.latent_dim for c in user_runs} | {p.latent_dim for p in own})
 
 
-def own_pairs(checkpoints: Iterable[Checkpoint]) -> list[Pair]:
+def locate_set(checkpoint: Checkpoint, datasets_root: Path | None) -> Path | None:
+    """The prepared set a checkpoint was trained on: where it was recorded, else the folder of the same name (the
+    name carries the content's hash) under this server's ``datasets_root``, e.g. for a run copied from another
+    machine; None when neither holds it."""
+    from vae.prepared_sets import is_prepared
+
+    recorded = Path(_dataset_name(checkpoint))
+    if is_prepared(recorded):
+        return recorded
+    moved = None if datasets_root is None else datasets_root / recorded.name
+    return moved if moved is not None and is_prepared(moved) else None
+
+
+def own_pairs(checkpoints: Iterable[Checkpoint], datasets_root: Path | None = None) -> list[Pair]:
     """Runs on a prepared set of a person's images, grouped into pairs by (dataset, latent size): the newest AE
-    and VAE of each, with the newest classifier of that dataset. A set whose folder is gone is left out."""
-    from vae.prepared_sets import PreparedSetError, is_prepared, read_meta
+    and VAE of each, with the newest classifier of that dataset. Label names and the set's title come from the
+    checkpoint itself (vae.checkpoint.label_names), so a copied run keeps its folder names. A set that is on
+    this server under neither its recorded path nor its name is left out (``missing_sets`` names those runs)."""
+    from vae.checkpoint import label_names
 
     by_set: dict[str, list[Checkpoint]] = {}
     for checkpoint in checkpoints:
-        name = _dataset_name(checkpoint)
-        if name != "mnist" and is_prepared(name):
-            by_set.setdefault(name, []).append(checkpoint)
+        if _dataset_name(checkpoint) != "mnist" and (found := locate_set(checkpoint, datasets_root)) is not None:
+            by_set.setdefault(str(found), []).append(checkpoint)
     pairs = []
     for dataset, found in sorted(by_set.items()):
-        try:
-            meta = read_meta(dataset)
-        except PreparedSetError:
-            continue
         newest = sorted(found, key=lambda c: c.name, reverse=True)
         classifier = next((c for c in newest if c.model.kind == "classifier"), None)
         for dim in sorted({c.model.latent_dim for c in newest if c.model.kind in ("ae", "vae")}):
@@ -182,8 +205,23 @@ def own_pairs(checkpoints: Iterable[Checkpoint]) -> list[Pair]:
                 kind: next((c for c in newest if c.model.kind == kind and c.model.latent_dim == dim), None)
                 for kind in ("ae", "vae")
             }
-            pairs.append(Pair(dim, chosen["ae"], chosen["vae"], dataset, meta.title, meta.label_names, classifier))
+            model = chosen["vae"] or chosen["ae"]
+            title = str(model.dataset.get("title") or Path(dataset).name)
+            pairs.append(Pair(dim, chosen["ae"], chosen["vae"], dataset, title, label_names(model), classifier))
     return pairs
+
+
+def missing_sets(checkpoints: Iterable[Checkpoint], datasets_root: Path | None = None) -> list[tuple[str, str]]:
+    """(run name, reason) of each run on a set of a person's images whose prepared set is not on this server."""
+    return [
+        (
+            c.name,
+            f"{c.name}: its images ({Path(_dataset_name(c)).name}) are not on this server; prepare the same "
+            "images again on the Train page (Your images) to use it",
+        )
+        for c in checkpoints
+        if c.model.kind in ("ae", "vae") and _dataset_name(c) != "mnist" and locate_set(c, datasets_root) is None
+    ]
 
 
 def pair_with_run(catalog: Catalog, latent_dim: int, run: Checkpoint | None) -> Pair:

@@ -123,6 +123,24 @@ def _test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def datasets_root() -> Path:
+    """Where this server keeps the sets prepared from people's images (under the runs folder)."""
+    from explorer.train.run_records import runs_root
+    from vae.prepared_sets import datasets_root as under
+
+    return under(runs_root())
+
+
+def dataset_of(checkpoint: Checkpoint) -> str:
+    """The dataset a checkpoint's pages use: "mnist", or its prepared set where this server has it (the recorded
+    path, else the folder of the same name here: a run copied from another machine)."""
+    name = str(checkpoint.dataset.get("name", "mnist"))
+    if name == "mnist":
+        return name
+    found = model_catalog.locate_set(checkpoint, datasets_root())
+    return str(found) if found is not None else name
+
+
 def test_set(dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
     """A dataset's test images (N, 28, 28) float32 and labels (N,), both read-only: the 10k MNIST test images,
     or a prepared set's held-out split (labels -1 when it has none)."""
@@ -136,7 +154,7 @@ def pair_test_set(pair: model_catalog.Pair | None) -> tuple[np.ndarray, np.ndarr
 
 def test_set_at(path: str, stamp: str) -> tuple[np.ndarray, np.ndarray]:
     """The test set of the dataset the checkpoint at ``path`` was trained on."""
-    return test_set(str(model_at(path, stamp).checkpoint.dataset.get("name", "mnist")))
+    return test_set(dataset_of(model_at(path, stamp).checkpoint))
 
 
 # The codes and projections are process-wide resources (read-only arrays, one copy for every session) rather
@@ -220,7 +238,9 @@ def _folders_stamp(folders: list[Path]) -> tuple[tuple[str, str], ...]:
 
 
 @st.cache_resource(show_spinner="Checking your training runs…", max_entries=4)
-def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
+def _user_runs(
+    stamp: tuple[tuple[str, str], ...], sets: str, sets_stamp: tuple[str, ...]
+) -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
     from vae.checkpoint import CheckpointError, load
 
     found, broken = [], []
@@ -233,7 +253,8 @@ def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], li
             broken.append((Path(path).name, str(error)))
         except Exception as error:  # anything else a hostile folder provokes must not take every page down
             broken.append((Path(path).name, f"{path}: could not be read ({type(error).__name__}: {error})"))
-    return model_catalog.usable_user_runs(found), broken, model_catalog.own_pairs(found)
+    broken += model_catalog.missing_sets(found, Path(sets))
+    return model_catalog.usable_user_runs(found), broken, model_catalog.own_pairs(found, Path(sets))
 
 
 def user_runs_scan() -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
@@ -241,7 +262,9 @@ def user_runs_scan() -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]
     root: one read of the runs folder (explorer.shared.context calls it once per run)."""
     from explorer.train import runs
 
-    return _user_runs(_folders_stamp(runs.usable_folders()))
+    sets = datasets_root()  # the sets prepared here, where a copied run's images may be found
+    sets_stamp = tuple(sorted(p.name for p in sets.iterdir())) if sets.is_dir() else ()
+    return _user_runs(_folders_stamp(runs.usable_folders()), str(sets), sets_stamp)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -263,4 +286,4 @@ def run_snapshot(path: str, epoch: int, stamp: str) -> Any:
     from vae.checkpoint import load
 
     model = load(path)
-    return run_view.snapshot(model, validation_slice(str(model.checkpoint.dataset.get("name", "mnist"))), epoch)
+    return run_view.snapshot(model, validation_slice(dataset_of(model.checkpoint)), epoch)
