@@ -77,6 +77,41 @@ def test_a_resumed_runs_timeline_equals_an_uninterrupted_one(tmp_path, tiny_vae_
         assert torch.equal(straight[key], split[key]), key
 
 
+@pytest.mark.parametrize("held_out", [1, 6, 8])
+def test_a_held_out_split_smaller_than_the_strips_gives_a_timeline_its_reader_accepts(
+    tmp_path, tiny_ae_config, mnist_small, held_out
+):
+    # Issue 36: a pair on 60 of a person's images (validation split of 6) wrote recon (1, 6, 28, 28), which its
+    # own reader refused as "expected (1, 8, 28, 28)". Every strip now holds min(SHOWN, held-out) images.
+    train_x, train_y, valid_x, valid_y = mnist_small
+    data = (train_x[:48], train_y[:48], valid_x[:held_out], valid_y[:held_out])
+    fit(tiny_ae_config, TrainConfig(epochs=2, batch_size=16), tmp_path / "run", data=data, progress=False)
+    timeline = read_timeline(tmp_path / "run")
+    shown = min(8, held_out)
+    assert timeline.epochs == [1, 2] and len(timeline.indices) == held_out
+    assert timeline.originals.shape == (shown, 28, 28) and timeline.prior_z.shape == (8, 4)
+    assert [tuple(r.shape) for r in timeline.recon] == [(shown, 28, 28)] * 2
+    assert [tuple(s.shape) for s in timeline.samples] == [(shown, 28, 28)] * 2
+    model = _final_model(tmp_path / "run", tiny_ae_config)
+    with torch.no_grad():
+        expected = (model.decode(timeline.prior_z[:shown]).reshape(-1, 28, 28) * 255).round()
+    assert (timeline.samples[-1].float() - expected).abs().max() <= 1
+
+
+def test_a_timeline_claiming_other_strip_sizes_is_refused(saved):
+    from safetensors.torch import save_file
+
+    timeline = read_timeline(saved.parent)
+    tensors = timeline.tensors()
+    tensors["originals"] = tensors["originals"][:5].contiguous()  # 256 held-out images: the strips need 8
+    meta = {"format": "1", "kind": "vae", "latent_dim": "4", "loss_keys": "x"}
+    from vae.timeline import _checksum
+
+    save_file(tensors, str(saved), metadata={**meta, "sha256": _checksum(tensors)})
+    with pytest.raises(TimelineError, match=r"inconsistent shapes: originals \(5, 28, 28\) \(expected \(8, 28, 28\)\)"):
+        read_timeline(saved.parent)
+
+
 def test_no_timeline_when_turned_off(tmp_path, tiny_vae_config, mnist_small):
     fit(tiny_vae_config, TrainConfig(epochs=1), tmp_path / "run", data=mnist_small, progress=False, timeline=False)
     assert not (tmp_path / "run" / TIMELINE_FILE).exists()
