@@ -10,6 +10,8 @@ shape of the value field by field. The reasons never repeat the file's content, 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,11 @@ def read_json_file(path: str | Path, error: type[Exception], max_bytes: int = DE
     FileNotFoundError passes through untouched: what a missing file means is the caller's to say."""
     path = Path(path)
     try:
-        with open(path, "rb") as file:
+        # O_NONBLOCK: a FIFO planted under the name must not hang the reader; only regular files are read.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise error(f"{path}: not a regular file")
             data = file.read(max_bytes + 1)
     except FileNotFoundError:
         raise
