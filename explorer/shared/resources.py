@@ -299,19 +299,24 @@ def _user_runs(stamp: tuple[tuple[str, str], ...]) -> tuple[list[Checkpoint], li
     for path, _ in stamp:
         if not (Path(path) / CONFIG_FILE).exists():  # a run stopped before its first epoch ended: nothing to offer
             continue
+        shown = str(Path(path).parent) + os.sep  # reasons name files relative to the runs folder
         try:
             found.append(load(path).checkpoint)
         except CheckpointError as error:  # damaged: listed with its reason, like a damaged shipped checkpoint
-            broken.append((Path(path).name, str(error)))
+            broken.append((Path(path).name, str(error).replace(shown, "")))
         except Exception as error:  # anything else a hostile folder provokes must not take every page down
-            broken.append((Path(path).name, f"{path}: could not be read ({type(error).__name__}: {error})"))
+            broken.append((Path(path).name, f"{Path(path).name}: could not be read ({type(error).__name__})"))
     return model_catalog.usable_user_runs(found), broken, model_catalog.own_pairs(found)
 
 
 def _scanned_user_runs() -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
+    """One read of the runs folder (explorer.train.runs.scan, which changes nothing); its run-state files that
+    cannot be read are listed with the damaged checkpoints, by their path in the runs folder."""
     from explorer.train import runs
 
-    return _user_runs(_folders_stamp(runs.usable_folders()))
+    view = runs.scan()
+    found, broken, own = _user_runs(_folders_stamp(list(view.folders)))
+    return found, [*broken, *((d.path, d.reason) for d in view.damaged)], own
 
 
 def user_runs() -> list[Checkpoint]:
@@ -325,7 +330,8 @@ def own_pairs() -> list[model_catalog.Pair]:
 
 
 def broken_user_runs() -> list[tuple[str, str]]:
-    """(folder name, reason) of each run under the runs root whose checkpoint cannot be used."""
+    """(folder name, reason) of each run under the runs root whose checkpoint cannot be used, then (path, reason)
+    of each run-state file there that cannot be read (a run's status, the lock of a dead job)."""
     return _scanned_user_runs()[1]
 
 
