@@ -189,3 +189,23 @@ def test_the_shipped_timelines_are_small_and_belong_to_their_models(name):
         mu = model.encode(valid_x[timeline.indices]).mean
     assert torch.allclose(timeline.mu[best].float(), mu, rtol=2e-3, atol=2e-3)
     assert [float(t[3]) for t in timeline.losses] == pytest.approx([h["valid_loss"] for h in history], rel=1e-6)
+
+
+def test_a_pair_on_sixty_own_images_records_timelines_its_reader_accepts(tmp_path):
+    # Issue 36, case 4 as reported: 60 images in 4 folders, split 48/6/6, trained through the CLI as the Train
+    # page's worker does; the timeline of each model of the pair reads back with 6 held-out images in its strips.
+    from _shapes import shapes_zip
+
+    from vae import image_sets, prepared_sets
+    from vae.train import main
+
+    folders = ("circles", "squares", "triangles", "circles-too")
+    prepared = image_sets.read_zip(shapes_zip(per_folder=15, folders=folders), "picture")
+    folder = prepared_sets.save(prepared, tmp_path / "runs", "four shapes")
+    assert prepared_sets.read_meta(folder).sizes == {"train": 48, "valid": 6, "test": 6}
+    for kind in ("ae", "vae"):
+        common = ["--kind", kind, "--latent-dim", "2", "--hidden", "16", "--epochs", "2", "--dataset", str(folder)]
+        assert main([*common, "--no-progress", "--out", str(tmp_path / kind)]) == 0
+        timeline = read_timeline(tmp_path / kind)
+        assert timeline.epochs == [1, 2] and len(timeline.indices) == 6
+        assert timeline.originals.shape == (6, 28, 28) and [tuple(r.shape) for r in timeline.recon] == [(6, 28, 28)] * 2
