@@ -52,26 +52,49 @@ def status_names(root: Path) -> list[str]:
 
 
 def markers(root: Path) -> list[Path]:
-    """Files and folders a killed writer leaves: ``.NAME.writer`` (a trainer's flock file), ``.NAME.tmp-PID``
-    (a half-written checkpoint), ``.NAME.old`` (the previous checkpoint of a swap cut short),
-    ``.status/.NAME.json.PID.tmp`` (a half-written status) and ``.lock.PID.tmp`` (the lock of old versions)."""
+    """Files and folders that writers killed mid-write left, whose writer is gone: beside the run folders
+    ``.NAME.writer`` (a trainer's flock file), ``.NAME.tmp-PID`` (a half-written checkpoint) and ``.NAME.old``
+    (the previous checkpoint of a swap cut short); anywhere, ``.FILE.PID.tmp`` (a half-written status,
+    config.json or prepared set). A live writer's (a `python -m vae.train` started by hand into this folder,
+    the server preparing a set) are not listed."""
     found = []
-    for folder in (root, root / STATUS):
+    for folder in _folders(root):
         with contextlib.suppress(OSError):
             for path in folder.iterdir():
                 name = path.name
-                if name.startswith(".") and (name.endswith((WRITER, OLD, TEMPORARY)) or STAGING in name):
+                beside_runs = folder == root and (name.endswith((WRITER, OLD)) or STAGING in name)
+                if name.startswith(".") and (beside_runs or name.endswith(TEMPORARY)) and not _writing(path):
                     found.append(path)
     return sorted(found)
 
 
+def _folders(root: Path) -> list[Path]:
+    """The runs root, its status folder and every folder in it (run folders, datasets/)."""
+    try:
+        inside = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")]
+    except OSError:
+        return []
+    return [root, root / STATUS, *inside]
+
+
+def _writing(path: Path) -> bool:
+    """Whether the process that left marker ``path`` may still be writing: it holds the run's writer flock, or
+    the pid in the marker's name (``.NAME.tmp-PID``, ``.FILE.PID.tmp``) is alive."""
+    name = path.name
+    if (name.endswith((WRITER, OLD)) or STAGING in name) and _writer_busy(path.parent / _run_of(name)):
+        return True
+    if STAGING in name:
+        digits = name.rsplit(STAGING, 1)[1]
+    else:
+        parts = name.rsplit(".", 2)
+        digits = parts[1] if name.endswith(TEMPORARY) and len(parts) == 3 else ""
+    return digits.isdigit() and run_lock.alive(int(digits))
+
+
 def remove_markers(root: Path) -> None:
-    """Remove (or, for a lone ``.NAME.old``, restore) every marker whose writer is gone; a live writer's
-    (a `python -m vae.train` started by hand into this folder) are left alone."""
+    """Remove (or, for a lone ``.NAME.old``, restore) every marker whose writer is gone."""
     for path in markers(root):
         run = path.parent / _run_of(path.name)
-        if path.parent == root and _writer_busy(run):
-            continue
         with contextlib.suppress(OSError):
             if path.name.endswith(WRITER):
                 _remove_writer_file(path)
