@@ -63,7 +63,7 @@ def scan(root: Path | None = None) -> RunsView:
         found, damaged = _statuses(root)
         if run_lock.held(root) == before:
             break
-    job, lock_damage = _job(root, before)
+    job, lock_damage, described = _job(root, before)
     seen = [_as_seen(status, job) for status in found]
     unsettled = any(shown is not status for shown, status in zip(seen, found, strict=True))
     seen.sort(key=lambda s: (s.created, s.name), reverse=True)
@@ -73,26 +73,20 @@ def scan(root: Path | None = None) -> RunsView:
         statuses=tuple(seen),
         damaged=tuple(damaged + lock_damage),
         folders=tuple(_usable(root, seen, job, damaged)),
-        unsettled=job is None and (unsettled or _described(root) or bool(run_settle.markers(root))),
+        unsettled=job is None and (unsettled or described or bool(run_settle.markers(root))),
     )
 
 
-def _job(root: Path, alive: bool) -> tuple[Lock | None, list[Damaged]]:
-    """The live job and, when no job is alive, the lock file's damage (a live job's description may be
-    mid-write: it is then shown as a job starting, not as damage)."""
+def _job(root: Path, alive: bool) -> tuple[Lock | None, list[Damaged], bool]:
+    """The live job; when no job is alive, the lock file's damage; and whether the file describes a job at all.
+    (A live job's description may be mid-write: it is then shown as a job starting, not as damage.)"""
     try:
         lock = run_lock.read_content(root)
     except RunFileError as error:
-        return (Lock(0, (), 0.0), []) if alive else (None, [_damaged(root, error)])
+        return (Lock(0, (), 0.0), [], True) if alive else (None, [_damaged(root, error)], True)
     if not alive:
-        return None, []
-    return lock or Lock(0, (), 0.0), []
-
-
-def _described(root: Path) -> bool:
-    with contextlib.suppress(RunFileError):
-        return run_lock.read_content(root) is not None
-    return True
+        return None, [], lock is not None
+    return lock or Lock(0, (), 0.0), [], True
 
 
 def _statuses(root: Path) -> tuple[list[RunStatus], list[Damaged]]:
