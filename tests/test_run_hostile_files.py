@@ -114,7 +114,7 @@ def assert_named_on_home(at, expected: dict[str, str], root: Path) -> None:
 @pytest.mark.parametrize("lock", ["huge-pid", "deep", "started-1e308"])  # the issue's three
 def test_every_page_at_every_size_runs_beside_hostile_files(tmp_path, monkeypatch, lock):
     expected = plant(tmp_path, lock)
-    for size in SIZES if lock == "deep" else [max(SIZES)]:  # every page and size once; each lock on every page
+    for size in SIZES:
         at = session(monkeypatch, tmp_path, size)
         for page in PAGE_SCRIPTS:
             at.switch_page(page).run()
@@ -175,3 +175,28 @@ def test_the_zip_box_states_and_applies_one_limit(tmp_path, monkeypatch):
     assert refusal == (
         "The zip is 10,380,867 bytes; the limit for a zip is 10,000,000 bytes (10 MB, the upload box's limit)."
     )
+
+
+@needs_shipped
+def test_a_run_whose_worker_died_evaluating_is_not_shown_evaluating(tmp_path, monkeypatch):
+    # Issue 36, case 3: a worker killed during evaluation left "Evaluating on the test set in the background..."
+    # and a "Stop evaluation" button forever. No process holds the lock here; its description names a dead pid.
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    plant_run(tmp_path, GOOD, "vae", 2)
+    evaluating = {**STATUS, "evaluation": "running", "created": 2.0}
+    run_records.write_json(run_records.status_path(tmp_path, GOOD), evaluating)
+    (tmp_path / runs.LOCK).write_text(json.dumps({"pid": dead.pid, "runs": [GOOD], "started": 2.0}))
+    at = session(monkeypatch, tmp_path, 2 if 2 in SIZES else min(SIZES))
+    at.switch_page("views/train.py").run()
+    assert_clean(at)
+    assert not [b for b in at.button if b.label in ("Stop evaluation", "Stop training")]
+    assert not [c.value for c in at.caption if "Evaluating on the test set" in c.value]
+    assert [w.value for w in at.warning if w.value.startswith("Evaluation failed: the evaluation ended without")]
+    assert not at.info or not [i.value for i in at.info if "in progress" in i.value]  # no job is running
+    assert [s.value for s in at.success if "Pick it in the sidebar as a user run" in s.value]
+    written = json.loads((tmp_path / ".status" / f"{GOOD}.json").read_text())
+    assert written == json.loads(json.dumps(evaluating))  # the page wrote nothing
