@@ -63,6 +63,7 @@ def load_resources() -> None:
     from explorer.latent_map import map_chart  # noqa: F401
     from explorer.sampling import generation  # noqa: F401
     from explorer.shared import (
+        context,
         figures,  # noqa: F401
         frame,
         resources,
@@ -83,7 +84,7 @@ def load_resources() -> None:
             if checkpoint.model.kind == "vae":
                 resources.test_scores(checkpoint)  # Reconstruct's histogram
         resources.plotly_script()  # the charts' plotly.js bundle is where static serving finds it
-        resources.user_runs_scan()  # the sidebar's list of the Train page's runs, which reads each run's weights
+        context.scan()  # the sidebar's list of the Train page's runs, which reads each run's weights
         if classifier is not None:
             resources.model(classifier)
     finally:

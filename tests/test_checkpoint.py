@@ -103,6 +103,13 @@ def _break(path, how):
         data = json.loads(config.read_text())
         data["model"]["kind"] = "diffusion"
         config.write_text(json.dumps(data))
+    elif how == "deep json":  # issue 36: json.loads raised RecursionError, which no page caught
+        config.write_text("[" * 100_000 + "]" * 100_000)
+    elif how == "long number":  # json.loads raised ValueError (Python's limit on integer digits)
+        config.write_text('{"format_version": ' + "9" * 5000 + "}")
+    elif how == "deep model value":  # parses, then the model config's message would print it
+        data = json.loads(config.read_text())
+        config.write_text(json.dumps({**data, "model": {**data["model"], "hidden": json.loads("[" * 900 + "]" * 900)}}))
     elif how == "nan weights":
         from safetensors.torch import load_file, save_file
 
@@ -123,6 +130,9 @@ def _break(path, how):
         ("shape mismatch", r"model\.safetensors: does not match config\.json: wrong shapes"),
         ("unknown version", r"config\.json: unknown format version 99"),
         ("invalid json", r"config\.json: not valid JSON"),
+        ("deep json", r"config\.json: not valid JSON \(nested too deeply\)"),
+        ("long number", r"config\.json: not valid JSON \(a number with too many digits\)"),
+        ("deep model value", r"config\.json: (hidden must be|a value is nested too deeply)"),
         ("invalid model config", r"config\.json: model kind must be one of"),
         ("nan weights", r"model\.safetensors: tensor .* NaN"),
     ],

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.train import run_records, runs
+from explorer.train import run_lock, run_records, runs
 from explorer.train.run_records import RunSpec
 from vae.checkpoint import read_checkpoint, writer_lock_path
 
@@ -64,26 +64,31 @@ def test_a_killed_worker_takes_its_trainer_with_it(tmp_path, monkeypatch):
     assert worker != trainer and not _gone(trainer)
 
     os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 10  # the kernel signals the trainer once the worker has exited, not at the kill:
+    while not _gone(worker) and time.monotonic() < deadline:  # on a busy machine that may take a while
+        time.sleep(0.005)
     (tmp_path / "release").touch()  # an orphan would now train on into the folder
     deadline = time.monotonic() + 10
     while not _gone(trainer) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(trainer), "the trainer outlived its worker"
     assert runs.read_lock(tmp_path) is None
-    status = run_records.read_status(tmp_path, first)
+    status = runs.scan(tmp_path).status(first)
     assert status.state == "failed" and "without a report" in status.reason
     assert not (tmp_path / first).exists(), "the killed trainer wrote an epoch after its worker died"
 
     (second,) = runs.start([SPEC], tmp_path, evaluate=False)
     assert runs.wait(tmp_path, 120)
     assert run_records.read_status(tmp_path, second).state == "finished"
+    status = run_records.read_status(tmp_path, first)  # written down by the second start
+    assert status.state == "failed" and "without a report" in status.reason
     assert len(read_checkpoint(tmp_path / second).history) == 1
     assert not (tmp_path / first).exists()  # still nobody writing the first run's folder
 
 
 def test_leftovers_of_a_dead_workers_group_are_killed_when_its_lock_is_cleared(tmp_path):
     # Without the parent-death signal (another OS, an older kernel) a trainer could outlive its worker;
-    # clearing the stale lock then kills what is left of the worker's process group.
+    # settling the dead job (a person's Stop or Start) then kills what is left of the worker's process group.
     leader = subprocess.Popen(
         [sys.executable, "-c", "import subprocess, sys, time; subprocess.Popen(['sleep', '60']); print(1, flush=True)"],
         stdout=subprocess.PIPE,
@@ -97,6 +102,8 @@ def test_leftovers_of_a_dead_workers_group_are_killed_when_its_lock_is_cleared(t
     assert members, "the orphaned sleep should still be in the dead leader's group"
     (tmp_path / runs.LOCK).write_text(json.dumps({"pid": leader.pid, "runs": [], "started": 1.0}))
     assert runs.read_lock(tmp_path) is None
+    assert not all(_gone(p) for p in members), "reading must not kill anything"
+    assert runs.stop(tmp_path) is False  # nothing was running; the dead job is settled
     deadline = time.monotonic() + 5
     while not all(_gone(p) for p in members) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -114,7 +121,7 @@ def test_a_failed_start_releases_the_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "write_json", refuse_status)
     with pytest.raises(PermissionError, match="Operation not permitted"):
         runs.start([SPEC], tmp_path, evaluate=False)
-    assert not (tmp_path / runs.LOCK).exists()
+    assert not run_lock.held(tmp_path) and (tmp_path / runs.LOCK).read_text() == ""
     assert runs.read_lock(tmp_path) is None
     monkeypatch.setattr(runs, "write_json", real)  # the folder is writable again: the next start works
     (name,) = runs.start([SPEC], tmp_path, evaluate=False, trainer=("-c", "pass"))
@@ -125,26 +132,46 @@ def test_a_failed_start_releases_the_lock(tmp_path, monkeypatch):
 def test_a_lock_held_by_a_live_process_that_is_no_worker_is_stale(tmp_path):
     (tmp_path / run_records.STATUS).mkdir()
     run_records.update_status(tmp_path, "old", spec=SPEC.__dict__, state="queued", created=1.0)
-    # The server's own pid, left by a start that failed before this fix: the server is alive but no worker.
+    # The server's own pid, left by a start that failed before this fix: the server is alive but holds no flock.
     (tmp_path / runs.LOCK).write_text(json.dumps({"pid": os.getpid(), "runs": ["old"], "started": 1.0}))
-    assert runs.read_lock(tmp_path) is None and not (tmp_path / runs.LOCK).exists()
-    assert run_records.read_status(tmp_path, "old").state == "failed"
+    assert runs.read_lock(tmp_path) is None
+    assert runs.scan(tmp_path).status("old").state == "failed"
+    assert runs.stop(tmp_path) is False  # must not signal the server's own group
+    assert run_records.read_status(tmp_path, "old").state == "failed" and (tmp_path / runs.LOCK).read_text() == ""
     # Any other live program that got the pid of a dead worker.
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
         (tmp_path / runs.LOCK).write_text(json.dumps({"pid": sleeper.pid, "runs": [], "started": time.time()}))
         assert runs.read_lock(tmp_path) is None
+        assert runs.stop(tmp_path) is False
         assert sleeper.poll() is None, "a live process that is not ours must be left alone"
-        # Another server process between its claim and its worker's start still holds the lock (for a while).
-        claim = {"pid": sleeper.pid, "runs": [], "started": time.time(), "claim": True}
-        (tmp_path / runs.LOCK).write_text(json.dumps(claim))
-        assert runs.read_lock(tmp_path) is not None
-        claim["started"] = time.time() - 2 * runs.CLAIM_SECONDS
-        (tmp_path / runs.LOCK).write_text(json.dumps(claim))
-        assert runs.read_lock(tmp_path) is None
     finally:
         sleeper.kill()
         sleeper.wait()
+    # Another server process between its claim and its worker's start holds the flock itself: the job is
+    # alive for every reader and a start is refused, until that process ends (however it ends).
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path / runs.LOCK)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        assert runs.read_lock(tmp_path) is not None
+        with pytest.raises(runs.RunBusy, match="starting"):
+            runs.start([SPEC], tmp_path, evaluate=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert runs.read_lock(tmp_path) is None
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+print("holding", flush=True)
+time.sleep(60)
+"""
 
 
 def test_a_second_trainer_refuses_a_folder_another_is_writing(tmp_path):

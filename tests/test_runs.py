@@ -132,13 +132,15 @@ def test_a_stale_lock_is_cleared_and_its_run_marked_failed(tmp_path):
     (tmp_path / run_records.STATUS).mkdir()
     run_records.update_status(tmp_path, "old", spec=SPEC.__dict__, state="running", created=1.0)
     (tmp_path / runs.LOCK).write_text(f'{{"pid": {dead.pid}, "runs": ["old"], "started": 1.0}}')
-    assert runs.read_lock(tmp_path) is None
-    assert not (tmp_path / runs.LOCK).exists()
-    old = run_records.read_status(tmp_path, "old")
+    assert runs.read_lock(tmp_path) is None  # nobody holds the flock: the description is a dead job's
+    old = runs.scan(tmp_path).status("old")  # shown as it really is, before anyone writes it down
     assert old.state == "failed" and "without a report" in old.reason
     (name,) = runs.start([SPEC], tmp_path, evaluate=False, trainer=("-c", "pass"))  # the server is free again
     assert runs.wait(tmp_path, 60)
     assert run_records.read_status(tmp_path, name).state == "finished"
+    old = run_records.read_status(tmp_path, "old")  # the start settled the dead job on disk
+    assert old.state == "failed" and "without a report" in old.reason and old.ended is not None
+    assert (tmp_path / runs.LOCK).read_text() == ""  # the finished worker cleared its description
 
 
 def test_run_names_and_settings():

@@ -77,6 +77,41 @@ def test_a_resumed_runs_timeline_equals_an_uninterrupted_one(tmp_path, tiny_vae_
         assert torch.equal(straight[key], split[key]), key
 
 
+@pytest.mark.parametrize("held_out", [1, 6, 8])
+def test_a_held_out_split_smaller_than_the_strips_gives_a_timeline_its_reader_accepts(
+    tmp_path, tiny_ae_config, mnist_small, held_out
+):
+    # Issue 36: a pair on 60 of a person's images (validation split of 6) wrote recon (1, 6, 28, 28), which its
+    # own reader refused as "expected (1, 8, 28, 28)". Every strip now holds min(SHOWN, held-out) images.
+    train_x, train_y, valid_x, valid_y = mnist_small
+    data = (train_x[:48], train_y[:48], valid_x[:held_out], valid_y[:held_out])
+    fit(tiny_ae_config, TrainConfig(epochs=2, batch_size=16), tmp_path / "run", data=data, progress=False)
+    timeline = read_timeline(tmp_path / "run")
+    shown = min(8, held_out)
+    assert timeline.epochs == [1, 2] and len(timeline.indices) == held_out
+    assert timeline.originals.shape == (shown, 28, 28) and timeline.prior_z.shape == (8, 4)
+    assert [tuple(r.shape) for r in timeline.recon] == [(shown, 28, 28)] * 2
+    assert [tuple(s.shape) for s in timeline.samples] == [(shown, 28, 28)] * 2
+    model = _final_model(tmp_path / "run", tiny_ae_config)
+    with torch.no_grad():
+        expected = (model.decode(timeline.prior_z[:shown]).reshape(-1, 28, 28) * 255).round()
+    assert (timeline.samples[-1].float() - expected).abs().max() <= 1
+
+
+def test_a_timeline_claiming_other_strip_sizes_is_refused(saved):
+    from safetensors.torch import save_file
+
+    timeline = read_timeline(saved.parent)
+    tensors = timeline.tensors()
+    tensors["originals"] = tensors["originals"][:5].contiguous()  # 256 held-out images: the strips need 8
+    meta = {"format": "1", "kind": "vae", "latent_dim": "4", "loss_keys": "x"}
+    from vae.timeline import _checksum
+
+    save_file(tensors, str(saved), metadata={**meta, "sha256": _checksum(tensors)})
+    with pytest.raises(TimelineError, match=r"inconsistent shapes: originals \(5, 28, 28\) \(expected \(8, 28, 28\)\)"):
+        read_timeline(saved.parent)
+
+
 def test_no_timeline_when_turned_off(tmp_path, tiny_vae_config, mnist_small):
     fit(tiny_vae_config, TrainConfig(epochs=1), tmp_path / "run", data=mnist_small, progress=False, timeline=False)
     assert not (tmp_path / "run" / TIMELINE_FILE).exists()
@@ -154,3 +189,23 @@ def test_the_shipped_timelines_are_small_and_belong_to_their_models(name):
         mu = model.encode(valid_x[timeline.indices]).mean
     assert torch.allclose(timeline.mu[best].float(), mu, rtol=2e-3, atol=2e-3)
     assert [float(t[3]) for t in timeline.losses] == pytest.approx([h["valid_loss"] for h in history], rel=1e-6)
+
+
+def test_a_pair_on_sixty_own_images_records_timelines_its_reader_accepts(tmp_path):
+    # Issue 36, case 4 as reported: 60 images in 4 folders, split 48/6/6, trained through the CLI as the Train
+    # page's worker does; the timeline of each model of the pair reads back with 6 held-out images in its strips.
+    from _shapes import shapes_zip
+
+    from vae import image_sets, prepared_sets
+    from vae.train import main
+
+    folders = ("circles", "squares", "triangles", "circles-too")
+    prepared = image_sets.read_zip(shapes_zip(per_folder=15, folders=folders), "picture")
+    folder = prepared_sets.save(prepared, tmp_path / "runs", "four shapes")
+    assert prepared_sets.read_meta(folder).sizes == {"train": 48, "valid": 6, "test": 6}
+    for kind in ("ae", "vae"):
+        common = ["--kind", kind, "--latent-dim", "2", "--hidden", "16", "--epochs", "2", "--dataset", str(folder)]
+        assert main([*common, "--no-progress", "--out", str(tmp_path / kind)]) == 0
+        timeline = read_timeline(tmp_path / kind)
+        assert timeline.epochs == [1, 2] and len(timeline.indices) == 6
+        assert timeline.originals.shape == (6, 28, 28) and [tuple(r.shape) for r in timeline.recon] == [(6, 28, 28)] * 2

@@ -32,12 +32,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from vae.config import ConfigError, ModelConfig, TrainConfig
+from vae.json_files import read_json_file
 from vae.models import build_model
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 STATE_FILE = "training_state.safetensors"  # latest weights + optimizer moments, only for --resume
+MAX_CONFIG_BYTES = 64 * 2**20  # a config.json with 500 epochs of history is well under 1 MB
 
 
 class CheckpointError(RuntimeError):
@@ -254,23 +256,30 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     if not config_path.is_file():
         raise CheckpointError(f"{config_path}: missing (a checkpoint folder needs {CONFIG_FILE} and {WEIGHTS_FILE})")
     try:
-        data = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"{config_path}: not valid JSON ({error})") from None
+        return _parse_config(path, config_path, read_json_file(config_path, CheckpointError, MAX_CONFIG_BYTES))
+    except FileNotFoundError:  # removed since the check above (a writer's swap): the same as missing
+        raise CheckpointError(f"{config_path}: missing") from None
+    except (RecursionError, MemoryError):  # a value nested just below json's limit, printed into a message
+        raise CheckpointError(f"{config_path}: a value is nested too deeply or too large to use") from None
+
+
+def _parse_config(path: Path, config_path: Path, data: Any) -> Checkpoint:
+    """The Checkpoint that the parsed config.json ``data`` describes, or CheckpointError saying why not."""
     if not isinstance(data, dict):
         raise CheckpointError(f"{config_path}: expected a JSON object at the top level")
     version = data.get("format_version")
     if version != FORMAT_VERSION:
+        shown = version if isinstance(version, int) and not isinstance(version, bool) else type(version).__name__
         raise CheckpointError(
-            f"{config_path}: unknown format version {version!r}; this program reads version {FORMAT_VERSION}"
+            f"{config_path}: unknown format version {shown}; this program reads version {FORMAT_VERSION}"
         )
     try:
         model = ModelConfig.from_dict(data.get("model"))
         training = TrainConfig.from_dict(data["training"]) if data.get("training") else None
-    except ConfigError as error:
-        raise CheckpointError(f"{config_path}: {error}") from None
-    except (TypeError, ValueError) as error:  # a field of the wrong type, e.g. "epochs": "ten"
-        raise CheckpointError(f"{config_path}: a field has the wrong type ({error})") from None
+    except ConfigError as error:  # its message may quote a value: a hostile one is cut short
+        raise CheckpointError(f"{config_path}: {_shortened(str(error))}") from None
+    except (TypeError, ValueError, OverflowError) as error:  # a field of the wrong type, e.g. "epochs": "ten"
+        raise CheckpointError(f"{config_path}: a field has the wrong type ({_shortened(str(error))})") from None
     known = {"format_version", "model", "training", "dataset", "metrics", "history", "progress"}
     return Checkpoint(
         path=path,
@@ -294,7 +303,19 @@ def _section(data: dict[str, Any], key: str, kind: type, config_path: Path) -> A
     if isinstance(value, kind):
         return value
     what = "a list (one entry per epoch)" if kind is list else "an object"
-    raise CheckpointError(f"{config_path}: {key} must be {what}, got {json.dumps(value)[:40]}")
+    raise CheckpointError(f"{config_path}: {key} must be {what}, got {_json_type(value)}")
+
+
+def _shortened(text: str, most: int = 200) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _json_type(value: Any) -> str:
+    """What kind of JSON value ``value`` is, in words (never the value itself: it may be huge or hostile)."""
+    if isinstance(value, bool):
+        return "true or false"
+    names = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return next((words for kind, words in names.items() if isinstance(value, kind)), "null")
 
 
 def label_names(checkpoint: Checkpoint, count: int | None = None) -> tuple[str, ...]:

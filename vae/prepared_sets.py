@@ -23,6 +23,7 @@ import torch
 from safetensors.numpy import load_file, save_file
 
 from vae.image_sets import ImageSet
+from vae.json_files import read_json_file
 
 FORMAT = 1
 IMAGES_FILE = "images.safetensors"
@@ -30,6 +31,7 @@ META_FILE = "dataset.json"
 DATASETS = "datasets"
 HELD_OUT = 0.1  # share of the images in each of the validation and the test split
 SPLITS = ("train", "valid", "test")
+MAX_META_BYTES = 2**20  # title, ten label names, three sizes and the skipped counts
 
 
 class PreparedSetError(RuntimeError):
@@ -116,15 +118,28 @@ def save(image_set: ImageSet, runs_root: str | Path, title: str) -> Path:
 
 
 def read_meta(path: str | Path) -> PreparedSet:
+    """What ``dataset.json`` says about a prepared folder; PreparedSetError names the file and the problem."""
     folder = Path(path)
+    file = folder / META_FILE
     try:
-        meta = json.loads((folder / META_FILE).read_text())
-        names = tuple(str(n) for n in meta.get("label_names", []))
-        sizes = {str(k): int(v) for k, v in dict(meta.get("sizes", {})).items()}
-        title = str(meta.get("title") or folder.name)
-        return PreparedSet(folder, title, str(meta.get("preparation", "")), names, sizes)
-    except (OSError, ValueError, TypeError, AttributeError) as error:
-        raise PreparedSetError(f"{folder / META_FILE}: not a readable prepared set ({type(error).__name__})") from None
+        meta = read_json_file(file, PreparedSetError, MAX_META_BYTES)
+    except FileNotFoundError:
+        raise PreparedSetError(f"{file}: missing (not a prepared set)") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise PreparedSetError(f"{file}: not a prepared set of format {FORMAT}")
+    names, sizes = meta.get("label_names", []), meta.get("sizes", {})
+    title, preparation = meta.get("title") or folder.name, meta.get("preparation", "")
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise PreparedSetError(f"{file}: label_names must be a list of names")
+    if not isinstance(sizes, dict) or not all(k in SPLITS and _count(v) for k, v in sizes.items()):
+        raise PreparedSetError(f"{file}: sizes must give a whole number of images for each split")
+    if not isinstance(title, str) or not isinstance(preparation, str):
+        raise PreparedSetError(f"{file}: title and preparation must be text")
+    return PreparedSet(folder, title, preparation, tuple(names), dict(sizes))
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
 
 
 def load_split(path: str | Path, split_name: str) -> tuple[torch.Tensor, torch.Tensor]:

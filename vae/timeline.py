@@ -24,6 +24,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 
+from vae.json_files import parse_json_bytes
+
 TIMELINE_FILE = "timeline.safetensors"
 FORMAT = "1"
 BUDGET_BYTES = 3_000_000
@@ -57,13 +59,13 @@ class Timeline:
     latent_dim: int
     indices: torch.Tensor  # (N,) positions in the validation set
     labels: torch.Tensor  # (N,)
-    originals: torch.Tensor  # (SHOWN, 28, 28) uint8: the subset's first images, whose reconstructions are kept
+    originals: torch.Tensor  # (S, 28, 28) uint8, S = min(SHOWN, N): the subset's first images, reconstructed each epoch
     prior_z: torch.Tensor  # (SHOWN, D): the fixed prior draws decoded every epoch
     epochs: list[int] = field(default_factory=list)
     mu: list[torch.Tensor] = field(default_factory=list)  # (N, D) float16
     logvar: list[torch.Tensor] = field(default_factory=list)  # (N, D) float16; zeros for the autoencoder
-    recon: list[torch.Tensor] = field(default_factory=list)  # (SHOWN, 28, 28) uint8
-    samples: list[torch.Tensor] = field(default_factory=list)  # (SHOWN, 28, 28) uint8
+    recon: list[torch.Tensor] = field(default_factory=list)  # (S, 28, 28) uint8
+    samples: list[torch.Tensor] = field(default_factory=list)  # (S, 28, 28) uint8: the first S prior draws
     losses: list[torch.Tensor] = field(default_factory=list)  # (len(LOSS_KEYS),) float32
     kl_per_dim: list[torch.Tensor] = field(default_factory=list)  # (D,) float32; zeros for the autoencoder
 
@@ -93,8 +95,11 @@ class Timeline:
         self.epochs.append(int(epoch))
         self.mu.append(mu.half().cpu())
         self.logvar.append(torch.cat(logvars).half().cpu())
-        self.recon.append(_pixels(model.decode(mu[:SHOWN])))
-        self.samples.append(_pixels(model.decode(self.prior_z.to(mu.device))))
+        # As many reconstructions and prior samples as there are originals: fewer than SHOWN when the held-out
+        # split is smaller (a small set of a person's own images); the page draws them as rows of equal length.
+        shown = len(self.originals)
+        self.recon.append(_pixels(model.decode(mu[:shown])))
+        self.samples.append(_pixels(model.decode(self.prior_z[:shown].to(mu.device))))
         self.losses.append(torch.tensor([float(entry.get(k, float("nan"))) for k in LOSS_KEYS]))
         per_dim = entry.get("valid_kl_per_dim") or [0.0] * self.latent_dim
         self.kl_per_dim.append(torch.tensor([float(v) for v in per_dim], dtype=torch.float32))
@@ -108,8 +113,8 @@ class Timeline:
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The file's tensors: per-epoch fields stacked along a first axis of length ``len(epochs)``."""
-        n, d = len(self.indices), self.latent_dim
-        empty = {"mu": (0, n, d), "logvar": (0, n, d), "recon": (0, SHOWN, 28, 28), "samples": (0, SHOWN, 28, 28)}
+        n, d, shown = len(self.indices), self.latent_dim, len(self.originals)
+        empty = {"mu": (0, n, d), "logvar": (0, n, d), "recon": (0, shown, 28, 28), "samples": (0, shown, 28, 28)}
         empty |= {"losses": (0, len(LOSS_KEYS)), "kl_per_dim": (0, d)}
         dtypes = {"mu": torch.float16, "logvar": torch.float16, "recon": torch.uint8, "samples": torch.uint8}
         out = {
@@ -144,28 +149,41 @@ def _checksum(tensors: dict[str, torch.Tensor]) -> str:
 
 
 def _metadata(data: bytes, file: Path) -> dict[str, str]:
-    import json
+    """The safetensors header's ``__metadata__`` (text to text), whatever the header holds."""
     import struct
 
     try:
         (size,) = struct.unpack("<Q", data[:8])
-        return json.loads(data[8 : 8 + size]).get("__metadata__") or {}
-    except (struct.error, ValueError, UnicodeDecodeError, AttributeError):
+    except struct.error:
         raise TimelineError(f"{file}: truncated or corrupt (unreadable header)") from None
+    header = parse_json_bytes(data[8 : 8 + size], file, TimelineError)
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise TimelineError(f"{file}: truncated or corrupt (unreadable header)")
+    return meta
+
+
+DTYPES = {"indices": torch.int32, "labels": torch.int32, "epochs": torch.int32, "originals": torch.uint8}
+DTYPES |= {"recon": torch.uint8, "samples": torch.uint8, "mu": torch.float16, "logvar": torch.float16}
+DTYPES |= {"prior_z": torch.float32, "losses": torch.float32, "kl_per_dim": torch.float32}
 
 
 def _check_shapes(t: dict[str, torch.Tensor], file: Path) -> None:
-    needed = ("indices", "labels", "originals", "prior_z", "epochs", *_PER_EPOCH)
-    missing = [k for k in needed if k not in t]
+    missing = [k for k in DTYPES if k not in t]
     if missing:
         raise TimelineError(f"{file}: missing tensors {', '.join(missing)}")
-    e, n = len(t["epochs"]), len(t["indices"])
-    d = t["prior_z"].shape[-1] if t["prior_z"].ndim == 2 else -1
-    expected = {"mu": (e, n, d), "logvar": (e, n, d), "recon": (e, SHOWN, 28, 28), "samples": (e, SHOWN, 28, 28)}
-    expected |= {"losses": (e, len(LOSS_KEYS)), "kl_per_dim": (e, d), "labels": (n,), "originals": (SHOWN, 28, 28)}
-    wrong = [f"{k} {tuple(t[k].shape)} (expected {v})" for k, v in expected.items() if tuple(t[k].shape) != v]
+    wrong = [f"{k} {t[k].dtype}" for k, dtype in DTYPES.items() if t[k].dtype != dtype]
     if wrong:
-        raise TimelineError(f"{file}: inconsistent shapes: {'; '.join(wrong[:3])}")
+        raise TimelineError(f"{file}: tensors of the wrong type: {', '.join(wrong[:3])}")
+    e, n = len(t["epochs"]) if t["epochs"].ndim else -1, len(t["indices"]) if t["indices"].ndim else -1
+    d = t["prior_z"].shape[-1] if t["prior_z"].ndim == 2 else -1
+    s = min(SHOWN, n)  # a held-out split of fewer than SHOWN images shows them all
+    expected = {"mu": (e, n, d), "logvar": (e, n, d), "recon": (e, s, 28, 28), "samples": (e, s, 28, 28)}
+    expected |= {"losses": (e, len(LOSS_KEYS)), "kl_per_dim": (e, d), "labels": (n,), "originals": (s, 28, 28)}
+    expected |= {"epochs": (e,), "indices": (n,), "prior_z": (SHOWN, d)}
+    wrong = [f"{k} {tuple(t[k].shape)} (expected {v})" for k, v in expected.items() if tuple(t[k].shape) != v]
+    if wrong or n < 1 or d < 1:
+        raise TimelineError(f"{file}: inconsistent shapes: {'; '.join(wrong[:3]) or 'no codes'}")
     if e and not bool((t["epochs"][1:] > t["epochs"][:-1]).all()):
         raise TimelineError(f"{file}: epochs are not increasing")
 
@@ -176,14 +194,17 @@ def read_timeline(folder: str | Path) -> Timeline:
     if not file.is_file():
         why = "trained without one: before timelines were recorded, or with --no-timeline"
         raise TimelineError(f"{file}: missing ({why})")
-    data = file.read_bytes()
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise TimelineError(f"{file}: cannot be read ({error.strerror or type(error).__name__})") from None
     meta = _metadata(data, file)
     try:
         tensors = load_bytes(data)
-    except (SafetensorError, ValueError, RuntimeError) as error:
-        raise TimelineError(f"{file}: truncated or corrupt safetensors file ({error})") from None
+    except (SafetensorError, ValueError, RuntimeError, OverflowError, MemoryError) as error:
+        raise TimelineError(f"{file}: truncated or corrupt safetensors file ({type(error).__name__})") from None
     if meta.get("format") != FORMAT:
-        raise TimelineError(f"{file}: unknown timeline format {meta.get('format')!r}; this program reads {FORMAT}")
+        raise TimelineError(f"{file}: an unknown timeline format; this program reads format {FORMAT}")
     if meta.get("sha256") != _checksum(tensors):
         raise TimelineError(f"{file}: its contents do not match their checksum (the file was changed or damaged)")
     _check_shapes(tensors, file)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.shared import frame
+from explorer.shared import context, frame
 from explorer.train import own_panels, run_records, runs, train_panels
 
 INTRO = """
@@ -24,15 +24,17 @@ its name: every page then uses it, with its held-out images as the test images.
 def main() -> None:
     st.title("Train")
     st.markdown(INTRO)
-    lock = runs.read_lock()
-    if lock is not None:
-        st.info(runs.busy_message(lock), icon=":material/hourglass_top:")
-    spec = train_panels.settings_form(busy=lock is not None)
+    view = context.models().runs  # this run's one read of the runs folder (the live fragment reads its own)
+    busy = view.job is not None
+    if busy:
+        st.info(runs.busy_message(view.job), icon=":material/hourglass_top:")
+    train_panels.damaged_note(view)
+    spec = train_panels.settings_form(busy=busy)
     if spec is not None:
         train_panels.start([spec])
     sweep = st.button(
         "Run the beta sweep (a 2-D VAE at beta 0.5, 1 and 4; about 2 minutes each)",
-        disabled=lock is not None,
+        disabled=busy,
         icon=":material/compare_arrows:",
     )
     if sweep:
@@ -41,15 +43,14 @@ def main() -> None:
 
     st.header("Your images")
     st.markdown(OWN)
-    own_panels.section(busy=lock is not None, start=train_panels.start)
+    own_panels.section(busy=busy, start=train_panels.start)
 
-    statuses = runs.statuses()
-    train_panels.run_picker(statuses, busy=lock is not None)
-    refresh = train_panels.ACTIVE_REFRESH_S if lock is not None else train_panels.IDLE_REFRESH_S
-    st.fragment(frame.guarded(train_panels.live_view), run_every=refresh)(train_panels.signature())
+    train_panels.run_picker(list(view.statuses), busy=busy)
+    refresh = train_panels.ACTIVE_REFRESH_S if busy else train_panels.IDLE_REFRESH_S
+    st.fragment(frame.guarded(train_panels.live_view), run_every=refresh)(train_panels.signature(view))
 
     st.header("Beta sweep")
-    train_panels.sweep_results(statuses)
+    train_panels.sweep_results(list(view.statuses))
 
 
 frame.guard(main)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -33,7 +34,10 @@ def training_timeline(checkpoints: dict[str, Checkpoint], key: str, quiet: bool 
         if isinstance(found, Timeline) and found.epochs:
             timelines[kind] = found
         else:
-            problems.append(f"{ui.KIND_NAMES.get(kind, kind)}: no training timeline ({found})")
+            # Named from the model's own folder (runs/ or checkpoints/), never by the server's absolute path.
+            reason = "no epoch recorded" if isinstance(found, Timeline) else str(found)
+            reason = reason.replace(str(checkpoint.path.parent) + os.sep, "")
+            problems.append(f"{ui.KIND_NAMES.get(kind, kind)}: no training timeline ({reason})")
     if not quiet:
         for problem in problems:
             st.info(problem, icon=":material/info:")

@@ -32,7 +32,8 @@ class Models:
     catalog: model_catalog.Catalog
     user_runs: tuple[Checkpoint, ...] = ()
     own_pairs: tuple[model_catalog.Pair, ...] = ()
-    broken_runs: tuple[tuple[str, str], ...] = ()  # (folder name, reason) of runs whose checkpoint cannot be used
+    broken_runs: tuple[tuple[str, str], ...] = ()  # (name, reason): runs whose checkpoint or state file is damaged
+    runs: Any = None  # the runs folder as read this run (explorer.train.runs.RunsView), for the Train page
 
     @property
     def sizes(self) -> list[int]:
@@ -115,9 +116,14 @@ class RunContext:
 
 
 def scan() -> Models:
-    """Read the checkpoints folder and the runs folder: the catalog, the usable runs, own pairs, broken runs."""
-    runs, broken, own = resources.user_runs_scan()
-    return Models(resources.catalog(), tuple(runs), tuple(own), tuple(broken))
+    """Read the checkpoints folder and the runs folder (explorer.train.runs.scan, which changes nothing, the one
+    place the sidebar's context reaches into a feature): the catalog, the usable runs, own pairs, damaged ones."""
+    from explorer.train import runs
+
+    view = runs.scan()
+    found, broken, own = resources.user_runs(view.folders)
+    damaged = tuple((d.path, d.reason) for d in view.damaged)
+    return Models(resources.catalog(), tuple(found), tuple(own), (*broken, *damaged), view)
 
 
 def begin() -> Models:

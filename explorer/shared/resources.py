@@ -9,6 +9,7 @@ times, so a checkpoint re-trained or re-evaluated while the server runs is picke
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,24 +248,23 @@ def _user_runs(
     for path, _ in stamp:
         if not (Path(path) / CONFIG_FILE).exists():  # a run stopped before its first epoch ended: nothing to offer
             continue
+        shown = str(Path(path).parent) + os.sep  # reasons name files relative to the runs folder
         try:
             found.append(load(path).checkpoint)
         except CheckpointError as error:  # damaged: listed with its reason, like a damaged shipped checkpoint
-            broken.append((Path(path).name, str(error)))
+            broken.append((Path(path).name, str(error).replace(shown, "")))
         except Exception as error:  # anything else a hostile folder provokes must not take every page down
-            broken.append((Path(path).name, f"{path}: could not be read ({type(error).__name__}: {error})"))
+            broken.append((Path(path).name, f"{Path(path).name}: could not be read ({type(error).__name__})"))
     broken += model_catalog.missing_sets(found, Path(sets))
     return model_catalog.usable_user_runs(found), broken, model_catalog.own_pairs(found, Path(sets))
 
 
-def user_runs_scan() -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
-    """(usable runs, (folder name, reason) of damaged ones, pairs trained on a person's own images) under the runs
-    root: one read of the runs folder (explorer.shared.context calls it once per run)."""
-    from explorer.train import runs
-
+def user_runs(folders: Sequence[Path]) -> tuple[list[Checkpoint], list[tuple[str, str]], list[Any]]:
+    """(usable runs, (folder name, reason) of damaged ones, pairs trained on a person's own images) among these run
+    folders (explorer.train.runs.scan's), cached by their files' versions and by the sets prepared here."""
     sets = datasets_root()  # the sets prepared here, where a copied run's images may be found
     sets_stamp = tuple(sorted(p.name for p in sets.iterdir())) if sets.is_dir() else ()
-    return _user_runs(_folders_stamp(runs.usable_folders()), str(sets), sets_stamp)
+    return _user_runs(_folders_stamp(list(folders)), str(sets), sets_stamp)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -1,9 +1,12 @@
-"""Train: runs started from the Train page, in the background, and your own images.
+"""The Train feature: training runs started from the app, one job at a time per runs folder, and its page's panels.
 
-- ``run_records``: what a run is on disk (settings, name, status file, log);
-- ``runs``: the lock, starting and stopping a job;
-- ``run_worker``: the background process that trains each run with ``python -m vae.train``;
-- ``run_view``: what the page shows of a run, computed from its files;
-- ``train_panels``: the page's panels (settings form, live view, beta sweep); ``own_panels``: "Your images";
-- ``state``, ``own_state``: the page's session state.
+- ``runs``: start and stop a job (the only places that settle a dead job on disk), ``scan`` re-exported;
+- ``run_scan``: ``scan``, the one read of the runs folder pages make (a frozen ``RunsView``; changes nothing);
+- ``run_lock``: the flock the job's worker holds for its whole life, and the job's description in it;
+- ``run_settle``: writing down what a dead job left (its runs' states, its process group, marker files);
+- ``run_records``: a run's settings (``RunSpec``), name and status file, read totally (``RunFileError``);
+- ``run_worker``: the job's process (``python -m explorer.train.run_worker``): trains, evaluates, reports;
+- ``run_view``: progress and latent statistics of a run, from its checkpoint (no Streamlit);
+- ``train_panels``, ``own_panels``: the page's sections (settings, live view, beta sweep; your own images);
+- ``state``, ``own_state``: the page's session-state keys.
 """

@@ -22,8 +22,13 @@ from vae import image_sets, prepared_sets
 SERVER_FOLDERS_ENV = "EXPLORER_SERVER_FOLDERS"  # "1" on a local install: offer reading a folder on the server
 PREVIEW = 48  # prepared images in the preview grid
 HIDDEN = {"": "default (512, 256)", "128": "128", "32": "32", "16": "16 (quick)"}
+# The zip's own limit is the upload box's: server.maxUploadSize MB, which Streamlit's browser check counts in
+# millions of bytes (except on Windows, 2**20) while its server counts 2**20. The smaller number is the one that
+# applies everywhere, so the page states it in bytes and refuses anything over it itself as well.
+ZIP_LIMIT_BYTES = image_sets.MAX_UPLOAD_MB * 10**6
 RULES = (
-    f"A zip of PNG, JPEG, BMP, GIF or WebP images (up to {image_sets.MAX_UPLOAD_MB} MB each, at least "
+    f"A zip of at most {ZIP_LIMIT_BYTES:,} bytes ({image_sets.MAX_UPLOAD_MB} MB, the upload box's limit) of PNG, "
+    f"JPEG, BMP, GIF or WebP images (each up to {image_sets.MAX_UPLOAD_MB} MB unpacked, at least "
     f"{image_sets.MIN_IMAGES}, at most {image_sets.MAX_MEMBERS:,} files). Sub-folders become labels (2 to "
     f"{image_sets.MAX_LABELS} of them, every image in one); other files are skipped and counted."
 )
@@ -66,6 +71,9 @@ def chosen_set() -> dict[str, Any] | None:
         if upload is None:
             return None
         data = upload.getvalue()
+        if len(data) > ZIP_LIMIT_BYTES:  # a browser that counts a megabyte as 2**20 bytes let it through
+            limit = f"{ZIP_LIMIT_BYTES:,} bytes ({image_sets.MAX_UPLOAD_MB} MB, the upload box's limit)"
+            return {"error": f"The zip is {len(data):,} bytes; the limit for a zip is {limit}."}
         title = Path(upload.name).stem or "images"
         return _prepare((title, len(data), preparation), lambda: image_sets.read_zip(data, preparation))
     folder = st.text_input("Folder on the server", key="own.folder", help="Read in place; links are not followed.")

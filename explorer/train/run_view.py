@@ -48,15 +48,28 @@ def progress(status: RunStatus, checkpoint: Checkpoint | None, now: float | None
     spec = status.spec
     history = checkpoint.history if checkpoint else []
     done = len(history)
-    speed = history[-1].get("images_per_second") if history else None
+    last = history[-1] if history and isinstance(history[-1], dict) else {}  # a hand-edited entry may be anything
+    speed = _finite(last.get("images_per_second"))
     left = None
     if done and status.started:
         elapsed = (now or time.time()) - status.started
         left = elapsed / done * (spec.epochs - done)  # per-epoch wall time, validation and start-up included
         if spec.max_minutes:
-            used = float(checkpoint.progress.get("train_seconds", elapsed)) if checkpoint else elapsed
+            used = _finite(checkpoint.progress.get("train_seconds")) if checkpoint else None
+            used = elapsed if used is None else used
             left = min(left, max(0.0, 60 * spec.max_minutes - used) + elapsed / done)  # the cap ends an epoch
-    return Progress(done, spec.epochs, float(speed) if isinstance(speed, (int, float)) else None, left)
+    return Progress(done, spec.epochs, speed, left)
+
+
+def _finite(value: object) -> float | None:
+    """A finite JSON number as a float, else None (true and false are no numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ releases the lock. Nothing here imports torch: the children do the work.
 The children die with the worker: each asks the kernel (prctl PR_SET_PDEATHSIG, Linux) for SIGKILL when its
 parent goes, so a worker killed outright (SIGKILL, the OOM killer) leaves no trainer writing on into a run
 folder that the server has meanwhile marked failed. Checkpoints are swapped in atomically, so a trainer killed
-at any moment leaves the last complete epoch. (explorer.train.runs also kills what is left of a dead worker's process
-group when it clears the stale lock, for systems without the prctl.)
+at any moment leaves the last complete epoch. (The next Start or Stop also kills what is left of a dead worker's
+process group when it settles the dead job, for systems without the prctl.)
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import fcntl
 import functools
 import json
 import os
@@ -28,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.train import run_records, runs
+from explorer.train import run_lock, run_records, run_settle, runs
 
 NICE = 10  # below the server's sessions; training only gets what they leave
 EVAL_LIMIT = 2000  # test images for vae.evaluate (all 10k with k=100 took ~50 s on the busy machine)
@@ -73,6 +74,8 @@ class Worker:
                 stdin=subprocess.DEVNULL,
                 preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
+            if self.stopping:  # Stop reached the group before this child was in it: pass it on
+                process.terminate()
             return process.wait()
 
     def train(self, name: str, spec: run_records.RunSpec) -> None:
@@ -102,7 +105,10 @@ class Worker:
 
     def run(self, names: list[str]) -> None:
         for name in names:
-            status = run_records.read_status(self.root, name)
+            try:
+                status = run_records.read_status(self.root, name)
+            except run_records.RunFileError:  # damaged since start() wrote it: nothing to train from
+                status = None
             if status is None:
                 continue
             if self.stopping:
@@ -128,31 +134,62 @@ def outcome(code: int, log: str, stopping: bool) -> tuple[str, str]:
     return "failed", f"the training process crashed (exit code {code}): {last}"
 
 
+def hold_lock(root: Path, descriptor: int | None, names: list[str], started: float) -> int:
+    """The descriptor holding the runs folder's lock for this worker's whole life, now describing this job.
+
+    start() hands over its own (``--lock-fd``), taken before the statuses were written, so no second job can
+    slip in between; run by hand without one, the worker takes the lock itself or refuses."""
+    if descriptor is None:
+        descriptor = run_lock.claim(root, wait=0.0)
+        if descriptor is None:
+            raise SystemExit(f"another job holds {root / run_lock.LOCK}")
+    else:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # already ours (the same open file): a check
+    os.set_inheritable(descriptor, False)  # the trainer and evaluators must not keep the lock alive
+    run_lock.write_content(descriptor, run_lock.Lock(os.getpid(), tuple(names), started))
+    return descriptor
+
+
+def finish(root: Path, descriptor: int, names: list[str], error: BaseException | None) -> None:
+    """The worker's normal end: no run of its own left queued, training or evaluating, no marker file of its
+    writers left, the lock's description cleared (the kernel releases the lock itself when the process ends)."""
+    for name in names:
+        try:
+            status = run_records.read_status(root, name)
+        except run_records.RunFileError:
+            continue
+        changes = run_records.after_dead_job(status, time.time()) if status is not None else {}
+        if changes and error is not None:
+            changes["reason"] = f"the training worker failed ({type(error).__name__}: {error})"
+        if changes:
+            run_records.update_status(root, name, **changes)
+    run_settle.remove_markers(root)
+    run_lock.write_content(descriptor, None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.train.run_worker", description=__doc__)
     parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--lock-fd", type=int, default=None, help="the runs lock, taken by explorer.train.runs")
+    parser.add_argument("--started", type=float, default=None, help="when the job was started (seconds)")
     parser.add_argument("--trainer", default=json.dumps(list(runs.TRAINER)), help="JSON list after `python`")
     parser.add_argument("--classifier", default=None)
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
+    descriptor = hold_lock(args.root, args.lock_fd, args.names, args.started or time.time())
     os.nice(NICE)
     worker = Worker(args.root, json.loads(args.trainer), args.classifier, not args.no_eval)
     signal.signal(signal.SIGTERM, worker.on_signal)
     signal.signal(signal.SIGINT, worker.on_signal)
+    failure: BaseException | None = None
     try:
         worker.run(args.names)
     except Exception as error:  # reported on the page instead of leaving a run "running" forever
-        for name in args.names:
-            status = run_records.read_status(args.root, name)
-            if status is not None and status.active:
-                reason = f"the training worker failed ({type(error).__name__}: {error})"
-                run_records.update_status(args.root, name, state="failed", reason=reason, ended=time.time())
+        failure = error
         raise
     finally:
-        lock = runs.read_lock(args.root)
-        if lock is not None and lock.pid == os.getpid():
-            (args.root / runs.LOCK).unlink(missing_ok=True)
+        finish(args.root, descriptor, args.names, failure)
     return 0
 
 

@@ -1,6 +1,6 @@
 """Training runs started from the app: one job at a time per runs folder, each job in its own process group.
 
-A job is one run or a queue of runs (the beta sweep). The server only claims the lock and starts the worker
+A job is one run or a queue of runs (the beta sweep). The server only takes the lock and starts the worker
 (``python -m explorer.train.run_worker``), which trains each run with the CLI itself (``python -m vae.train``),
 then evaluates it. Everything the pages show is read back from files, so a reload, a second tab or a
 restarted server finds the same run:
@@ -9,50 +9,49 @@ restarted server finds the same run:
                                so nothing else may live inside it)
     <root>/.status/<name>.json the run's settings, state, exit code and reason
     <root>/.status/<name>.log  the trainer's and the evaluators' output
-    <root>/.lock               {"pid": the worker, leader of the job's process group, "runs": [...]}
+    <root>/.lock               flocked by the job's worker for its whole life (explorer.train.run_lock);
+                               its content describes the job: {"pid", "runs", "started"}
 
-The root is $VAE_RUNS, else runs/ in the repository (git-ignored); never the shipped checkpoints/.
-A run's settings, name and status file live in explorer.train.run_records. No Streamlit here: the tests
-drive these functions directly.
+Pages read the folder only through :func:`scan`, one pass that changes nothing: it shows a dead job's runs as
+failed without writing it down. A person's action, :func:`start` or :func:`stop`, settles it on disk
+(explorer.train.run_settle). The root is $VAE_RUNS, else runs/ in the repository (git-ignored); never the
+shipped checkpoints/. No Streamlit here: the tests drive these functions directly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as _dt
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from explorer.train import run_lock, run_settle
+from explorer.train.run_lock import LOCK, Lock, busy_message
 from explorer.train.run_records import (
     REPO,
     STATUS,
+    RunFileError,
     RunSpec,
     RunStatus,
-    read_status,
     run_name,
     runs_root,
     status_path,
     update_status,
     write_json,
 )
+from explorer.train.run_scan import Damaged, RunsView, scan
 
-LOCK = ".lock"
+# scan and the lock's names are re-exported: pages and tests reach everything as runs.<name>
+__all__ = ["LOCK", "TRAINER", "Damaged", "Lock", "RunBusy", "RunFileError", "RunStatus", "RunsView", "busy_message"]
+__all__ += ["active_run", "read_lock", "scan", "start", "statuses", "stop", "usable_folders", "wait"]
 TRAINER = ("-m", "vae.train")  # what the worker runs after `python`; tests swap in a fault-injecting copy
 _children: list[subprocess.Popen] = []  # workers this process started; polled so none stays a zombie
-_claiming: Counter[str] = Counter()  # roots where this process is inside start(), maybe holding the lock with its pid
-_claiming_guard = threading.Lock()  # sessions run in threads of one server process
-CLAIM_SECONDS = 30.0  # how long another process's claim (its pid, before its worker's) counts as held
 
 
 class RunBusy(RuntimeError):
@@ -60,142 +59,29 @@ class RunBusy(RuntimeError):
 
 
 # --------------------------------------------------------------------------------------------------------
-# The lock
-
-
-@dataclass(frozen=True)
-class Lock:
-    pid: int  # the worker: leader of the job's process group
-    runs: tuple[str, ...]
-    started: float
-
-
-def _alive(pid: int) -> bool:
-    for child in list(_children):  # reap our own finished workers, or they linger as zombies that look alive
-        if child.poll() is not None:
-            _children.remove(child)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):  # a zombie someone else has not reaped yet is dead too
-        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
-def _is_worker(pid: int) -> bool:
-    """Whether ``pid`` runs explorer.train.run_worker. A live process that is something else (the server that failed
-    to start a job, an unrelated program that got a dead worker's pid) holds no job."""
-    try:
-        return b"explorer.train.run_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc to ask (not Linux) or not allowed to read it: trust the pid
-        return True
-
-
-def _holds(root: Path, lock: Lock, claim: bool) -> bool:
-    """Whether the process named in a lock still holds the job."""
-    if lock.pid <= 0 or not _alive(lock.pid):
-        return False
-    if lock.pid == os.getpid():  # our own claim counts only while start() is still inside it
-        return _claiming[str(root)] > 0
-    if claim:  # another server process between its claim and its worker's start
-        return time.time() - lock.started < CLAIM_SECONDS
-    if any(child.pid == lock.pid for child in _children):  # our own worker, maybe not yet past its exec (whose
-        return True  # /proc cmdline would still be this server's, so _is_worker would call it a stranger)
-    return _is_worker(lock.pid)
-
-
-def _kill_leftovers(pid: int) -> None:
-    """SIGKILL what is left of a dead worker's process group (a trainer or evaluator it started).
-
-    Safe against pid reuse: while any member of group ``pid`` lives, the kernel does not hand out ``pid`` again,
-    so with the leader gone the group holds only the old job's processes."""
-    if pid <= 0 or pid == os.getpid() or _alive(pid):
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+# Thin views over scan, for scripts and tests
 
 
 def read_lock(root: Path | None = None) -> Lock | None:
-    """The job holding the lock, or None. A stale lock (its process gone, or alive but not a worker) is removed,
-    what is left of its process group killed and its unfinished runs marked failed, so a killed worker or a
-    failed start never blocks the server."""
-    root = root or runs_root()
-    path = root / LOCK
-    try:
-        text = path.read_text()
-        data = json.loads(text)
-        lock = Lock(int(data["pid"]), tuple(data.get("runs", ())), float(data.get("started", 0)))
-        claim = bool(data.get("claim"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        lock, claim = Lock(-1, (), 0.0), False  # unreadable: treat as stale
-        text = None
-    if _holds(root, lock, claim):
-        return lock
-    if not claim:
-        _kill_leftovers(lock.pid)
-    with contextlib.suppress(OSError):
-        if text is None or path.read_text() == text:  # not replaced by a new job meanwhile
-            path.unlink()
-    for name in lock.runs:
-        status = read_status(root, name)
-        if status is not None and status.active:
-            reason = "the training process ended without a report (killed, or the machine restarted)"
-            with contextlib.suppress(OSError):  # an unwritable status folder must not block the server
-                update_status(root, name, state="failed", reason=reason, ended=time.time())
-    return None
-
-
-def _claim(root: Path, data: dict[str, Any]) -> None:
-    """Create the lock with its content in one step (link fails if it exists), so no one reads half a lock."""
-    temporary = root / f".lock.{os.getpid()}.tmp"
-    temporary.write_text(json.dumps(data))
-    try:
-        os.link(temporary, root / LOCK)
-    except FileExistsError:
-        raise RunBusy("another run holds the lock") from None
-    finally:
-        temporary.unlink()
-
-
-def busy_message(lock: Lock) -> str:
-    when = _dt.datetime.fromtimestamp(lock.started).strftime("%H:%M:%S")
-    what = "a beta sweep" if len(lock.runs) > 1 else "a training run"
-    return (
-        f"{what.capitalize()} started at {when} is in progress on this server; one run at a time, so the two "
-        "cores stay shared fairly with everyone exploring. You can watch it here and start yours when it ends."
-    )
+    """The live job's lock, or None."""
+    return scan(root).job
 
 
 def active_run(root: Path | None = None) -> RunStatus | None:
-    """The run the current job is working on (training or evaluating), or None when no job runs."""
-    root = root or runs_root()
-    lock = read_lock(root)
-    if lock is None:
-        return None
-    found = [s for s in (read_status(root, n) for n in lock.runs) if s is not None]
-    working = [s for s in found if s.state == "running" or s.evaluation == "running"]
-    queued = [s for s in found if s.state == "queued"]
-    return (working or queued or found or [None])[0]
+    return scan(root).active
 
 
 def statuses(root: Path | None = None) -> list[RunStatus]:
-    """Every run the app started under ``root``, newest first (stale locks are cleared first)."""
-    root = root or runs_root()
-    read_lock(root)
-    found = [read_status(root, p.stem) for p in (root / STATUS).glob("*.json")] if (root / STATUS).is_dir() else []
-    return sorted((s for s in found if s is not None), key=lambda s: (s.created, s.name), reverse=True)
+    """Every run the app started under ``root``, newest first, as they really are."""
+    return list(scan(root).statuses)
+
+
+def usable_folders(root: Path | None = None) -> list[Path]:
+    return list(scan(root).folders)
 
 
 # --------------------------------------------------------------------------------------------------------
-# Starting and stopping
+# Starting and stopping (a person's actions: the only places that settle a dead job on disk)
 
 
 def _child_env() -> dict[str, str]:
@@ -208,6 +94,22 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def _reap() -> None:
+    for child in list(_children):  # our finished workers, or they linger as zombies
+        if child.poll() is not None:
+            _children.remove(child)
+
+
+def _settle_taken(root: Path, descriptor: int, claim: Lock | None) -> Lock | None:
+    """Holding the lock: settle what a dead job left, then describe the new job (``claim``); returns the dead
+    job's description."""
+    left = _description(root)
+    if claim is not None:  # first, so a page reading meanwhile sees the new job and the old one's runs as ended
+        run_lock.write_content(descriptor, claim)
+    run_settle.settle(root, descriptor, left, then=claim)
+    return left
+
+
 def start(
     specs: Sequence[RunSpec],
     root: Path | None = None,
@@ -218,36 +120,40 @@ def start(
 ) -> list[str]:
     """Queue ``specs`` as one job and start its worker; returns the run names. Raises RunBusy when a job
     runs already, ValueError on bad settings. ``classifier`` (a checkpoint) enables sample-quality metrics."""
-    root = root or runs_root()
+    root = Path(root or runs_root())
     problems = [p for spec in specs for p in spec.problems()]
     if not specs or problems:
         raise ValueError("; ".join(problems) or "nothing to train")
-    root.mkdir(parents=True, exist_ok=True)
-    lock = read_lock(root)  # also clears a stale one
-    if lock is not None:
-        raise RunBusy(busy_message(lock))
-    now = time.time()
-    taken = {p.name for p in root.iterdir()} | {p.stem for p in (root / STATUS).glob("*.json")}
-    names: list[str] = []
-    for spec in specs:
-        names.append(run_name(spec, now, taken | set(names)))
-    with _claiming_guard:
-        _claiming[str(root)] += 1
+    _reap()
+    descriptor = run_lock.claim(root)
+    if descriptor is None:
+        raise RunBusy(busy_message(_description(root)))
     try:
-        _claim(root, {"pid": os.getpid(), "runs": names, "started": now, "claim": True})  # ours until the worker's
+        now = time.time()
+        taken = {p.name for p in root.iterdir()} | set(run_settle.status_names(root))
+        names: list[str] = []
+        for spec in specs:
+            names.append(run_name(spec, now, taken | set(names)))
+        _settle_taken(root, descriptor, Lock(0, tuple(names), now))
         try:
-            _launch(root, specs, names, now, classifier, evaluate, trainer)
-        except BaseException as error:  # whatever failed, the lock is released and the runs say why
-            _abandon(root, names, error)
+            _launch(root, descriptor, specs, names, now, classifier, evaluate, trainer)
+        except BaseException as error:  # whatever failed, the runs say why and the lock is released below
+            _abandon(root, descriptor, names, error)
             raise
     finally:
-        with _claiming_guard:
-            _claiming[str(root)] -= 1
+        os.close(descriptor)  # the worker holds its own copy: the lock stays held while it lives
     return names
+
+
+def _description(root: Path) -> Lock | None:
+    with contextlib.suppress(RunFileError):
+        return run_lock.read_content(root)
+    return None
 
 
 def _launch(
     root: Path,
+    descriptor: int,
     specs: Sequence[RunSpec],
     names: list[str],
     now: float,
@@ -255,22 +161,15 @@ def _launch(
     evaluate: bool,
     trainer: Sequence[str],
 ) -> None:
-    """Write the runs' status files, start the worker and hand it the lock."""
+    """Write the runs' status files and start the worker, handing it the lock's descriptor."""
     sweep = names[0] if len(names) > 1 else ""
     for name, spec in zip(names, specs, strict=True):
         write_json(
             status_path(root, name),
             {"name": name, "spec": dataclasses.asdict(spec), "state": "queued", "created": now, "sweep": sweep},
         )
-    command = [
-        sys.executable,
-        "-m",
-        "explorer.train.run_worker",
-        "--root",
-        str(root),
-        "--trainer",
-        json.dumps(list(trainer)),
-    ]
+    command = [sys.executable, "-m", "explorer.train.run_worker", "--root", str(root), "--lock-fd", str(descriptor)]
+    command += ["--started", repr(now), "--trainer", json.dumps(list(trainer))]
     if classifier is not None:
         command += ["--classifier", str(classifier)]
     command += [*([] if evaluate else ["--no-eval"]), *names]
@@ -283,35 +182,39 @@ def _launch(
             stdout=log,
             stderr=log,
             start_new_session=True,
+            pass_fds=(descriptor,),
         )
     _children.append(worker)
-    try:
-        write_json(root / LOCK, {"pid": worker.pid, "runs": names, "started": now})
-    except BaseException:  # a worker nobody can see or stop must not train on
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
-        raise
 
 
-def _abandon(root: Path, names: list[str], error: BaseException) -> None:
-    """After a failed start: mark the runs failed where their status can still be written, drop our lock."""
+def _abandon(root: Path, descriptor: int, names: list[str], error: BaseException) -> None:
+    """After a failed start: mark the runs failed where their status can still be written, clear the lock's
+    description (the caller closes the descriptor, which releases the lock)."""
     for name in names:
         with contextlib.suppress(OSError):
             update_status(root, name, state="failed", reason=f"could not start the worker: {error}")
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        if json.loads((root / LOCK).read_text())["pid"] == os.getpid():
-            (root / LOCK).unlink()
+    with contextlib.suppress(OSError):
+        run_lock.write_content(descriptor, None)
 
 
 def stop(root: Path | None = None) -> bool:
     """SIGTERM to the job's process group: the trainer stops at its next batch and keeps the last complete
-    epoch; queued runs are cancelled. False when nothing was running."""
-    lock = read_lock(root or runs_root())
-    if lock is None or lock.pid == os.getpid():
+    epoch; queued runs are cancelled. False when nothing was running; then what a dead job left is settled."""
+    root = Path(root or runs_root())
+    view = scan(root)
+    job = view.job
+    if job is None:
+        descriptor = run_lock.claim(root, wait=0.0) if view.unsettled else None
+        if descriptor is not None:
+            try:
+                _settle_taken(root, descriptor, None)
+            finally:
+                os.close(descriptor)
         return False
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(lock.pid, signal.SIGTERM)
+    if job.pid <= 0 or not run_lock.is_worker(job.pid):  # still launching, or a description that names no worker
+        return False
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(job.pid, signal.SIGTERM)
     return True
 
 
@@ -319,17 +222,8 @@ def wait(root: Path | None = None, timeout: float = 120.0) -> bool:
     """Block until no job holds the lock (for tests and scripts); True if it ended within ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if read_lock(root or runs_root()) is None:
+        _reap()
+        if not run_lock.held(Path(root or runs_root())):
             return True
         time.sleep(0.1)
     return False
-
-
-def usable_folders(root: Path | None = None) -> list[Path]:
-    """Checkpoint folders under ``root`` that pages may use: every folder except runs still queued or
-    training (a CLI run written to runs/ counts too)."""
-    root = root or runs_root()
-    if not root.is_dir():
-        return []
-    busy = {s.name for s in statuses(root) if s.active}
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in busy)

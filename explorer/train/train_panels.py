@@ -8,7 +8,6 @@ start button and the sweep results follow.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from explorer.latent_map import timeline as timeline_component
 from explorer.shared import context, core, figures, model_catalog, resources, ui
 from explorer.train import run_records, run_view, runs
 from explorer.train import state as train_state
-from vae.checkpoint import Checkpoint, CheckpointError, read_checkpoint
+from vae.checkpoint import CONFIG_FILE, Checkpoint, CheckpointError, read_checkpoint
 
 ACTIVE_REFRESH_S = 2.0
 IDLE_REFRESH_S = 10.0  # an idle page still notices a run started from another tab
@@ -36,10 +35,10 @@ STATE_TEXT = {
 MAP_POINTS = 2000  # test codes per latent map in the sweep comparison
 
 
-def signature() -> tuple:
+def signature(view: runs.RunsView) -> tuple | None:
     """What, when it changes, needs a full page rerun: is a job running, which run, in which phase."""
-    run = runs.active_run()
-    return (run.name, run.state, run.evaluation) if run else None
+    run = view.active
+    return (run.name, run.state, run.evaluation) if run else (("", "", "") if view.job else None)
 
 
 def settings_form(busy: bool) -> run_records.RunSpec | None:
@@ -71,40 +70,49 @@ def start(specs: list[run_records.RunSpec], classifier: Any = "mnist") -> None:
         st.warning(str(error))
         return
     except (ValueError, OSError) as error:
-        st.error(f"Could not start the run: {error}")
+        st.error(f"Could not start the run: {run_records.relative(str(error))}")
         return
     train_state.set_train_view(names[0])
     st.rerun()
 
 
 def _checkpoint(name: str) -> Checkpoint | None:
+    return _read_run(name)[0]
+
+
+def _read_run(name: str) -> tuple[Checkpoint | None, str]:
+    """The run's checkpoint, or None and why not ("" when no epoch has finished yet), its files named
+    relative to the runs folder."""
+    folder = run_records.runs_root() / name
+    if not (folder / CONFIG_FILE).is_file():
+        return None, ""
     try:
-        return read_checkpoint(run_records.runs_root() / name)
-    except CheckpointError:  # no epoch finished yet
-        return None
+        return read_checkpoint(folder), ""
+    except CheckpointError as error:  # damaged, or mid-swap on a live run (the next refresh reads it)
+        return None, run_records.relative(str(error))
 
 
-def shown_run(statuses: list[run_records.RunStatus]) -> run_records.RunStatus | None:
+def shown_run(view: runs.RunsView) -> run_records.RunStatus | None:
     """The job's current run, else the one this session picked, else the newest. The run in progress becomes
     this session's pick, so when it ends the page stays on it rather than going back to an earlier one."""
-    active = runs.active_run()
-    if active is not None:
-        train_state.set_train_view(active.name)
-        return active
-    chosen = train_state.train_view([s.name for s in statuses])
-    return next((s for s in statuses if s.name == chosen), statuses[0] if statuses else None)
+    if view.active is not None:
+        train_state.set_train_view(view.active.name)
+        return view.active
+    chosen = train_state.train_view([s.name for s in view.statuses])
+    return next((s for s in view.statuses if s.name == chosen), view.statuses[0] if view.statuses else None)
 
 
 def live_view(built_for: tuple | None) -> None:
     """The fragment body: the shown run's progress, curves, latent statistics and pictures."""
-    if signature() != built_for:
+    view = runs.scan()
+    if signature(view) != built_for:
         st.rerun()
-    status = shown_run(runs.statuses())
+    status = shown_run(view)
     if status is None:
         st.info("No runs yet. Pick the settings above and start one; it trains in the background.")
         return
-    checkpoint = _checkpoint(status.name)
-    _run_header(status, checkpoint)
+    checkpoint, damage = _read_run(status.name)
+    _run_header(status, checkpoint, damage)
     if checkpoint is None or not checkpoint.history:
         return
     # The live chart: as epochs arrive the same plot updates in place, without a remount or a blank frame.
@@ -123,9 +131,9 @@ def live_view(built_for: tuple | None) -> None:
     _metrics(status, checkpoint)
 
 
-def _run_header(status: run_records.RunStatus, checkpoint: Checkpoint | None) -> None:
+def _run_header(status: run_records.RunStatus, checkpoint: Checkpoint | None, damage: str = "") -> None:
     st.subheader(f"{status.spec.label()} · {STATE_TEXT.get(status.state, status.state)}")
-    st.caption(f"Run `{status.name}` · {run_records.runs_root() / status.name}")
+    st.caption(f"Run `{status.name}` · in the folder `{status.name}/` of the runs folder")
     if status.active:
         shown = run_view.progress(status, checkpoint)
         st.progress(min(1.0, shown.epoch / shown.epochs), text=shown.text() if shown.epoch else "first epoch…")
@@ -134,15 +142,31 @@ def _run_header(status: run_records.RunStatus, checkpoint: Checkpoint | None) ->
         if st.button(what, key="train.stop", icon=":material/stop:"):
             runs.stop()
             st.toast("Stopping: the last complete epoch is kept.")
+    if damage and not status.active:
+        st.warning(f"This run's checkpoint cannot be used: {damage}", icon=":material/warning:")
+    hint = pick_hint(status.name) if checkpoint is not None and not status.active else ""
     if status.state == "failed":
-        st.error(f"Training failed: {status.reason}")
+        st.error(f"Training failed: {run_records.relative(status.reason)}")
         with st.expander("The end of the training log"):
-            st.code(run_records.log_tail(run_records.runs_root(), status.name, 20) or "(empty)")
+            st.code(run_records.relative(run_records.log_tail(run_records.runs_root(), status.name, 20)) or "(empty)")
     elif status.state in ("stopped", "cancelled"):
-        kept = "The last complete epoch is kept and can be used on every page." if checkpoint else ""
-        st.info(f"Stopped: {status.reason}. {kept}")
+        kept = f"The last complete epoch is kept. {hint}" if checkpoint else ""
+        st.info(f"Stopped: {run_records.relative(status.reason)}. {kept}")
     elif status.state == "finished":
-        st.success(f"Finished ({status.reason}). Pick it in the sidebar as a user run to use it on every page.")
+        st.success(f"Finished ({run_records.relative(status.reason)}). {hint}")
+
+
+def pick_hint(name: str) -> str:
+    """How the sidebar offers this run, from the very lists the sidebar draws (so the two always agree): as a
+    user run, as part of a pair on your own images, or not at all (a classifier on its own, say)."""
+    models = context.models()
+    if any(run.name == name for run in models.user_runs):
+        return "Pick it in the sidebar as a user run to use it on every page."
+    for pair in models.own_pairs:
+        if name in {c.name for c in (pair.ae, pair.vae, pair.classifier) if c is not None}:
+            title = ui.escape_markdown(pair.title)
+            return f'Pick "your images: {title}" in the sidebar at latent size {pair.latent_dim} to use it everywhere.'
+    return "The sidebar does not offer it: it offers AEs and VAEs on MNIST and the newest pair on each of your sets."
 
 
 def _snapshot(status: run_records.RunStatus, checkpoint: Checkpoint) -> None:
@@ -180,7 +204,7 @@ def _metrics(status: run_records.RunStatus, checkpoint: Checkpoint) -> None:
     if status.evaluation == "running":
         st.caption("Evaluating on the test set in the background…")
     elif status.evaluation.startswith("failed"):
-        st.warning(f"Evaluation {status.evaluation}")
+        st.warning(f"Evaluation {run_records.relative(status.evaluation)}")
     rows = model_catalog.metric_rows(checkpoint)
     if status.evaluation == "done" and rows:
         images = checkpoint.metrics.get("test_images")
@@ -247,4 +271,17 @@ def _sweep_column(status, checkpoint, images, labels, shown) -> None:
 
 
 def root_note() -> str:
-    return f"Runs are saved under `{Path(run_records.runs_root())}` (never over the shipped checkpoints)."
+    return "Runs are saved in the server's runs folder (never over the shipped checkpoints)."
+
+
+def damaged_note(view: runs.RunsView) -> None:
+    """Name each run-state file that cannot be read, with its reason; everything else on the page stays whole.
+    (Paths are relative to the runs folder; file names are escaped, as a file may be called anything.)"""
+    if not view.damaged:
+        return
+    lines = [f"- {ui.escape_markdown(d.path)}: {ui.escape_markdown(d.reason)}" for d in view.damaged]
+    st.warning(
+        f"{len(view.damaged)} file(s) in the runs folder could not be read and are left as they are:\n"
+        + "\n".join(lines),
+        icon=":material/warning:",
+    )
