@@ -54,12 +54,21 @@ class FolderWatch:
             "glob": pathlib.Path.glob,
         }
 
+        self._inner = False  # Path.iterdir lists with os.listdir (lazily): one listing, counted once
+
         def counted(name):
             def wrapper(*args, **kwargs):
+                if self._inner:
+                    return real[name](*args, **kwargs)
                 target = args[0] if args else kwargs.get("path", ".")
                 if self._is_root(target):
                     self.listings += 1
-                return real[name](*args, **kwargs)
+                self._inner = True
+                try:
+                    found = real[name](*args, **kwargs)
+                    return iter(list(found)) if name in ("iterdir", "glob") else found
+                finally:
+                    self._inner = False
 
             return wrapper
 

@@ -23,6 +23,7 @@ from vae.checkpoint import Checkpoint
 
 _MODELS = "explorer.context.models"  # this run's Models (replaced by begin() on every full run)
 _SETTLED = "explorer.context.settled"  # this run's RunContext once the sidebar has settled it
+_RUNS_UNSEEN = "explorer.context.runs_unseen"  # True from begin() until a fragment takes this run's runs view
 
 
 @dataclass(frozen=True)
@@ -104,16 +105,6 @@ class RunContext:
     def own(self) -> bool:
         return self.pair is not None and self.pair.own
 
-    def label_of(self, index: int, names: Sequence[str] | None = None) -> str:
-        """A label's name for the page (text, never markup): '7', 'circles', or 'image' for an unlabelled one."""
-        names = self.label_names if names is None else names
-        return names[index] if 0 <= index < len(names) else "image"
-
-    def label_formatter(self) -> Callable[[int], str]:
-        """A widget's format_func for label indices, bound to this run's names."""
-        names = self.label_names
-        return lambda index: self.label_of(int(index), names)
-
 
 def scan() -> Models:
     """Read the checkpoints folder and the runs folder (explorer.train.runs.scan, which changes nothing, the one
@@ -130,8 +121,17 @@ def begin() -> Models:
     """The top of a full run (app.py): the one read of both folders, kept for this run and its fragments."""
     models = scan()
     st.session_state[_MODELS] = models
+    st.session_state[_RUNS_UNSEEN] = True
     st.session_state.pop(_SETTLED, None)
     return models
+
+
+def fresh_runs() -> Any:
+    """The runs folder as this full run read it (an explorer.train.runs.RunsView), to a fragment that is drawn in
+    the full run; None when the fragment reruns on its own later (it must then read the folder itself)."""
+    if st.session_state.pop(_RUNS_UNSEEN, False):
+        return models().runs
+    return None
 
 
 def models() -> Models:
@@ -217,5 +217,7 @@ def label_formatter(names: Sequence[str] | None = None) -> Callable[[int], str]:
 
 
 def label_of(index: int, names: Sequence[str] | None = None) -> str:
-    """A label's name for the page (text, never markup): '7', 'circles', or 'image' for an unlabelled one."""
-    return current().label_of(index, names)
+    """A label's name for the page (text, never markup): '7', 'circles', or 'image' for an unlabelled one. Given
+    ``names``, it needs no context (a widget's format_func may be called after the run, as AppTest does)."""
+    names = label_names() if names is None else names
+    return names[index] if 0 <= index < len(names) else "image"

@@ -104,7 +104,7 @@ def shown_run(view: runs.RunsView) -> run_records.RunStatus | None:
 
 def live_view(built_for: tuple | None) -> None:
     """The fragment body: the shown run's progress, curves, latent statistics and pictures."""
-    view = runs.scan()
+    view = context.fresh_runs() or runs.scan()  # the full run's read, else (a fragment rerun) a new one
     if signature(view) != built_for:
         st.rerun()
     status = shown_run(view)
