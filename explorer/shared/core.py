@@ -99,7 +99,8 @@ def neg_elbo_scores(vae: torch.nn.Module, images: np.ndarray, seed: int = 0) -> 
     from vae.evaluate import per_image_scores
     from vae.likelihood import score_meaning, scored_images
 
-    meaning = score_meaning(vae.config, vae.checkpoint.training)
+    checkpoint = getattr(vae, "checkpoint", None)  # a model built here, not loaded, has none: grey levels
+    meaning = score_meaning(vae.config, checkpoint.training if checkpoint is not None else None)
     generator = torch.Generator().manual_seed(seed)
     return per_image_scores(vae, scored_images(_batch(images), meaning), generator)["neg_elbo"].numpy()
 
