@@ -4,17 +4,16 @@ sends its test-set index, the legend hides a digit, zoom and pan move the view a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from _web_page import BlankPage, require_chromium
 
 from explorer.latent_map import map_chart
+from explorer.shared.browser.components import LIBRARIES, web_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-MAP_JS = Path(__file__).resolve().parent.parent / "explorer" / "web" / "map.js"
+MAP_JS = web_path("map.js")
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 LONE = 4242  # the test-set index of the one 3, alone at (-3.7, 1.8), off the grid lines
 
@@ -54,7 +53,8 @@ def page():
         page.set_viewport_size({"width": 800, "height": 700})
         page.set_content("<!doctype html><title>map</title><body></body>")
         page.add_style_tag(content=MAP_JS.with_suffix(".css").read_text())
-        page.add_script_tag(content=MAP_JS.with_name("mount.js").read_text())
+        for name in LIBRARIES["map.js"]:
+            page.add_script_tag(content=web_path(name).read_text())
         page.add_script_tag(content=script)
 
     with BlankPage(setup).running() as session:

@@ -15,13 +15,14 @@ import torch
 from _web_page import BlankPage, require_chromium
 
 from explorer.shared.browser import weights
+from explorer.shared.browser.components import web_path
 from vae.config import ModelConfig
 from vae.models import build_model
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parent.parent
-RUNNER_JS = REPO / "explorer" / "web" / "runner.js"
+RUNNER_JS = web_path("runner.js")
 ORIGIN = "http://runner.test"
 TOLERANCE = 1e-4  # per pixel (decode) and per code dimension (encode)
 SHIPPED = ("ae-z2", "vae-z2", "ae-z16", "vae-z16")

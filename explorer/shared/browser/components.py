@@ -49,12 +49,21 @@ def web_file(name: str) -> str:
 # the registrations below and the blank-page tests (tests/_web_component.py) both read it.
 LIBRARIES: dict[str, tuple[str, ...]] = {
     "sliders.js": ("runner.js", "mount.js"),
-    "draw.js": ("runner.js", "prepare.js", "mount.js", "canvas.js"),
+    "draw.js": ("runner.js", "pixel_math.js", "prepare.js", "mount.js", "canvas.js"),
     "pad.js": ("runner.js", "mount.js", "canvas.js"),
-    "map.js": ("mount.js", "sprites.js"),
-    "inside.js": ("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"),
+    "map.js": ("mount.js", "sprites.js", "map_paint.js"),
+    "inside.js": (
+        "runner.js",
+        "pixel_math.js",
+        "prepare.js",
+        "elbo.js",
+        "mount.js",
+        "canvas.js",
+        "inside_layout.js",
+        "inside_view.js",
+    ),
     "live_chart.js": ("mount.js",),
-    "timeline.js": ("mount.js",),
+    "timeline.js": ("mount.js", "timeline_panel.js"),
 }
 
 

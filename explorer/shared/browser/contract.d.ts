@@ -15,6 +15,12 @@ export type PackedUint8 = string & { readonly __brand: "PackedUint8" };
 /** one character "0"-"9" per point: its label (10k labels in 10 KB) */
 export type Digits = string & { readonly __brand: "Digits" };
 
+/** the dtypes an array may be packed as */
+export type Dtype = "<f4" | "<f2" | "<i4" | "u1";
+
+/** the two models of a pair; components key their parts by it */
+export type Kind = "ae" | "vae";
+
 /** A fully connected layer of a model's spec (explorer.shared.browser.weights). */
 export interface LinearLayer {
   type: "linear";

@@ -21,7 +21,7 @@ PackedInt32 = NewType("PackedInt32", str)  # base64 of little-endian int32 value
 PackedUint8 = NewType("PackedUint8", str)  # base64 of bytes ("u1"), e.g. grey levels 0-255 of 28x28 pictures
 Digits = NewType("Digits", str)  # one character "0"-"9" per point: its label (10k labels in 10 KB)
 
-Dtype = Literal["<f4", "<f2", "<i4", "u1"]
+Dtype = Literal["<f4", "<f2", "<i4", "u1"]  # the dtypes an array may be packed as
 Kind = Literal["ae", "vae"]  # the two models of a pair; components key their parts by it
 PACKED: dict[object, Dtype] = {PackedFloat32: "<f4", PackedFloat16: "<f2", PackedInt32: "<i4", PackedUint8: "u1"}
 

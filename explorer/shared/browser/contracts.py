@@ -6,7 +6,8 @@ ones and exits 1 (tests/test_contracts.py asserts the committed files are curren
 int and float -> number, bool -> boolean, None -> null, list[X] and tuple[X, ...] -> X[], tuple[X, Y] -> [X, Y],
 dict[str, X] -> Record<string, X>, dict[Literal[...], X] -> Partial<Record<..., X>>, unions and Literal -> unions,
 a TypedDict -> an interface (keys of a total=False one optional), a NewType -> a branded alias of its base type
-(a PackedFloat32 is a string no other string can stand in for). Docstrings and field comments become JSDoc.
+(a PackedFloat32 is a string no other string can stand in for), a module-level Literal alias -> a type alias (its
+uses are spelled out). Docstrings and field comments become JSDoc.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ class _Writer:
                 blocks.append(self.interface(value, fields))
             elif isinstance(value, typing.NewType) and value.__module__ == self.module.__name__:
                 blocks.append(self.alias(value, _comment_for(node.lineno, comments, lines)))
+            elif typing.get_origin(value) is typing.Literal:
+                comment = _comment_for(node.lineno, comments, lines)
+                blocks.append([*_jsdoc(comment), f"export type {name} = {self.ts(value)};"])
         source_name = self.module.__name__.replace(".", "/") + ".py"
         head = [
             f"// Generated from {source_name} by `python -m explorer.shared.browser.contracts --write`: do not edit."
