@@ -12,6 +12,7 @@ const LIBRARIES = {
   "explorer/draw/pixel_math.js": "PixelMath",
   "explorer/draw/prepare.js": "MnistPrepare",
   "explorer/inside/elbo.js": "ElboMath",
+  "explorer/inside/inside_chain.js": "InsideChain",
   "explorer/inside/inside_layout.js": "InsideLayout",
   "explorer/inside/inside_view.js": "InsideView",
   "explorer/latent_map/map_paint.js": "MapPaint",

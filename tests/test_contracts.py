@@ -282,7 +282,7 @@ def _namespaces() -> dict[str, str]:
     found = {}
     for name in sorted({lib for libs in LIBRARIES.values() for lib in libs}):
         text = web_path(name).read_text()
-        (defined,) = re.findall(r"^const (\w+) = ", text, flags=re.MULTILINE)[:1]
+        (defined,) = re.findall(r"^(?:const|class) (\w+)\b", text, flags=re.MULTILINE)[:1]
         assert f"(globalThis).{defined} = {defined};" in text, name
         found[name] = defined
     return found

@@ -8,7 +8,8 @@
  * and the autoencoder's code of the same digit on its own map, with its squared error.
  *
  * Needs runner.js, the drawing's preparation (pixel_math.js, prepare.js), elbo.js, mount.js, canvas.js, its DOM
- * (inside_layout.js) and its painters (inside_view.js) in front of it (LIBRARIES in components.py).
+ * (inside_layout.js), its numbers (inside_chain.js) and its painters (inside_view.js) in front of it (LIBRARIES in
+ * components.py).
  * data: InsideData (./contract.d.ts, built by explorer.inside.data.component_data): both models' runner entries and
  * planes, the VAE's dimensions as the sliders page orders them, the digit (784 values, or null to draw one), its
  * caption, the colours and the drawing canvas's setup. Nothing goes back to Python: every control acts in the page.
@@ -24,8 +25,8 @@
 const IW_BUDGET_MS = 6; // importance weights per frame are evaluated for at most this long
 /** @type {Kind[]} */
 const INSIDE_KINDS = ["vae", "ae"];
-const { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID, K_CHOICES, buildView } = InsideLayout;
-const { hidpi, paintScatter, paintCircles, paintPosteriorBars, paintKlBars, paintSamples, codeTable } = InsideView;
+const { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID, K_CHOICES, buildView, codeTable } = InsideLayout;
+const { hidpi, paintScatter, paintCircles, paintPosteriorBars, paintKlBars, paintSamples } = InsideView;
 
 class InsideVae {
   /** @param {HTMLElement} parent @param {DrawingCanvas} setup the drawing canvas */
@@ -40,14 +41,7 @@ class InsideVae {
     this.scatters = {};
     /** @type {InsideData} */
     this.data = null;
-    this.x = null;
-    this.post = null;
-    this.eps = null;
-    this.z = null;
-    this.estimator = null;
-    this.seed = 1;
-    this.epsSource = ElboMath.rng(20240521);
-    this.pixelSource = ElboMath.rng(7);
+    this.chain = new InsideChain();
     this.causes = new Set();
     this.stamps = [];
     this.paints = 0;
@@ -71,7 +65,7 @@ class InsideVae {
     const { again, play, atMean } = this.view.draw;
     const { n, k, beta, betaValue, redo } = this.view.elbo;
     again.addEventListener("click", (event) => {
-      this.newEps();
+      this.chain.newEps();
       this.schedule("eps", event.timeStamp);
     });
     play.addEventListener("click", (event) => {
@@ -80,17 +74,17 @@ class InsideVae {
       this.schedule("play", event.timeStamp);
     });
     atMean.addEventListener("click", (event) => {
-      if (this.eps) this.eps.fill(0);
+      if (this.chain.eps) this.chain.eps.fill(0);
       this.schedule("eps", event.timeStamp);
     });
-    const restart = (event) => {
-      this.estimator = null;
+    const restart = (/** @type {Event} */ event) => {
+      this.chain.estimator = null;
       this.schedule("estimator", event.timeStamp);
     };
     n.addEventListener("change", restart);
     k.addEventListener("change", restart);
     redo.addEventListener("click", (event) => {
-      this.seed += 1;
+      this.chain.seed += 1;
       restart(event);
     });
     beta.addEventListener("input", (event) => {
@@ -101,14 +95,13 @@ class InsideVae {
 
   listenPlane() {
     const plane = this.view.encoder.plane;
-    const drag = (event) => {
+    const drag = (/** @type {PointerEvent} */ event) => {
       const pad = this.pads.vae;
-      if (!pad || !this.z || !this.post) return;
+      if (!pad || !this.chain.z || !this.chain.post) return;
       const box = plane.getBoundingClientRect();
       const u = Math.max(-1, Math.min(1, ((event.clientX - box.left) / box.width) * 2 - 1));
       const v = Math.max(-1, Math.min(1, 1 - ((event.clientY - box.top) / box.height) * 2));
-      this.z = InsideView.moveInPlane(pad, this.z, u, v);
-      this.eps = Float64Array.from(this.z, (value, j) => (value - this.post.mu[j]) / this.post.sigma[j]);
+      this.chain.moveTo(InsideView.moveInPlane(pad, this.chain.z, u, v));
       this.schedule("drag", event.timeStamp);
     };
     plane.addEventListener("pointerdown", (event) => {
@@ -121,12 +114,6 @@ class InsideVae {
     const end = () => (this.dragging = false);
     plane.addEventListener("pointerup", end);
     plane.addEventListener("pointercancel", end);
-  }
-
-  newEps() {
-    if (!this.post) return;
-    this.eps = ElboMath.normals(this.epsSource, this.post.mu.length);
-    this.z = ElboMath.codeAt(this.post.mu, this.post.sigma, this.eps);
   }
 
   // -- data from Python
@@ -203,13 +190,15 @@ class InsideVae {
       if (this.view.root.dataset.state === "loading") this.view.status.textContent = "Loading the models into the page…";
       return;
     }
-    if (causes.has("draw") || causes.has("data") || !this.x) {
+    if (causes.has("draw") || causes.has("data") || !this.chain.x) {
       if (!this.readInput(vae)) return this.finish(causes, start, work);
     }
-    if (this.playing) this.newEps();
-    this.ensureEstimator(vae);
-    const pending = this.stepEstimator();
-    this.decodeZ(vae);
+    if (this.playing) this.chain.newEps();
+    const { elbo } = this.view;
+    const n = Math.max(2, Math.min(1000, Math.round(Number(elbo.n.value)) || 16));
+    this.chain.ensureEstimator(vae, n, Number(elbo.k.value) || 100);
+    const pending = this.chain.stepEstimator(IW_BUDGET_MS, K_CHOICES);
+    this.chain.decode(vae, SAMPLE_GRID * SAMPLE_GRID);
     this.paint();
     this.finish(causes, start, work);
     if (this.playing || pending) this.schedule(this.playing ? "play" : "estimator", performance.now());
@@ -244,14 +233,14 @@ class InsideVae {
       this.showBlank(reason);
       return false;
     }
-    this.x = image;
-    this.encode(vae);
+    this.chain.setDigit(image, vae, (this.models.ae && this.models.ae.model) || null);
+    this.view.root.classList.remove("is-blank");
     return true;
   }
 
+  /** @param {string} reason */
   showBlank(reason) {
-    this.x = null;
-    this.post = null;
+    this.chain.clear();
     const draw = this.data.mode === "draw";
     const what = reason ? `${reason[0].toUpperCase()}${reason.slice(1)}` : "There is no digit yet";
     this.view.status.textContent = draw
@@ -262,88 +251,36 @@ class InsideVae {
     this.view.root.classList.add("is-blank");
   }
 
-  encode(vae) {
-    const { mu, logvar } = vae.encodePosterior(this.x);
-    const sigma = ElboMath.sigmaOf(logvar);
-    this.post = { mu: Float64Array.from(mu), logvar: Float64Array.from(logvar), sigma, muF: mu, logvarF: logvar };
-    this.post.klPerDim = ElboMath.klPerDim(mu, logvar);
-    this.post.kl = ElboMath.sum(this.post.klPerDim);
-    if (!this.eps || this.eps.length !== mu.length) this.eps = ElboMath.normals(this.epsSource, mu.length);
-    this.z = ElboMath.codeAt(this.post.mu, sigma, this.eps);
-    this.estimator = null;
-    const ae = this.models.ae && this.models.ae.model;
-    this.aeResult = null;
-    if (ae) {
-      const code = ae.encode(this.x, 1);
-      const picture = ae.decode(code, 1);
-      let squared = 0;
-      for (let p = 0; p < 784; p++) squared += (picture[p] - this.x[p]) ** 2;
-      this.aeResult = { code, picture, squared };
-    }
-    this.view.root.classList.remove("is-blank");
-  }
-
-  ensureEstimator(vae) {
-    if (this.estimator) return;
-    const { elbo } = this.view;
-    const n = Math.max(2, Math.min(1000, Math.round(Number(elbo.n.value)) || 16));
-    const k = Number(elbo.k.value) || 100;
-    const dim = this.post.mu.length;
-    const { muF, logvarF } = this.post;
-    const recon = ElboMath.reconstruction(vae, this.x, muF, logvarF, ElboMath.normals(ElboMath.rng(this.seed), n * dim), n);
-    const epsK = ElboMath.normals(ElboMath.rng(this.seed + 100003), k * dim);
-    this.estimator = { n, k, recon, iw: ElboMath.iwAccumulator(vae, this.x, muF, logvarF, epsK, k), milestones: [] };
-  }
-
-  stepEstimator() {
-    // The k-sample bound is spread over frames: at most IW_BUDGET_MS per frame, stopping at each milestone
-    // (1, 10, 100, ...) to record the bound there, so the gap can be shown closing as k grows.
-    const { iw, milestones, k } = this.estimator;
-    const until = performance.now() + IW_BUDGET_MS;
-    while (iw.done < k && performance.now() < until) {
-      const next = K_CHOICES.find((m) => m > iw.done) || k;
-      iw.step(Math.min(8, Math.min(next, k) - iw.done));
-      if (K_CHOICES.includes(iw.done) || iw.done === k) {
-        if (!milestones.some((m) => m.k === iw.done)) milestones.push({ k: iw.done, bound: iw.value() });
-      }
-    }
-    return iw.done < k;
-  }
-
-  decodeZ(vae) {
-    this.meanImage = vae.decode(this.z, 1);
-    this.samples = ElboMath.samplePixels(this.meanImage, this.pixelSource, SAMPLE_GRID * SAMPLE_GRID);
-  }
-
   // -- painting every panel
 
   paint() {
-    const { view, post } = this;
+    const { view } = this;
+    const { post, eps, z, ae, estimator, meanImage, samples } = this.chain;
     view.root.dataset.state = "ready";
     view.status.textContent = this.playing
       ? "Playing: a new eps every frame, the decoded digit follows."
       : "Drag the dot on the plane, draw eps again or press Play; every panel follows.";
     const order = (this.data.order || []).filter((d) => d < post.mu.length);
     const dims = order.length === post.mu.length ? order : Array.from(post.mu, (_, j) => j);
-    paintPosteriorBars(view.encoder.bars, dims, post, this.z);
-    const plane = InsideView.paintPlane(view, this.pads.vae, this.scatters.vae, post, this.z);
-    InsideView.paintAeMap(view, this.pads.ae, this.scatters.ae, this.aeResult, Boolean(this.models.ae));
-    codeTable(view.draw.table, dims, post, this.eps, this.z);
-    LatentRunner.paint(view.decoder.mean, this.meanImage);
-    view.decoder.mean.dataset.pixels = Array.from(this.meanImage, (v) => v.toFixed(4)).join(",");
-    paintSamples(view.decoder.samples, this.samples);
+    paintPosteriorBars(view.encoder.bars, dims, post, z);
+    const plane = InsideView.paintPlane(view, this.pads.vae, this.scatters.vae, post, z);
+    InsideView.paintAeMap(view, this.pads.ae, this.scatters.ae, ae, Boolean(this.models.ae));
+    codeTable(view.draw.table, dims, post, eps, z);
+    LatentRunner.paint(view.decoder.mean, meanImage);
+    view.decoder.mean.dataset.pixels = Array.from(meanImage, (v) => v.toFixed(4)).join(",");
+    paintSamples(view.decoder.samples, samples);
     paintKlBars(view.elbo.klBars, dims, post.klPerDim);
-    const numbers = InsideView.paintElbo(view, this.estimator, post.kl, this.aeResult);
+    const numbers = InsideView.paintElbo(view, estimator, post.kl, ae);
     view.root.dataset.values = JSON.stringify({
       mu: Array.from(post.mu),
       logvar: Array.from(post.logvar),
       sigma: Array.from(post.sigma),
-      eps: Array.from(this.eps),
-      z: Array.from(this.z),
+      eps: Array.from(eps),
+      z: Array.from(z),
       klPerDim: Array.from(post.klPerDim),
       ...numbers,
       ...plane,
-      ae: this.aeResult ? { code: Array.from(this.aeResult.code), squaredError: this.aeResult.squared } : null,
+      ae: ae ? { code: Array.from(ae.code), squaredError: ae.squared } : null,
     });
   }
 }

@@ -1,7 +1,7 @@
 /* InsideLayout: the Inside the VAE page's DOM skeleton (inside.js): the digit and its drawing canvas, the encoder's
  * bars and planes, the reparameterisation's buttons and table, the decoder's pictures, the ELBO's formula and
- * controls; every element built from properties, never from markup. Also the sizes the painters (inside_view.js)
- * draw at.
+ * controls; every element built from properties, never from markup; the code table and the numbers' format. Also
+ * the sizes the painters (inside_view.js) draw at.
  *
  * A plain script (no import/export) like runner.js: it defines one namespace, InsideLayout, also set on globalThis.
  * Needs mount.js in front of it (ExplorerMount.element).
@@ -13,6 +13,22 @@ const InsideLayout = (() => {
   const K_CHOICES = [1, 10, 100, 1000, 5000];
 
   const { element: node } = ExplorerMount;
+
+  /** A number for the page's text, "…" while it is not one. @param {number} value @param {number} [digits] */
+  function fmt(value, digits = 2) {
+    return Number.isFinite(value) ? value.toFixed(digits) : "…";
+  }
+
+  /** The reparameterisation's table: mu, sigma, eps and z of the first `limit` dimensions in `order`.
+   * @param {HTMLTableElement} table @param {number[]} order @param {{mu: ArrayLike<number>, sigma: ArrayLike<number>}} post
+   * @param {ArrayLike<number>} eps @param {ArrayLike<number>} z @param {number} [limit] */
+  function codeTable(table, order, post, eps, z, limit = 16) {
+    const header = node("tr", {}, ["", "mu", "sigma", "eps", "z"].map((t) => node("th", { textContent: t })));
+    const rows = order.slice(0, limit).map((dim) =>
+      node("tr", {}, [`z${dim}`, fmt(post.mu[dim]), fmt(post.sigma[dim], 3), fmt(eps[dim]), fmt(z[dim])].map((t) => node("td", { textContent: t }))),
+    );
+    table.replaceChildren(header, ...rows);
+  }
 
   /** @param {string} title @param {Node[]} children @param {string} [className] */
   function section(title, children, className = "") {
@@ -137,6 +153,6 @@ const InsideLayout = (() => {
     return { root, status, input, encoder, draw, decoder, elbo };
   }
 
-  return { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID, K_CHOICES, buildView };
+  return { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID, K_CHOICES, buildView, fmt, codeTable };
 })();
 /** @type {any} */ (globalThis).InsideLayout = InsideLayout;

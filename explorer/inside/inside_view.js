@@ -1,5 +1,5 @@
 /* InsideView: how the Inside the VAE page's panels (inside.js; its DOM is inside_layout.js) are painted: the canvas
- * painters (scatter, prior circles, posterior ellipses, markers, mu/sigma and KL bars, pixel samples, the code table)
+ * painters (scatter, prior circles, posterior ellipses, markers, mu/sigma and KL bars, pixel samples)
  * with the plane's coordinate helpers, and the panels that combine them (the VAE's plane, the autoencoder's map, the
  * ELBO's terms). Plain functions of their arguments; the page's state lives in inside.js's controller.
  *
@@ -7,7 +7,7 @@
  * Needs mount.js, canvas.js, elbo.js and inside_layout.js in front of it.
  */
 const InsideView = (() => {
-  const { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID } = InsideLayout;
+  const { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID, fmt } = InsideLayout;
   const { element: node } = ExplorerMount;
 
   function hidpi(canvas, width, height) {
@@ -19,10 +19,6 @@ const InsideView = (() => {
     const context = canvas.getContext("2d");
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     return context;
-  }
-
-  function fmt(value, digits = 2) {
-    return Number.isFinite(value) ? value.toFixed(digits) : "…";
   }
 
   // ---- painting (pure functions of what they are given)
@@ -177,14 +173,6 @@ const InsideView = (() => {
     }
   }
 
-  function codeTable(table, order, post, eps, z, limit = 16) {
-    const header = node("tr", {}, ["", "mu", "sigma", "eps", "z"].map((t) => node("th", { textContent: t })));
-    const rows = order.slice(0, limit).map((dim) =>
-      node("tr", {}, [`z${dim}`, fmt(post.mu[dim]), fmt(post.sigma[dim], 3), fmt(eps[dim]), fmt(z[dim])].map((t) => node("td", { textContent: t }))),
-    );
-    table.replaceChildren(header, ...rows);
-  }
-
   // ---- plane geometry: a pad payload maps codes to pad positions (u, v) in [-1, 1] and back
 
   function planePoint(pad, code) {
@@ -308,8 +296,8 @@ const InsideView = (() => {
   }
 
   return {
-    hidpi, fmt, paintScatter, paintCircles, paintPosteriorBars, paintKlBars, paintSamples, codeTable, moveInPlane,
-    imageKey, paintPlane, paintAeMap, paintElbo,
+    hidpi, paintScatter, paintCircles, paintPosteriorBars, paintKlBars, paintSamples, moveInPlane, imageKey, paintPlane,
+    paintAeMap, paintElbo,
   };
 })();
 /** @type {any} */ (globalThis).InsideView = InsideView;

@@ -60,6 +60,7 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
         "mount.js",
         "canvas.js",
         "inside_layout.js",
+        "inside_chain.js",
         "inside_view.js",
     ),
     "live_chart.js": ("mount.js",),
