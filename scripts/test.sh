@@ -17,7 +17,7 @@ bash scripts/setup_env.sh requirements-dev.txt
 # typescript and eslint, pinned by package-lock.json; reinstalled only when the lock changed since the last install.
 stamp="node_modules/.installed-package-lock.json"
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
   cp package-lock.json "$stamp"
 fi
 .venv/bin/ruff check .
