@@ -14,6 +14,8 @@ from _web_component import HOST, ComponentPage, pixels_attribute
 from _web_page import require_chromium
 from PIL import Image
 
+from explorer.draw.component import draw_data
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,7 +46,7 @@ def page():
 
 @pytest.fixture
 def mounted(page, models):
-    page.mount({"models": {kind: page.entry(model) for kind, model in models.items()}, "labels": LABELS})
+    page.mount(draw_data({kind: page.entry(model) for kind, model in models.items()}, LABELS))
     page.wait_for("() => document.querySelectorAll('canvas.digit[data-ready=\"true\"]').length === 2")
     return page
 

@@ -1,4 +1,4 @@
-"""The Latent map's canvas scatter (explorer/latent_map/map.js) in a blank Chromium page, on a made-up point set whose
+"""The Latent map's canvas scatter (explorer/web/map.js) in a blank Chromium page, on a made-up point set whose
 places are known: each point is drawn in its digit's colour where the view puts it, hover names it, a click
 sends its test-set index, the legend hides a digit, zoom and pan move the view as asked."""
 
@@ -9,7 +9,7 @@ import pytest
 from _web_page import BlankPage, require_chromium
 
 from explorer.latent_map import map_chart
-from explorer.shared.browser.components import web_path
+from explorer.shared.browser.components import LIBRARIES, web_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -53,7 +53,8 @@ def page():
         page.set_viewport_size({"width": 800, "height": 700})
         page.set_content("<!doctype html><title>map</title><body></body>")
         page.add_style_tag(content=MAP_JS.with_suffix(".css").read_text())
-        page.add_script_tag(content=MAP_JS.with_name("mount.js").read_text())
+        for name in LIBRARIES["map.js"]:
+            page.add_script_tag(content=web_path(name).read_text())
         page.add_script_tag(content=script)
 
     with BlankPage(setup).running() as session:

@@ -9,7 +9,7 @@ import pytest
 from _web_page import BlankPage, require_chromium
 
 from explorer.latent_map import map_chart, sprites
-from explorer.shared.browser.components import web_path
+from explorer.shared.browser.components import LIBRARIES, web_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -52,7 +52,7 @@ def page():
         page.set_viewport_size({"width": 800, "height": 700})
         page.set_content("<!doctype html><title>map</title><body></body>")
         page.add_style_tag(content=web_path("map.css").read_text())
-        for name in ("mount.js", "sprites.js"):
+        for name in LIBRARIES["map.js"]:
             page.add_script_tag(content=web_path(name).read_text())
         page.add_script_tag(content=script)
 

@@ -15,6 +15,7 @@ from _web_component import HOST, ComponentPage, decode, pixels_attribute
 from _web_page import require_chromium
 
 from explorer.latent_map import latent_pad
+from explorer.latent_map.pad import pad_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -58,9 +59,9 @@ def page():
         yield session
 
 
-def _data(page, setup: dict, **extra) -> dict:
+def _data(page, setup: dict, pinned: tuple[float, float] | None = None) -> dict:
     models = {kind: page.entry(model) for kind, model in setup["models"].items()}
-    return {"models": models, "labels": LABELS, "pads": setup["pads"], "colors": setup["colors"], **extra}
+    return pad_data(models, LABELS, setup["pads"], setup["colors"], pinned=pinned)
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ def test_a_click_pins_and_sends_the_place(mounted, setup) -> None:
 
 
 def test_a_pin_from_python_is_decoded_first(page, setup) -> None:
-    page.mount(_data(page, setup, pinned={"u": 0.25, "v": -0.5}))
+    page.mount(_data(page, setup, pinned=(0.25, -0.5)))
     page.wait_for("() => document.querySelectorAll('canvas.digit[data-ready=\"true\"]').length === 2")
     page.frames()
     _assert_both_decode(page, setup, (0.25, -0.5))
@@ -185,7 +186,7 @@ def _far(at: tuple[float, float], xy: np.ndarray, pad: dict) -> bool:
     if prior is None:
         return True
     distance = np.hypot(at[0] - (prior["u"] + 1) / 2 * SIDE, at[1] - (1 - prior["v"]) / 2 * SIDE)
-    return min(abs(distance - sigma * prior["radius"] / 2 * SIDE) for sigma in (1, 2, 3)) >= 3
+    return min(abs(distance - sigma * prior["radius"] / 2 * SIDE) for sigma in latent_pad.PRIOR_SIGMAS) >= 3
 
 
 def test_the_vae_pad_draws_the_priors_circles(mounted, setup) -> None:
@@ -193,7 +194,8 @@ def test_the_vae_pad_draws_the_priors_circles(mounted, setup) -> None:
     assert prior is not None and setup["pads"]["ae"]["prior"] is None
     scatter = mounted.rgba(".block:nth-child(2) canvas.scatter")
     cx, cy = (prior["u"] + 1) / 2 * SIDE, (1 - prior["v"]) / 2 * SIDE
-    for sigma in (1, 2, 3):  # each dashed circle starts with a dash at its rightmost point
+    assert latent_pad.PRIOR_SIGMAS == (1.0, 2.0, 3.0)  # the circles the data asks for
+    for sigma in latent_pad.PRIOR_SIGMAS:  # each dashed circle starts with a dash at its rightmost point
         x = cx + sigma * prior["radius"] / 2 * SIDE
         if x < SIDE - 1:
             assert scatter[int(cy) - 1 : int(cy) + 2, int(x) - 1 : int(x) + 2, :3].min() < 100, sigma

@@ -1,4 +1,5 @@
-"""The browser's MNIST preparation (explorer/draw/prepare.js) against vae.images on the same drawn pixels.
+"""The browser's MNIST preparation (prepare.js, with pixel_math.js) against vae.images on the same drawn pixels,
+with the preparation constants the components send (explorer.draw.drawing.canvas).
 
 Strokes are rendered in Python on a 280x280 canvas-like grey array (anti-aliased, quantised to bytes as a
 canvas would), handed to both implementations, and the 28x28 results compared. Tolerance: at most 1/255 per
@@ -15,12 +16,12 @@ import numpy as np
 import pytest
 from _web_page import BlankPage, require_chromium
 
+from explorer.draw import drawing
 from explorer.shared.browser.components import web_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-PREPARE_JS = web_path("prepare.js")
-SIDE = 280
+SIDE = drawing.CANVAS_SIDE
 TOLERANCE = 1.0 / 255.0
 
 
@@ -80,7 +81,8 @@ CASES = {
 
 def _open(page) -> None:
     page.set_content("<html><body></body></html>")
-    page.add_script_tag(content=PREPARE_JS.read_text())
+    for name in ("pixel_math.js", "prepare.js"):  # as LIBRARIES puts them in front of draw.js
+        page.add_script_tag(content=web_path(name).read_text())
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +94,11 @@ def page():
 
 def browser_prepare(page, grey: np.ndarray) -> dict:
     return page.evaluate(
-        """([pixels, side]) => {
-             const r = MnistPrepare.prepare(Float32Array.from(pixels), side, side);
+        """([pixels, side, preparation]) => {
+             const r = MnistPrepare.prepare(Float32Array.from(pixels), side, side, preparation);
              return {image: Array.from(r.image), hasInk: r.hasInk, inverted: r.inverted, reason: r.reason};
            }""",
-        [grey.ravel().tolist(), SIDE],
+        [grey.ravel().tolist(), SIDE, drawing.canvas()["preparation"]],
     )
 
 
@@ -148,8 +150,8 @@ def test_resampling_matches_pillow(page, size: tuple[int, int], out: tuple[int, 
     for name, resample in (("box", Image.Resampling.BOX), ("bicubic", Image.Resampling.BICUBIC)):
         expected = np.clip(np.asarray(Image.fromarray(a).resize(out[::-1], resample)), 0.0, None)
         got = page.evaluate(
-            """([a, h, w, oh, ow, f]) => Array.from(MnistPrepare._internal.resize(
-                 Float32Array.from(a), h, w, ow, oh, MnistPrepare._internal.FILTERS[f]))""",
+            """([a, h, w, oh, ow, f]) => Array.from(PixelMath.resize(
+                 Float32Array.from(a), h, w, ow, oh, PixelMath.FILTERS[f]))""",
             [a.ravel().tolist(), height, width, out[0], out[1], name],
         )
         np.testing.assert_allclose(np.asarray(got, dtype=np.float32).reshape(out), expected, rtol=0, atol=1e-6)

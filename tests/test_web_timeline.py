@@ -10,7 +10,7 @@ import torch
 from _web_page import BlankPage, require_chromium
 
 from explorer.latent_map import timeline_chart
-from explorer.shared.browser.components import web_path
+from explorer.shared.browser.components import LIBRARIES, web_path
 from vae.timeline import LOSS_KEYS, SHOWN, Timeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -77,7 +77,8 @@ def page():
         page.set_viewport_size({"width": 900, "height": 900})
         page.set_content("<!doctype html><title>timeline</title><body></body>")
         page.add_style_tag(content=web_path("timeline.css").read_text())
-        page.add_script_tag(content=web_path("mount.js").read_text())
+        for name in LIBRARIES["timeline.js"]:
+            page.add_script_tag(content=web_path(name).read_text())
         page.add_script_tag(content=script)
 
     with BlankPage(setup).running() as session:

@@ -36,13 +36,15 @@ UPLOAD_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
 MNIST_SIZE = 28
 BOX_SIZE = 20  # MNIST scales each digit into 20x20 and leaves a 4-pixel margin for the centring shift
 
-# Tuning of the preparation, as fractions of the [0, 1] grey range or of the ink's peak.
+# Tuning of the preparation, as fractions of the [0, 1] grey range or of the ink's peak. The browser prepares
+# drawings with the same numbers: they travel in its components' data (explorer.draw.drawing.canvas).
 _PREVIEW_MAX_SIDE = 280
-_MIN_CONTRAST = 0.1  # weaker than ~25 grey levels above the background is paper texture or JPEG noise
-_NOISE_FLOOR = 0.1  # of the peak; below it everything becomes pure black, as in MNIST's background
-_INK_THRESHOLD = 0.25  # of the peak; what counts as ink when finding the bounding box
-_INK_TRIM = 0.005  # share of the ink mass that may be cut from each side: drops isolated dust specks
-_MIN_STROKE = 2.0  # thinnest stroke, in output pixels, before strokes are thickened (MNIST's are 2-3)
+BORDER_PERCENT = 3  # the outer 3% on every side is the border whose median is the background
+MIN_CONTRAST = 0.1  # weaker than ~25 grey levels above the background is paper texture or JPEG noise
+NOISE_FLOOR = 0.1  # of the peak; below it everything becomes pure black, as in MNIST's background
+INK_THRESHOLD = 0.25  # of the peak; what counts as ink when finding the bounding box
+INK_TRIM = 0.005  # share of the ink mass that may be cut from each side: drops isolated dust specks
+MIN_STROKE = 2.0  # thinnest stroke, in output pixels, before strokes are thickened (MNIST's are 2-3)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +105,7 @@ def _note(steps: _Steps | None, caption: str, picture: np.ndarray) -> None:
 
 
 def _border(a: np.ndarray) -> np.ndarray:
-    k = max(1, min(a.shape) * 3 // 100)
+    k = max(1, min(a.shape) * BORDER_PERCENT // 100)
     return np.concatenate([a[:k].ravel(), a[-k:].ravel(), a[:, :k].ravel(), a[:, -k:].ravel()])
 
 
@@ -148,24 +150,24 @@ def _ink(grey: np.ndarray, inverted: bool) -> tuple[np.ndarray, np.ndarray] | No
     # Measure ink above the background level, so grey paper and faint scan noise do not count as ink.
     ink = np.clip(ink - float(np.median(_border(ink))), 0.0, 1.0)
     peak = float(ink.max())
-    if peak < _MIN_CONTRAST:
+    if peak < MIN_CONTRAST:
         return None
-    mask = ink >= _INK_THRESHOLD * peak
-    ink = np.clip((ink - _NOISE_FLOOR * peak) / ((1.0 - _NOISE_FLOOR) * peak), 0.0, 1.0)
+    mask = ink >= INK_THRESHOLD * peak
+    ink = np.clip((ink - NOISE_FLOOR * peak) / ((1.0 - NOISE_FLOOR) * peak), 0.0, 1.0)
     return ink, mask
 
 
 def _crop_and_thicken(ink: np.ndarray, mask: np.ndarray, steps: _Steps | None) -> np.ndarray:
     """Crop to the ink (dust trimmed off), then thicken strokes that 20x20 would turn into faint hairlines."""
     weights = np.where(mask, ink, 0.0)
-    top, bottom = _trimmed_span(weights.sum(axis=1), _INK_TRIM)
-    left, right = _trimmed_span(weights.sum(axis=0), _INK_TRIM)
+    top, bottom = _trimmed_span(weights.sum(axis=1), INK_TRIM)
+    left, right = _trimmed_span(weights.sum(axis=0), INK_TRIM)
     crop = ink[top : bottom + 1, left : right + 1]
     _note(steps, "cropped to the ink", crop)
 
     # Growing by r on each side also grows the box, hence the (1 - t) in the radius.
     longest = max(crop.shape)
-    target = _MIN_STROKE / BOX_SIZE
+    target = MIN_STROKE / BOX_SIZE
     width = _stroke_width(mask[top : bottom + 1, left : right + 1])
     radius = math.ceil((target * longest - width) / (2.0 * (1.0 - target)))
     if radius > 0:

@@ -6,14 +6,17 @@
  * plotly.js is its cartesian bundle (static/vendor/, from npm, MIT licence), loaded once per page from the app's
  * static folder (data.src) and cached by the browser; nothing comes from a CDN.
  *
- * data: {src: plotly.js URL, testid, figure: the figure's JSON text (Plotly's own encoding of numpy arrays)}.
- * For tests the root carries data-testid, data-state ("loading", "ready" or "error"), data-paints (figures
- * drawn so far) and data-points (y values plotted); the plot keeps its DOM node across paints.
+ * data: LiveChartData (./contract.d.ts): plotly.js's URL, the test id, the figure's JSON text (Plotly's own encoding
+ * of numpy arrays). For tests the root carries data-testid, data-state ("loading", "ready" or "error"), data-paints
+ * (figures drawn so far) and data-points (y values plotted); the plot keeps its DOM node across paints.
  */
+/** @typedef {import("./contract").LiveChartData} LiveChartData */
 const LIVE_CHART_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 
+/** plotly.js, loaded once per page. @param {string} src @returns {Promise<any>} */
 function loadPlotly(src) {
-  const shared = (globalThis.__explorerPlotly ??= { promise: null });
+  /** @type {{promise: Promise<any>}} */
+  const shared = (/** @type {any} */ (globalThis).__explorerPlotly ??= { promise: null });
   if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
   if (!shared.promise) {
     shared.promise = new Promise((resolve, reject) => {
@@ -30,6 +33,7 @@ function loadPlotly(src) {
 }
 
 class LiveChart {
+  /** @param {HTMLElement} parent */
   constructor(parent) {
     this.root = Object.assign(document.createElement("div"), { className: "explorer-live-chart" });
     this.root.dataset.state = "loading";
@@ -39,9 +43,11 @@ class LiveChart {
     this.message.hidden = true;
     this.root.append(this.plot, this.message);
     parent.append(this.root);
+    /** @type {LiveChartData} */
     this.latest = null;
   }
 
+  /** @param {LiveChartData} data */
   setData(data) {
     this.root.dataset.testid = data.testid || "";
     this.latest = data;
@@ -66,8 +72,9 @@ class LiveChart {
   }
 }
 
+/** @param {import("../shared/browser/streamlit").ComponentArgs<LiveChartData>} component */
 export default function (component) {
   const { data, parentElement } = component;
   const chart = ExplorerMount.once(parentElement, "__explorerLiveChart", () => new LiveChart(parentElement));
-  chart.setData(data || {});
+  chart.setData(data);
 }

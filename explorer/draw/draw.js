@@ -3,28 +3,35 @@
  * decode) repainted once per animation frame while the stroke is drawn. "Use this drawing" sends the
  * prepared 28x28 picture to Python as the trigger value `use` ({pixels: 784 numbers}).
  *
- * Needs runner.js, prepare.js and mount.js in front of it (explorer/shared/browser/components.py concatenates them). data: {models: {ae,
- * vae}: {hash, url, spec} entries as explorer/shared/browser/weights.py builds them, labels: {ae, vae}: captions}.
- * The prepared digit and the reconstructions are also written to each canvas's data-pixels (784 comma-separated values, 4 decimals),
- * which the e2e test reads.
+ * Needs runner.js, pixel_math.js, prepare.js, mount.js and canvas.js in front of it (LIBRARIES in
+ * explorer/shared/browser/components.py). data: DrawData (./contract.d.ts): both models' runner entries and captions,
+ * and the canvas (its side, the pen's width, vae/images.py's preparation numbers).
+ * The prepared digit and the reconstructions are also written to each canvas's data-pixels (784 comma-separated
+ * values, 4 decimals), which the e2e test reads.
  */
-const SIDE = 280;
-const PEN_DEFAULT = 18;
+/** @typedef {import("./contract").DrawData} DrawData */
+/** @typedef {import("./contract").DrawingCanvas} DrawingCanvas */
+/** @typedef {import("../shared/browser/contract").Kind} Kind */
+
+/** @type {Kind[]} */
+const DRAW_KINDS = ["ae", "vae"];
 
 const { element } = ExplorerMount;
 
+/** @param {string} className @param {string} caption */
 function picture(className, caption) {
   const canvas = element("canvas", { className: `digit ${className}`, width: 28, height: 28 });
   const label = element("figcaption", { textContent: caption });
   return { canvas, label, figure: element("figure", {}, [canvas, label]) };
 }
 
-function build(parent) {
-  const pad = element("canvas", { className: "pad", width: SIDE, height: SIDE });
+/** @param {HTMLElement} parent @param {DrawingCanvas} setup */
+function build(parent, setup) {
+  const pad = element("canvas", { className: "pad", width: setup.side, height: setup.side });
   pad.setAttribute("aria-label", "Drawing canvas: draw one digit");
-  const pen = element("input", { type: "range", min: 4, max: 40, step: 1, value: PEN_DEFAULT, className: "pen" });
+  const pen = element("input", { type: "range", min: "4", max: "40", step: "1", value: String(setup.pen), className: "pen" });
   pen.setAttribute("aria-label", "Pen width");
-  const penValue = element("span", { className: "pen-value", textContent: `${PEN_DEFAULT} px` });
+  const penValue = element("span", { className: "pen-value", textContent: `${setup.pen} px` });
   const undo = element("button", { type: "button", textContent: "Undo", className: "undo" });
   const clear = element("button", { type: "button", textContent: "Clear", className: "clear" });
   const use = element("button", { type: "button", textContent: "Use this drawing", className: "use primary" });
@@ -48,60 +55,38 @@ function build(parent) {
   return { root, pad, pen, penValue, undo, clear, use, status, prepared, ae, vae };
 }
 
-const { clear: clearCanvas, stroke: strokeLine } = ExplorerCanvas;
-
 class Drawing {
-  constructor(parent, setTriggerValue) {
-    this.view = build(parent);
+  /**
+   * @param {HTMLElement} parent
+   * @param {DrawingCanvas} setup
+   * @param {(name: string, value: unknown) => void} setTriggerValue
+   */
+  constructor(parent, setup, setTriggerValue) {
+    this.setup = setup;
+    this.view = build(parent, setup);
     this.setTriggerValue = setTriggerValue;
-    this.strokes = [];
+    /** @type {Partial<Record<Kind, {hash: string, model: Awaited<ReturnType<typeof LatentRunner.load>>}>>} */
     this.models = {};
     this.result = null;
     this.frame = 0;
     this.updates = 0;
-    this.context = this.view.pad.getContext("2d", { willReadFrequently: true });
-    clearCanvas(this.view.pad);
+    const { pad, pen } = this.view;
+    this.drawing = ExplorerCanvas.drawing(pad, setup.side, () => Number(pen.value), () => this.schedule());
     this.listen();
     this.update();
   }
 
-  position(event) {
-    const box = this.view.pad.getBoundingClientRect();
-    return [((event.clientX - box.left) * SIDE) / box.width, ((event.clientY - box.top) * SIDE) / box.height];
-  }
-
   listen() {
-    const { pad, pen, penValue, undo, clear, use } = this.view;
-    pad.addEventListener("pointerdown", (event) => {
-      event.preventDefault();
-      pad.setPointerCapture(event.pointerId);
-      this.active = { width: Number(pen.value), points: [this.position(event)] };
-      this.strokes.push(this.active);
-      strokeLine(this.context, this.active, 0);
-      this.schedule();
-    });
-    pad.addEventListener("pointermove", (event) => {
-      if (!this.active) return;
-      const from = this.active.points.length;
-      const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-      for (const each of events.length ? events : [event]) this.active.points.push(this.position(each));
-      strokeLine(this.context, this.active, from);
-      this.schedule();
-    });
-    const end = () => {
-      this.active = null;
-    };
-    pad.addEventListener("pointerup", end);
-    pad.addEventListener("pointercancel", end);
+    const { pen, penValue, undo, clear, use } = this.view;
     pen.addEventListener("input", () => {
       penValue.textContent = `${pen.value} px`;
     });
     undo.addEventListener("click", () => {
-      this.strokes.pop();
+      this.drawing.strokes.pop();
       this.redraw();
     });
     clear.addEventListener("click", () => {
-      this.strokes = [];
+      this.drawing.strokes.length = 0;
       this.redraw();
     });
     use.addEventListener("click", () => {
@@ -111,8 +96,7 @@ class Drawing {
   }
 
   redraw() {
-    clearCanvas(this.view.pad);
-    for (const stroke of this.strokes) strokeLine(this.context, stroke, 0);
+    this.drawing.redraw();
     this.schedule();
   }
 
@@ -120,8 +104,9 @@ class Drawing {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.update());
   }
 
+  /** @param {DrawData["models"]} entries @param {DrawData["labels"]} labels */
   setModels(entries, labels) {
-    for (const kind of ["ae", "vae"]) {
+    for (const kind of DRAW_KINDS) {
       const view = this.view[kind];
       view.label.textContent = (labels && labels[kind]) || view.label.textContent;
       const entry = entries && entries[kind];
@@ -140,8 +125,9 @@ class Drawing {
 
   update() {
     this.frame = 0;
-    const { data } = this.context.getImageData(0, 0, SIDE, SIDE);
-    this.result = MnistPrepare.prepare(MnistPrepare.greyFromRGBA(data), SIDE, SIDE);
+    const side = this.setup.side;
+    const { data } = this.drawing.context.getImageData(0, 0, side, side);
+    this.result = MnistPrepare.prepare(MnistPrepare.greyFromRGBA(data), side, side, this.setup.preparation);
     const { image, hasInk, reason } = this.result;
     LatentRunner.paint(this.view.prepared.canvas, image);
     this.view.prepared.canvas.dataset.pixels = Array.from(image, (v) => v.toFixed(4)).join(",");
@@ -149,7 +135,7 @@ class Drawing {
     this.view.status.textContent = hasInk
       ? "Reconstructions follow your pen. Happy with it? Use this drawing on the other pages."
       : `${reason[0].toUpperCase()}${reason.slice(1)}: draw a digit with the mouse, a finger or a pen.`;
-    for (const kind of ["ae", "vae"]) {
+    for (const kind of DRAW_KINDS) {
       const { canvas } = this.view[kind];
       const loaded = this.models[kind];
       let pixels = new Float32Array(784);
@@ -164,10 +150,11 @@ class Drawing {
   }
 }
 
+/** @param {import("../shared/browser/streamlit").ComponentArgs<DrawData>} component */
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const drawing = ExplorerMount.once(parentElement, "__drawDigit", () => {
-    const made = new Drawing(parentElement, setTriggerValue);
+    const made = new Drawing(parentElement, data.canvas, setTriggerValue);
     performance.mark("explorer:drawn:draw"); // the canvas is up: bench/browser_latency.py's first content
     return made;
   });

@@ -1,8 +1,9 @@
-"""What the Draw page's canvas sends back, checked and turned into an upload-like prepared image.
+"""The drawing canvas: how the components set it up, and what the Draw page's canvas sends back, checked and
+turned into an upload-like prepared image.
 
-The browser prepares the drawing like MNIST (explorer/draw/prepare.js) and sends 784 numbers; nothing it
-sends is trusted: wrong length, text, NaN or values outside [0, 1] get a clear message instead of an image.
-No streamlit here, so the tests call it directly.
+The browser prepares the drawing like MNIST (prepare.js, with vae.images' constants from ``canvas()``) and sends
+784 numbers; nothing it sends is trusted: wrong length, text, NaN or values outside [0, 1] get a clear message
+instead of an image. No streamlit here, so the tests call it directly.
 """
 
 from __future__ import annotations
@@ -11,10 +12,30 @@ from typing import Any
 
 import numpy as np
 
+from explorer.draw.contract import DrawingCanvas
+from vae import images
 from vae.images import MNIST_SIZE, PreparedImage
 
 PIXELS = MNIST_SIZE * MNIST_SIZE
 DRAWING_NAME = "drawing"
+CANVAS_SIDE = 280  # canvas pixels a side: ten per pixel of the 28x28 digit
+PEN_WIDTH = 18  # canvas pixels: where the pen-width slider starts
+
+
+def canvas() -> DrawingCanvas:
+    """The drawing canvas as the components take it: its size, its pen, and vae.images' preparation constants
+    (prepare.js mirrors vae.images step by step, with these numbers)."""
+    preparation = {
+        "mnist_size": images.MNIST_SIZE,
+        "box_size": images.BOX_SIZE,
+        "border_percent": images.BORDER_PERCENT,
+        "min_contrast": images.MIN_CONTRAST,
+        "noise_floor": images.NOISE_FLOOR,
+        "ink_threshold": images.INK_THRESHOLD,
+        "ink_trim": images.INK_TRIM,
+        "min_stroke": images.MIN_STROKE,
+    }
+    return {"side": CANVAS_SIDE, "pen": PEN_WIDTH, "preparation": preparation}
 
 
 class DrawingError(ValueError):
@@ -62,5 +83,5 @@ def prepared_drawing(value: Any) -> PreparedImage:
         inverted=True,  # drawn dark on a white canvas, like most uploads
         steps=(("drawn on the canvas, prepared like MNIST in the browser", image),),
         source_format="canvas",
-        source_size=(280, 280),
+        source_size=(CANVAS_SIDE, CANVAS_SIDE),
     )

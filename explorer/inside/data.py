@@ -1,9 +1,11 @@
-"""The Inside the VAE page's data: what its in-page component (explorer/inside/inside.js) needs for one digit.
+"""The Inside the VAE page's data: what its in-page component (inside.js) needs for one digit
+(explorer.inside.contract.InsideData).
 
 Everything the page shows is computed in the browser (runner.js runs the encoder and decoder, elbo.js the
 objective's terms); Python only gathers the inputs: both models' runner entries, each model's scatter on its
 plane (explorer.latent_map.latent_pad: the VAE's z=2 plane itself, or the PCA plane of its test codes for z=16, and the
-autoencoder's own), the VAE's dimensions in the sliders page's order, and the chosen digit's pixels.
+autoencoder's own), the VAE's dimensions in the sliders page's order, the chosen digit's pixels, and the drawing
+canvas's setup (explorer.draw.drawing.canvas).
 
 No streamlit here, so the tests call it directly.
 """
@@ -11,9 +13,13 @@ No streamlit here, so the tests call it directly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
+
+from explorer.draw import drawing
+from explorer.inside.contract import InsideData
+from explorer.latent_map.contract import PadScatter
+from explorer.shared.browser.contract import Kind, ModelEntry
 
 MODES = ("image", "draw")  # a picked digit (test set, upload or kept drawing), or one drawn on the page
 
@@ -38,14 +44,14 @@ def has_ink(pixels: Sequence[float] | None) -> bool:
 
 
 def component_data(
-    models: Mapping[str, dict[str, Any]],
-    pads: Mapping[str, dict[str, Any]],
+    models: Mapping[Kind, ModelEntry],
+    pads: Mapping[Kind, PadScatter],
     order: Sequence[int],
     image: np.ndarray | None,
     caption: str,
     mode: str = "image",
     colors: Sequence[str] = (),
-) -> dict[str, Any]:
+) -> InsideData:
     """The component's data. ``models`` and ``pads`` are keyed by kind ("vae", and "ae" when the pair has one):
     runner entries (browser.components.model_entry) and latent_pad.scatter_payload dicts; ``order`` is the VAE's
     dimensions as the sliders page lists them (latent_space.slider_specs)."""
@@ -56,13 +62,14 @@ def component_data(
     dim = int(models["vae"]["spec"]["latent_dim"])
     if sorted(int(d) for d in order) != list(range(dim)):
         raise InsideError(f"the dimension order must list each of the VAE's {dim} dimensions once")
-    kinds = [kind for kind in ("vae", "ae") if kind in models and kind in pads]
+    kinds: list[Kind] = [kind for kind in ("vae", "ae") if kind in models and kind in pads]
     return {
-        "models": {kind: dict(models[kind]) for kind in kinds},
-        "pads": {kind: dict(pads[kind]) for kind in kinds},
+        "models": {kind: models[kind] for kind in kinds},
+        "pads": {kind: pads[kind] for kind in kinds},
         "order": [int(d) for d in order],
         "image": None if mode == "draw" else image_pixels(image),
         "caption": str(caption),
         "mode": mode,
         "colors": list(colors),
+        "canvas": drawing.canvas(),
     }

@@ -224,4 +224,4 @@ const ElboMath = (() => {
     samplePixels,
   };
 })();
-globalThis.ElboMath = ElboMath;
+/** @type {any} */ (globalThis).ElboMath = ElboMath;

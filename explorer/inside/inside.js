@@ -7,89 +7,65 @@
  *                                              closed form per dimension, beta, and the k-sample bound
  * and the autoencoder's code of the same digit on its own map, with its squared error.
  *
- * Needs runner.js, prepare.js, elbo.js, mount.js, canvas.js and inside_view.js (its DOM and painters) in front of it
- * (explorer/shared/browser/components.py concatenates them).
- * data (explorer/inside/data.py): {models: {vae, ae}: runner entries, pads: {vae, ae}: latent_pad scatter payloads,
- * order: the VAE's dimensions as the sliders page orders them, image: 784 values or null, mode: "image" or
- * "draw", caption, colors, labels}. Nothing goes back to Python: every control acts in the page.
+ * Needs runner.js, the drawing's preparation (pixel_math.js, prepare.js), elbo.js, mount.js, canvas.js, its DOM
+ * (inside_layout.js), its numbers (inside_chain.js) and its painters (inside_view.js) in front of it (LIBRARIES in
+ * components.py).
+ * data: InsideData (./contract.d.ts, built by explorer.inside.data.component_data): both models' runner entries and
+ * planes, the VAE's dimensions as the sliders page orders them, the digit (784 values, or null to draw one), its
+ * caption, the colours and the drawing canvas's setup. Nothing goes back to Python: every control acts in the page.
  *
  * For the tests: the root carries data-state ("loading", "ready", "blank" or "error"), data-paints (a counter)
  * and data-values (JSON of what is shown); this.stamps keeps {cause, start, work, end} performance.now() times.
  */
-const {
-  INSIDE_PLANE, INSIDE_AE_PLANE, INSIDE_DRAW, SAMPLE_GRID, K_CHOICES, IW_BUDGET_MS, hidpi, unpackPoints, fmt,
-  term, buildView, paintScatter, padToCanvas, paintCircles, paintEllipses, paintMarker, paintCross,
-  paintPosteriorBars, paintKlBars, paintSamples, codeTable, planePoint, planeToPad, moveInPlane, imageKey,
-  node
-} = InsideView;
+/** @typedef {import("./contract").InsideData} InsideData */
+/** @typedef {import("../draw/contract").DrawingCanvas} DrawingCanvas */
+/** @typedef {import("../latent_map/contract").PadScatter} PadScatter */
+/** @typedef {import("../shared/browser/contract").Kind} Kind */
+
+const IW_BUDGET_MS = 6; // importance weights per frame are evaluated for at most this long
+/** @type {Kind[]} */
+const INSIDE_KINDS = ["vae", "ae"];
+const { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID, K_CHOICES, buildView, codeTable } = InsideLayout;
+const { hidpi, paintScatter, paintCircles, paintPosteriorBars, paintKlBars, paintSamples } = InsideView;
 
 class InsideVae {
-  constructor(parent) {
-    this.view = buildView(parent);
+  /** @param {HTMLElement} parent @param {DrawingCanvas} setup the drawing canvas */
+  constructor(parent, setup) {
+    this.setup = setup;
+    this.view = buildView(parent, setup.side);
+    /** @type {Partial<Record<Kind, {hash: string, model: Awaited<ReturnType<typeof LatentRunner.load>>}>>} */
     this.models = {};
+    /** @type {Partial<Record<Kind, PadScatter & {key: string, uv: Float32Array}>>} */
     this.pads = {};
+    /** @type {Partial<Record<Kind, HTMLCanvasElement>>} */
     this.scatters = {};
-    this.data = {};
-    this.x = null;
-    this.post = null;
-    this.eps = null;
-    this.z = null;
-    this.estimator = null;
-    this.seed = 1;
-    this.epsSource = ElboMath.rng(20240521);
-    this.pixelSource = ElboMath.rng(7);
+    /** @type {InsideData} */
+    this.data = null;
+    this.chain = new InsideChain();
     this.causes = new Set();
     this.stamps = [];
     this.paints = 0;
     this.frame = 0;
     this.playing = false;
-    this.strokes = [];
-    this.drawContext = this.view.input.pad.getContext("2d", { willReadFrequently: true });
-    ExplorerCanvas.clear(this.view.input.pad);
-    this.listenDrawing();
+    const { pad, clear } = this.view.input;
+    const drawn = (/** @type {Event} */ event) => this.schedule("draw", event.timeStamp);
+    this.drawing = ExplorerCanvas.drawing(pad, setup.side, () => setup.pen, drawn);
+    clear.addEventListener("click", (event) => {
+      this.drawing.strokes.length = 0;
+      this.drawing.redraw();
+      drawn(event);
+    });
     this.listenControls();
     this.listenPlane();
   }
 
   // -- input
 
-  listenDrawing() {
-    const { pad, clear } = this.view.input;
-    const at = (event) => {
-      const box = pad.getBoundingClientRect();
-      return [((event.clientX - box.left) * INSIDE_DRAW) / box.width, ((event.clientY - box.top) * INSIDE_DRAW) / box.height];
-    };
-    pad.addEventListener("pointerdown", (event) => {
-      event.preventDefault();
-      pad.setPointerCapture(event.pointerId);
-      this.active = { width: 18, points: [at(event)] };
-      this.strokes.push(this.active);
-      ExplorerCanvas.stroke(this.drawContext, this.active, 0);
-      this.schedule("draw", event.timeStamp);
-    });
-    pad.addEventListener("pointermove", (event) => {
-      if (!this.active) return;
-      const from = this.active.points.length;
-      const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
-      for (const each of events.length ? events : [event]) this.active.points.push(at(each));
-      ExplorerCanvas.stroke(this.drawContext, this.active, from);
-      this.schedule("draw", event.timeStamp);
-    });
-    const end = () => (this.active = null);
-    pad.addEventListener("pointerup", end);
-    pad.addEventListener("pointercancel", end);
-    clear.addEventListener("click", (event) => {
-      this.strokes = [];
-      ExplorerCanvas.clear(pad);
-      this.schedule("draw", event.timeStamp);
-    });
-  }
-
   listenControls() {
     const { again, play, atMean } = this.view.draw;
     const { n, k, beta, betaValue, redo } = this.view.elbo;
     again.addEventListener("click", (event) => {
-      this.newEps();
+      this.chain.newEps();
       this.schedule("eps", event.timeStamp);
     });
     play.addEventListener("click", (event) => {
@@ -98,17 +74,17 @@ class InsideVae {
       this.schedule("play", event.timeStamp);
     });
     atMean.addEventListener("click", (event) => {
-      if (this.eps) this.eps.fill(0);
+      if (this.chain.eps) this.chain.eps.fill(0);
       this.schedule("eps", event.timeStamp);
     });
-    const restart = (event) => {
-      this.estimator = null;
+    const restart = (/** @type {Event} */ event) => {
+      this.chain.estimator = null;
       this.schedule("estimator", event.timeStamp);
     };
     n.addEventListener("change", restart);
     k.addEventListener("change", restart);
     redo.addEventListener("click", (event) => {
-      this.seed += 1;
+      this.chain.seed += 1;
       restart(event);
     });
     beta.addEventListener("input", (event) => {
@@ -119,14 +95,13 @@ class InsideVae {
 
   listenPlane() {
     const plane = this.view.encoder.plane;
-    const drag = (event) => {
+    const drag = (/** @type {PointerEvent} */ event) => {
       const pad = this.pads.vae;
-      if (!pad || !this.z || !this.post) return;
+      if (!pad || !this.chain.z || !this.chain.post) return;
       const box = plane.getBoundingClientRect();
       const u = Math.max(-1, Math.min(1, ((event.clientX - box.left) / box.width) * 2 - 1));
       const v = Math.max(-1, Math.min(1, 1 - ((event.clientY - box.top) / box.height) * 2));
-      this.z = moveInPlane(pad, this.z, u, v);
-      this.eps = Float64Array.from(this.z, (value, j) => (value - this.post.mu[j]) / this.post.sigma[j]);
+      this.chain.moveTo(InsideView.moveInPlane(pad, this.chain.z, u, v));
       this.schedule("drag", event.timeStamp);
     };
     plane.addEventListener("pointerdown", (event) => {
@@ -141,27 +116,23 @@ class InsideVae {
     plane.addEventListener("pointercancel", end);
   }
 
-  newEps() {
-    if (!this.post) return;
-    this.eps = ElboMath.normals(this.epsSource, this.post.mu.length);
-    this.z = ElboMath.codeAt(this.post.mu, this.post.sigma, this.eps);
-  }
-
   // -- data from Python
 
+  /** @param {InsideData} data */
   setData(data) {
     this.data = data;
     const { input } = this.view;
     input.drawBox.hidden = data.mode !== "draw";
-    for (const kind of ["vae", "ae"]) this.takePad(kind, data.pads && data.pads[kind]);
-    for (const kind of ["vae", "ae"]) this.loadModel(kind, data.models && data.models[kind]);
-    const key = imageKey(data);
+    for (const kind of INSIDE_KINDS) this.takePad(kind, data.pads && data.pads[kind]);
+    for (const kind of INSIDE_KINDS) this.loadModel(kind, data.models && data.models[kind]);
+    const key = InsideView.imageKey(data);
     if (key !== this.imageKey) {
       this.imageKey = key;
       this.schedule("data", performance.now());
     }
   }
 
+  /** @param {Kind} kind @param {PadScatter} payload */
   takePad(kind, payload) {
     if (!payload) {
       delete this.pads[kind];
@@ -169,7 +140,7 @@ class InsideVae {
     }
     const key = `${payload.count}:${payload.points.slice(0, 64)}:${payload.half_width}`;
     if (this.pads[kind] && this.pads[kind].key === key) return;
-    this.pads[kind] = { ...payload, key, uv: unpackPoints(payload.points) };
+    this.pads[kind] = { ...payload, key, uv: ExplorerMount.unpack(payload.points, "<f4") };
     const side = kind === "vae" ? INSIDE_PLANE : INSIDE_AE_PLANE;
     const scatter = document.createElement("canvas");
     const context = hidpi(scatter, side, side);
@@ -178,6 +149,7 @@ class InsideVae {
     this.scatters[kind] = scatter;
   }
 
+  /** @param {Kind} kind @param {import("../shared/browser/contract").ModelEntry} entry */
   loadModel(kind, entry) {
     if (!entry || (this.models[kind] && this.models[kind].hash === entry.hash)) return;
     this.models[kind] = { hash: entry.hash, model: null };
@@ -218,13 +190,15 @@ class InsideVae {
       if (this.view.root.dataset.state === "loading") this.view.status.textContent = "Loading the models into the page…";
       return;
     }
-    if (causes.has("draw") || causes.has("data") || !this.x) {
+    if (causes.has("draw") || causes.has("data") || !this.chain.x) {
       if (!this.readInput(vae)) return this.finish(causes, start, work);
     }
-    if (this.playing) this.newEps();
-    this.ensureEstimator(vae);
-    const pending = this.stepEstimator(vae);
-    this.decodeZ(vae);
+    if (this.playing) this.chain.newEps();
+    const { elbo } = this.view;
+    const n = Math.max(2, Math.min(1000, Math.round(Number(elbo.n.value)) || 16));
+    this.chain.ensureEstimator(vae, n, Number(elbo.k.value) || 100);
+    const pending = this.chain.stepEstimator(IW_BUDGET_MS, K_CHOICES);
+    this.chain.decode(vae, SAMPLE_GRID * SAMPLE_GRID);
     this.paint();
     this.finish(causes, start, work);
     if (this.playing || pending) this.schedule(this.playing ? "play" : "estimator", performance.now());
@@ -243,8 +217,9 @@ class InsideVae {
     let image;
     let reason = "";
     if (data.mode === "draw") {
-      const pixels = this.drawContext.getImageData(0, 0, INSIDE_DRAW, INSIDE_DRAW).data;
-      const prepared = MnistPrepare.prepare(MnistPrepare.greyFromRGBA(pixels), INSIDE_DRAW, INSIDE_DRAW);
+      const side = this.setup.side;
+      const pixels = this.drawing.context.getImageData(0, 0, side, side).data;
+      const prepared = MnistPrepare.prepare(MnistPrepare.greyFromRGBA(pixels), side, side, data.canvas.preparation);
       image = prepared.hasInk ? prepared.image : null;
       reason = prepared.reason;
     } else if (Array.isArray(data.image) && data.image.length === 784 && data.image.some((v) => v > 0)) {
@@ -258,14 +233,14 @@ class InsideVae {
       this.showBlank(reason);
       return false;
     }
-    this.x = image;
-    this.encode(vae);
+    this.chain.setDigit(image, vae, (this.models.ae && this.models.ae.model) || null);
+    this.view.root.classList.remove("is-blank");
     return true;
   }
 
+  /** @param {string} reason */
   showBlank(reason) {
-    this.x = null;
-    this.post = null;
+    this.chain.clear();
     const draw = this.data.mode === "draw";
     const what = reason ? `${reason[0].toUpperCase()}${reason.slice(1)}` : "There is no digit yet";
     this.view.status.textContent = draw
@@ -276,188 +251,47 @@ class InsideVae {
     this.view.root.classList.add("is-blank");
   }
 
-  encode(vae) {
-    const { mu, logvar } = vae.encodePosterior(this.x);
-    const sigma = ElboMath.sigmaOf(logvar);
-    this.post = { mu: Float64Array.from(mu), logvar: Float64Array.from(logvar), sigma, muF: mu, logvarF: logvar };
-    this.post.klPerDim = ElboMath.klPerDim(mu, logvar);
-    this.post.kl = ElboMath.sum(this.post.klPerDim);
-    if (!this.eps || this.eps.length !== mu.length) this.eps = ElboMath.normals(this.epsSource, mu.length);
-    this.z = ElboMath.codeAt(this.post.mu, sigma, this.eps);
-    this.estimator = null;
-    const ae = this.models.ae && this.models.ae.model;
-    this.aeResult = null;
-    if (ae) {
-      const code = ae.encode(this.x, 1);
-      const picture = ae.decode(code, 1);
-      let squared = 0;
-      for (let p = 0; p < 784; p++) squared += (picture[p] - this.x[p]) ** 2;
-      this.aeResult = { code, picture, squared };
-    }
-    this.view.root.classList.remove("is-blank");
-  }
-
-  ensureEstimator(vae) {
-    if (this.estimator) return;
-    const { elbo } = this.view;
-    const n = Math.max(2, Math.min(1000, Math.round(Number(elbo.n.value)) || 16));
-    const k = Number(elbo.k.value) || 100;
-    const dim = this.post.mu.length;
-    const { muF, logvarF } = this.post;
-    const recon = ElboMath.reconstruction(vae, this.x, muF, logvarF, ElboMath.normals(ElboMath.rng(this.seed), n * dim), n);
-    const epsK = ElboMath.normals(ElboMath.rng(this.seed + 100003), k * dim);
-    this.estimator = { n, k, recon, iw: ElboMath.iwAccumulator(vae, this.x, muF, logvarF, epsK, k), milestones: [] };
-  }
-
-  stepEstimator() {
-    // The k-sample bound is spread over frames: at most IW_BUDGET_MS per frame, stopping at each milestone
-    // (1, 10, 100, ...) to record the bound there, so the gap can be shown closing as k grows.
-    const { iw, milestones, k } = this.estimator;
-    const until = performance.now() + IW_BUDGET_MS;
-    while (iw.done < k && performance.now() < until) {
-      const next = K_CHOICES.find((m) => m > iw.done) || k;
-      iw.step(Math.min(8, Math.min(next, k) - iw.done));
-      if (K_CHOICES.includes(iw.done) || iw.done === k) {
-        if (!milestones.some((m) => m.k === iw.done)) milestones.push({ k: iw.done, bound: iw.value() });
-      }
-    }
-    return iw.done < k;
-  }
-
-  decodeZ(vae) {
-    this.meanImage = vae.decode(this.z, 1);
-    this.samples = ElboMath.samplePixels(this.meanImage, this.pixelSource, SAMPLE_GRID * SAMPLE_GRID);
-  }
-
   // -- painting every panel
 
   paint() {
-    const { view, post } = this;
+    const { view } = this;
+    const { post, eps, z, ae, estimator, meanImage, samples } = this.chain;
     view.root.dataset.state = "ready";
     view.status.textContent = this.playing
       ? "Playing: a new eps every frame, the decoded digit follows."
       : "Drag the dot on the plane, draw eps again or press Play; every panel follows.";
     const order = (this.data.order || []).filter((d) => d < post.mu.length);
     const dims = order.length === post.mu.length ? order : Array.from(post.mu, (_, j) => j);
-    paintPosteriorBars(view.encoder.bars, dims, post, this.z);
-    const plane = this.paintPlane();
-    this.paintAe();
-    codeTable(view.draw.table, dims, post, this.eps, this.z);
-    LatentRunner.paint(view.decoder.mean, this.meanImage);
-    view.decoder.mean.dataset.pixels = Array.from(this.meanImage, (v) => v.toFixed(4)).join(",");
-    paintSamples(view.decoder.samples, this.samples);
+    paintPosteriorBars(view.encoder.bars, dims, post, z);
+    const plane = InsideView.paintPlane(view, this.pads.vae, this.scatters.vae, post, z);
+    InsideView.paintAeMap(view, this.pads.ae, this.scatters.ae, ae, Boolean(this.models.ae));
+    codeTable(view.draw.table, dims, post, eps, z);
+    LatentRunner.paint(view.decoder.mean, meanImage);
+    view.decoder.mean.dataset.pixels = Array.from(meanImage, (v) => v.toFixed(4)).join(",");
+    paintSamples(view.decoder.samples, samples);
     paintKlBars(view.elbo.klBars, dims, post.klPerDim);
-    const numbers = this.paintElbo();
+    const numbers = InsideView.paintElbo(view, estimator, post.kl, ae);
     view.root.dataset.values = JSON.stringify({
       mu: Array.from(post.mu),
       logvar: Array.from(post.logvar),
       sigma: Array.from(post.sigma),
-      eps: Array.from(this.eps),
-      z: Array.from(this.z),
+      eps: Array.from(eps),
+      z: Array.from(z),
       klPerDim: Array.from(post.klPerDim),
       ...numbers,
       ...plane,
-      ae: this.aeResult ? { code: Array.from(this.aeResult.code), squaredError: this.aeResult.squared } : null,
+      ae: ae ? { code: Array.from(ae.code), squaredError: ae.squared } : null,
     });
-  }
-
-  paintPlane() {
-    const pad = this.pads.vae;
-    const side = INSIDE_PLANE;
-    const context = hidpi(this.view.encoder.plane, side, side);
-    context.drawImage(this.scatters.vae, 0, 0, side, side);
-    const sigma2 = Array.from(this.post.logvar, (lv) => Math.exp(lv));
-    const [a, b, c] = ElboMath.projectedCovariance(pad.components, sigma2);
-    const ellipse = ElboMath.eigen2(a, b, c);
-    const muPlane = planePoint(pad, this.post.mu);
-    const muPad = planeToPad(pad, muPlane);
-    const zPad = planeToPad(pad, planePoint(pad, this.z));
-    const muXY = padToCanvas(muPad[0], muPad[1], side);
-    paintEllipses(context, muXY, ellipse, pad.half_width, side);
-    paintCross(context, muXY[0], muXY[1], 5);
-    const zXY = padToCanvas(zPad[0], zPad[1], side);
-    paintMarker(context, zXY[0], zXY[1], "#c2185b", 6);
-    const titles = pad.axis_titles || ["", ""];
-    this.view.encoder.planeNote.textContent =
-      `${titles[0]} × ${titles[1]}${this.post.mu.length > 2 ? " (PCA plane of the VAE's test codes)" : ""}: ` +
-      "dashed, the prior's 1 and 2 sigma; pink, q(z|x)'s 1 and 2 sigma; cross, mu; dot, z (drag it).";
-    return {
-      ellipse: { cov: [a, b, c], axes: ellipse.axes, angle: ellipse.angle, centre: muPlane },
-      point: { u: zPad[0], v: zPad[1] },
-      pointPx: zXY,
-    };
-  }
-
-  paintAe() {
-    const { aeMap, aeNote } = this.view.encoder;
-    const pad = this.pads.ae;
-    if (!pad || !this.aeResult) {
-      aeNote.textContent = this.models.ae ? "" : "No autoencoder for this latent size.";
-      return;
-    }
-    const side = INSIDE_AE_PLANE;
-    const context = hidpi(aeMap, side, side);
-    context.drawImage(this.scatters.ae, 0, 0, side, side);
-    const [u, v] = planeToPad(pad, planePoint(pad, this.aeResult.code));
-    const [x, y] = padToCanvas(u, v, side);
-    paintMarker(context, x, y, "#000", 5);
-    aeNote.textContent = "Its code of the same digit: a single point; nothing says how sure it is.";
-  }
-
-  paintElbo() {
-    const { elbo } = this.view;
-    const { recon, iw, milestones, n, k } = this.estimator;
-    const kl = this.post.kl;
-    const beta = Number(elbo.beta.value);
-    const negElbo = recon.mean + kl;
-    const objective = recon.mean + beta * kl;
-    elbo.terms.recon.value.textContent = `${fmt(recon.mean)} ± ${fmt(recon.se)} nats (n = ${n})`;
-    elbo.terms.kl.value.textContent = `${fmt(kl)} nats (closed form)`;
-    elbo.terms.neg.value.textContent = `${fmt(negElbo)} nats`;
-    elbo.betaLine.textContent =
-      `beta-weighted objective: E_q[−log p(x|z)] + ${beta.toFixed(2)} · KL = ${fmt(recon.mean)} + ` +
-      `${beta.toFixed(2)} · ${fmt(kl)} = ${fmt(objective)} nats` +
-      (beta === 1 ? " (beta = 1: the negative ELBO itself)" : "");
-    const bound = iw.value();
-    const rows = milestones.map((m) => node("li", { textContent: `k = ${m.k}: log p(x) ≥ ${fmt(m.bound)} nats` }));
-    const progress = iw.done < k ? ` (computing: ${iw.done} of ${k} samples)` : "";
-    elbo.iw.replaceChildren(
-      node("div", {
-        className: "iw-head",
-        textContent: `Importance-weighted bound, k = ${k}${progress}: log p(x) ≥ ${fmt(bound)} nats; the ELBO's estimate is ${fmt(-negElbo)}, so the bound is ${fmt(bound + negElbo)} nats tighter.`,
-      }),
-      node("ul", {}, rows),
-    );
-    this.paintAeElbo();
-    return {
-      recon: { mean: recon.mean, se: recon.se, n },
-      kl,
-      negElbo,
-      beta,
-      objective,
-      iw: { k, done: iw.done, bound, milestones },
-    };
-  }
-
-  paintAeElbo() {
-    const { ae } = this.view.elbo;
-    if (!this.aeResult) {
-      ae.textContent = "";
-      return;
-    }
-    ae.textContent =
-      `Autoencoder, same digit: squared error Σ(x̂ − x)² = ${fmt(this.aeResult.squared)}. It has no ELBO to show: ` +
-      "its code is one point, not a distribution q(z|x), and it has no prior p(z), so there is no KL term and " +
-      "no likelihood p(x) to bound; its loss is only the reconstruction error.";
   }
 }
 
+/** @param {import("../shared/browser/streamlit").ComponentArgs<InsideData>} component */
 export default function (component) {
   const { data, parentElement } = component;
   const inside = ExplorerMount.once(parentElement, "__insideVae", () => {
-    const made = new InsideVae(parentElement);
+    const made = new InsideVae(parentElement, data.canvas);
     performance.mark("explorer:drawn:inside");
     return made;
   });
-  inside.setData(data || {});
+  inside.setData(data);
 }

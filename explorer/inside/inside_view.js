@@ -1,20 +1,13 @@
-/* InsideView: what the Inside the VAE page (inside.js) is built from and how its panels are painted: the DOM
- * skeleton (encoder, drawing, decoder and ELBO sections) and the canvas painters (scatter, prior circles, posterior
- * ellipses, markers, mu/sigma and KL bars, pixel samples), with the plane's coordinate helpers. Plain functions of
- * their arguments; the page's state lives in inside.js's controller.
+/* InsideView: how the Inside the VAE page's panels (inside.js; its DOM is inside_layout.js) are painted: the canvas
+ * painters (scatter, prior circles, posterior ellipses, markers, mu/sigma and KL bars, pixel samples)
+ * with the plane's coordinate helpers, and the panels that combine them (the VAE's plane, the autoencoder's map, the
+ * ELBO's terms). Plain functions of their arguments; the page's state lives in inside.js's controller.
  *
  * A plain script (no import/export) like runner.js: it defines one namespace, InsideView, also set on globalThis.
- * Needs mount.js and canvas.js in front of it (ExplorerMount.element, ExplorerCanvas).
+ * Needs mount.js, canvas.js, elbo.js and inside_layout.js in front of it.
  */
 const InsideView = (() => {
-  const INSIDE_PLANE = 300; // CSS px of the VAE's plane
-  const INSIDE_AE_PLANE = 170;
-  const INSIDE_PAD = 200; // CSS px of the drawing canvas (drawn at 280 px, as on Draw a digit)
-  const INSIDE_DRAW = 280;
-  const SAMPLE_GRID = 4; // 4 x 4 pixel samples
-  const K_CHOICES = [1, 10, 100, 1000, 5000];
-  const IW_BUDGET_MS = 6; // importance weights per frame are evaluated for at most this long
-
+  const { INSIDE_PLANE, INSIDE_AE_PLANE, SAMPLE_GRID, fmt } = InsideLayout;
   const { element: node } = ExplorerMount;
 
   function hidpi(canvas, width, height) {
@@ -26,133 +19,6 @@ const InsideView = (() => {
     const context = canvas.getContext("2d");
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     return context;
-  }
-
-  function unpackPoints(base64) {
-    return new Float32Array(ExplorerMount.bytes(base64));
-  }
-
-  function fmt(value, digits = 2) {
-    return Number.isFinite(value) ? value.toFixed(digits) : "…";
-  }
-
-  function section(title, children, className = "") {
-    return node("section", { className: `panel ${className}` }, [node("h4", { textContent: title }), ...children]);
-  }
-
-  function control(label, input, after = null) {
-    return node("label", { className: "control" }, [node("span", { textContent: label }), input, ...(after ? [after] : [])]);
-  }
-
-  function buildInput() {
-    const pad = node("canvas", { className: "draw-pad", width: INSIDE_DRAW, height: INSIDE_DRAW });
-    pad.setAttribute("aria-label", "Drawing canvas: draw one digit");
-    const clear = node("button", { type: "button", className: "clear", textContent: "Clear" });
-    const digit = node("canvas", { className: "digit input-digit", width: 28, height: 28 });
-    const caption = node("figcaption", { className: "caption" });
-    const drawBox = node("div", { className: "draw-box" }, [pad, clear]);
-    const figure = node("figure", {}, [digit, caption]);
-    return { pad, clear, digit, caption, drawBox, block: section("The digit x", [drawBox, figure], "input") };
-  }
-
-  function buildEncoder() {
-    const bars = node("canvas", { className: "bars" });
-    const plane = node("canvas", { className: "plane" });
-    plane.setAttribute("aria-label", "The VAE's latent plane: drag the dot to move z");
-    const planeNote = node("p", { className: "note plane-note" });
-    const aeMap = node("canvas", { className: "ae-map" });
-    const aeNote = node("p", { className: "note ae-note" });
-    return {
-      bars,
-      plane,
-      planeNote,
-      aeMap,
-      aeNote,
-      block: section("1. Encoder → q(z|x)", [
-        node("p", { className: "note", textContent: "mu of each dimension (bar) with ±sigma (whisker); the dot is z." }),
-        bars,
-        node("div", { className: "maps" }, [
-          node("div", {}, [plane, planeNote]),
-          node("div", { className: "ae-column" }, [node("div", { className: "sub", textContent: "Autoencoder: one point, no spread" }), aeMap, aeNote]),
-        ]),
-      ], "encoder"),
-    };
-  }
-
-  function buildDraw() {
-    const again = node("button", { type: "button", className: "eps-again primary", textContent: "Draw eps again" });
-    const play = node("button", { type: "button", className: "play", textContent: "Play" });
-    const atMean = node("button", { type: "button", className: "at-mean", textContent: "z = mu" });
-    const table = node("table", { className: "codes" });
-    return { again, play, atMean, table, block: section("2. Reparameterise: z = mu + sigma · eps", [node("div", { className: "buttons" }, [again, play, atMean]), table], "draw") };
-  }
-
-  function buildDecoder() {
-    const mean = node("canvas", { className: "digit mean-image", width: 28, height: 28 });
-    const samples = node("canvas", { className: "samples", width: 28 * SAMPLE_GRID, height: 28 * SAMPLE_GRID });
-    const why = node("p", {
-      className: "note why",
-      textContent:
-        "Given z the decoder makes every pixel an independent coin with its own probability. The picture the app " +
-        "usually shows is the coins' means, so wherever the model is unsure the mean is grey and the digit looks " +
-        "blurry; a sample tosses each coin, so unsure pixels come out as scattered black and white specks.",
-    });
-    const figures = node("div", { className: "pictures" }, [
-      node("figure", {}, [mean, node("figcaption", { textContent: "mean of p(x|z)" })]),
-      node("figure", {}, [samples, node("figcaption", { textContent: `${SAMPLE_GRID * SAMPLE_GRID} samples x ~ p(x|z)` })]),
-    ]);
-    return { mean, samples, block: section("3. Decoder → p(x|z)", [figures, why], "decoder") };
-  }
-
-  function term(name, className) {
-    const value = node("div", { className: "value" });
-    const cell = node("div", { className: `term ${className}` }, [node("div", { className: "name", textContent: name }), value]);
-    return { cell, value };
-  }
-
-  function buildElbo() {
-    const n = node("input", { type: "number", min: 2, max: 1000, step: 1, value: 16, className: "n-draws" });
-    const k = node("select", { className: "k-samples" });
-    for (const choice of K_CHOICES) k.append(node("option", { value: String(choice), textContent: String(choice), selected: choice === 100 }));
-    const beta = node("input", { type: "range", min: 0, max: 4, step: 0.05, value: 1, className: "beta" });
-    const betaValue = node("span", { className: "beta-value", textContent: "1.00" });
-    const redo = node("button", { type: "button", className: "redo", textContent: "New estimator draws" });
-    const terms = {
-      neg: term("−ELBO(x)", "neg-elbo"),
-      recon: term("E_q[−log p(x|z)]", "recon"),
-      kl: term("KL(q(z|x) ‖ N(0, I))", "kl"),
-    };
-    const formula = node("div", { className: "formula" }, [
-      terms.neg.cell, node("div", { className: "op", textContent: "=" }), terms.recon.cell,
-      node("div", { className: "op", textContent: "+" }), terms.kl.cell,
-    ]);
-    const beta_line = node("p", { className: "beta-line" });
-    const klBars = node("canvas", { className: "kl-bars" });
-    const iw = node("div", { className: "iw" });
-    const ae = node("p", { className: "ae-elbo" });
-    const controls = node("div", { className: "controls" }, [control("n draws", n), control("k samples", k), control("beta", beta, betaValue), redo]);
-    const children = [controls, formula, beta_line, node("div", { className: "sub", textContent: "KL per dimension (nats)" }), klBars, iw, ae];
-    return { n, k, beta, betaValue, redo, terms, betaLine: beta_line, klBars, iw, ae, block: section("4. The ELBO of this digit", children, "elbo") };
-  }
-
-  function buildView(parent) {
-    const status = node("p", { className: "status" });
-    const input = buildInput();
-    const encoder = buildEncoder();
-    const draw = buildDraw();
-    const decoder = buildDecoder();
-    const elbo = buildElbo();
-    const root = node("div", { className: "inside-vae explorer-buttons" }, [
-      status,
-      node("div", { className: "columns" }, [
-        node("div", { className: "column left" }, [input.block, draw.block]),
-        node("div", { className: "column right" }, [encoder.block, decoder.block]),
-      ]),
-      elbo.block,
-    ]);
-    root.dataset.state = "loading";
-    parent.append(root);
-    return { root, status, input, encoder, draw, decoder, elbo };
   }
 
   // ---- painting (pure functions of what they are given)
@@ -307,14 +173,6 @@ const InsideView = (() => {
     }
   }
 
-  function codeTable(table, order, post, eps, z, limit = 16) {
-    const header = node("tr", {}, ["", "mu", "sigma", "eps", "z"].map((t) => node("th", { textContent: t })));
-    const rows = order.slice(0, limit).map((dim) =>
-      node("tr", {}, [`z${dim}`, fmt(post.mu[dim]), fmt(post.sigma[dim], 3), fmt(eps[dim]), fmt(z[dim])].map((t) => node("td", { textContent: t }))),
-    );
-    table.replaceChildren(header, ...rows);
-  }
-
   // ---- plane geometry: a pad payload maps codes to pad positions (u, v) in [-1, 1] and back
 
   function planePoint(pad, code) {
@@ -349,14 +207,97 @@ const InsideView = (() => {
 
 
 
-  // ---- the controller: one per mounted element
+  // ---- the panels: what the controller's state shows, painted from it
+
+  /**
+   * The VAE's plane: its scatter, q(z|x)'s 1- and 2-sigma ellipses around mu, and z; returns what it drew (for the
+   * root's data-values). `post` holds mu and logvar (by dimension), `scatter` the pad's scatter painted once.
+   * @param {any} view @param {import("../latent_map/contract").PadScatter} pad @param {HTMLCanvasElement} scatter
+   * @param {{mu: Float64Array, logvar: Float64Array}} post @param {ArrayLike<number>} z
+   */
+  function paintPlane(view, pad, scatter, post, z) {
+    const side = INSIDE_PLANE;
+    const context = hidpi(view.encoder.plane, side, side);
+    context.drawImage(scatter, 0, 0, side, side);
+    const sigma2 = Array.from(post.logvar, (lv) => Math.exp(lv));
+    const [a, b, c] = ElboMath.projectedCovariance(pad.components, sigma2);
+    const ellipse = ElboMath.eigen2(a, b, c);
+    const muPlane = planePoint(pad, post.mu);
+    const muPad = planeToPad(pad, muPlane);
+    const zPad = planeToPad(pad, planePoint(pad, z));
+    const muXY = padToCanvas(muPad[0], muPad[1], side);
+    paintEllipses(context, muXY, ellipse, pad.half_width, side);
+    paintCross(context, muXY[0], muXY[1], 5);
+    const zXY = padToCanvas(zPad[0], zPad[1], side);
+    paintMarker(context, zXY[0], zXY[1], "#c2185b", 6);
+    const titles = pad.axis_titles || ["", ""];
+    view.encoder.planeNote.textContent =
+      `${titles[0]} × ${titles[1]}${post.mu.length > 2 ? " (PCA plane of the VAE's test codes)" : ""}: ` +
+      "dashed, the prior's 1 and 2 sigma; pink, q(z|x)'s 1 and 2 sigma; cross, mu; dot, z (drag it).";
+    return {
+      ellipse: { cov: [a, b, c], axes: ellipse.axes, angle: ellipse.angle, centre: muPlane },
+      point: { u: zPad[0], v: zPad[1] },
+      pointPx: zXY,
+    };
+  }
+
+  /** The autoencoder's map with its code of the same digit, or why there is none.
+   * @param {any} view @param {import("../latent_map/contract").PadScatter | undefined} pad
+   * @param {HTMLCanvasElement} scatter @param {{code: Float32Array} | null} ae @param {boolean} hasModel */
+  function paintAeMap(view, pad, scatter, ae, hasModel) {
+    const { aeMap, aeNote } = view.encoder;
+    if (!pad || !ae) {
+      aeNote.textContent = hasModel ? "" : "No autoencoder for this latent size.";
+      return;
+    }
+    const side = INSIDE_AE_PLANE;
+    const context = hidpi(aeMap, side, side);
+    context.drawImage(scatter, 0, 0, side, side);
+    const [u, v] = planeToPad(pad, planePoint(pad, ae.code));
+    const [x, y] = padToCanvas(u, v, side);
+    paintMarker(context, x, y, "#000", 5);
+    aeNote.textContent = "Its code of the same digit: a single point; nothing says how sure it is.";
+  }
+
+  /**
+   * The ELBO's terms (the Monte Carlo reconstruction term, the closed-form KL, beta's objective) and the
+   * importance-weighted bound's milestones so far; the autoencoder's squared error beside them. Returns the numbers.
+   * @param {any} view @param {any} estimator @param {number} kl @param {{squared: number} | null} ae
+   */
+  function paintElbo(view, estimator, kl, ae) {
+    const { elbo } = view;
+    const { recon, iw, milestones, n, k } = estimator;
+    const beta = Number(elbo.beta.value);
+    const negElbo = recon.mean + kl;
+    const objective = recon.mean + beta * kl;
+    elbo.terms.recon.value.textContent = `${fmt(recon.mean)} ± ${fmt(recon.se)} nats (n = ${n})`;
+    elbo.terms.kl.value.textContent = `${fmt(kl)} nats (closed form)`;
+    elbo.terms.neg.value.textContent = `${fmt(negElbo)} nats`;
+    elbo.betaLine.textContent =
+      `beta-weighted objective: E_q[−log p(x|z)] + ${beta.toFixed(2)} · KL = ${fmt(recon.mean)} + ` +
+      `${beta.toFixed(2)} · ${fmt(kl)} = ${fmt(objective)} nats` +
+      (beta === 1 ? " (beta = 1: the negative ELBO itself)" : "");
+    const bound = iw.value();
+    const rows = milestones.map((/** @type {{k: number, bound: number}} */ m) => node("li", { textContent: `k = ${m.k}: log p(x) ≥ ${fmt(m.bound)} nats` }));
+    const progress = iw.done < k ? ` (computing: ${iw.done} of ${k} samples)` : "";
+    elbo.iw.replaceChildren(
+      node("div", {
+        className: "iw-head",
+        textContent: `Importance-weighted bound, k = ${k}${progress}: log p(x) ≥ ${fmt(bound)} nats; the ELBO's estimate is ${fmt(-negElbo)}, so the bound is ${fmt(bound + negElbo)} nats tighter.`,
+      }),
+      node("ul", {}, rows),
+    );
+    elbo.ae.textContent = ae
+      ? `Autoencoder, same digit: squared error Σ(x̂ − x)² = ${fmt(ae.squared)}. It has no ELBO to show: ` +
+        "its code is one point, not a distribution q(z|x), and it has no prior p(z), so there is no KL term and " +
+        "no likelihood p(x) to bound; its loss is only the reconstruction error."
+      : "";
+    return { recon: { mean: recon.mean, se: recon.se, n }, kl, negElbo, beta, objective, iw: { k, done: iw.done, bound, milestones } };
+  }
 
   return {
-    INSIDE_PLANE, INSIDE_AE_PLANE, INSIDE_PAD, INSIDE_DRAW, SAMPLE_GRID, K_CHOICES, IW_BUDGET_MS, hidpi,
-    unpackPoints, fmt, section, control, buildInput, buildEncoder, buildDraw, buildDecoder, term, buildElbo,
-    buildView, paintScatter, padToCanvas, paintCircles, paintEllipses, paintMarker, paintCross, barAxes,
-    paintPosteriorBars, paintKlBars, paintSamples, codeTable, planePoint, planeToPad, moveInPlane, imageKey,
-    node
+    hidpi, paintScatter, paintCircles, paintPosteriorBars, paintKlBars, paintSamples, moveInPlane, imageKey, paintPlane,
+    paintAeMap, paintElbo,
   };
 })();
-globalThis.InsideView = InsideView;
+/** @type {any} */ (globalThis).InsideView = InsideView;

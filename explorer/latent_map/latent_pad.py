@@ -12,12 +12,15 @@ No streamlit here, so the tests call it directly.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from explorer.latent_map.contract import PadScatter
+from explorer.shared.browser import packing
+
+PRIOR_SIGMAS = (1.0, 2.0, 3.0)  # the prior's circles every map draws, in its standard deviations
 PAD_UNITS = 3.5  # the pad spans +-3.5 units from its centre: the VAE's 3-sigma circle fits with a margin
 PLANE_METHODS = ("pca", "dims")
 
@@ -118,11 +121,7 @@ def pad_plane(
     return PadPlane(mean, components, centre, PAD_UNITS * unit, titles, prior)
 
 
-def _base64_float32(values: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
-
-
-def scatter_payload(plane: PadPlane, codes: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+def scatter_payload(plane: PadPlane, codes: np.ndarray, labels: np.ndarray) -> PadScatter:
     """What a pad component needs to draw and decode, as plain JSON-able data.
 
     Points are pad positions (u, v), interleaved, as base64 little-endian float32 (10k points: ~107 KB
@@ -138,14 +137,14 @@ def scatter_payload(plane: PadPlane, codes: np.ndarray, labels: np.ndarray) -> d
         pu, pv = plane.plane_to_pad(np.asarray([plane.prior_origin]))[0]
         prior = {"u": float(pu), "v": float(pv), "radius": 1.0 / plane.half_width}  # one sigma, in pad units
     return {
-        "points": _base64_float32(uv.ravel()),
+        "points": packing.float32(uv),
         "count": len(uv),
         "labels": "".join(str(d) for d in labels),
         "mean": [float(x) for x in plane.mean],
         "components": [[float(x) for x in row] for row in plane.components],
-        "centre": list(plane.centre),
+        "centre": [float(c) for c in plane.centre],
         "half_width": float(plane.half_width),
-        "axis_titles": list(plane.axis_titles),
+        "axis_titles": [str(a) for a in plane.axis_titles],
         "prior": prior,
     }
 

@@ -1,23 +1,21 @@
-"""The Latent map's scatter as data for its browser component (explorer/latent_map/map.js).
+"""The Latent map's scatter as data for its browser component (map.js; explorer.latent_map.contract.MapData).
 
-Points travel as base64 little-endian float32 (x, y interleaved) and test-set indices as int32, labels as a
-string of digits: about 150 KB for 10k points instead of about 400 KB of JSON numbers. No streamlit here, so
-the tests call it directly.
+Points travel packed as float32 (x, y interleaved) and test-set indices as int32, labels as a string of digits:
+about 150 KB for 10k points instead of about 400 KB of JSON numbers. No streamlit here, so the tests call it
+directly.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-
-def _base64(values: np.ndarray, dtype: str) -> tuple[str, bytes]:
-    raw = np.ascontiguousarray(values, dtype=dtype).tobytes()
-    return base64.b64encode(raw).decode("ascii"), raw
+from explorer.latent_map.contract import MapData, SpriteAtlas
+from explorer.latent_map.latent_pad import PRIOR_SIGMAS
+from explorer.shared.browser import packing
 
 
 def payload(
@@ -36,8 +34,9 @@ def payload(
     testid: str = "",
     names: Sequence[str] | None = None,
     legend_title: str = "digit",
-    sprites: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    sprites: SpriteAtlas | None = None,
+    pickable: bool = True,
+) -> MapData:
     """The map component's data for points (N, 2) with digit labels (N,) and test-set indices (N,).
 
     ``prior_origin`` is where z = 0 lands on the plane (the component draws the prior's 1-2-3 sigma circles
@@ -46,7 +45,8 @@ def payload(
     chart's height in CSS pixels, ``alpha`` the points' opacity and ``testid`` the chart's data-testid.
     ``names`` are the legend's names of the labels (a set of a person's own images: its folder names; the
     component shows them as text only) under the heading ``legend_title``; None keeps the digits.
-    ``sprites`` (explorer.latent_map.sprites' atlas entry) draws each point as its own digit instead of a dot.
+    ``sprites`` (explorer.latent_map.sprites' atlas entry) draws each point as its own digit instead of a dot;
+    ``pickable`` False makes a click pick nothing.
     """
     points = np.asarray(points, dtype=np.float32)
     labels = np.asarray(labels).astype(np.int64)
@@ -63,10 +63,9 @@ def payload(
         raise ValueError("points must be finite")
     if line is not None and (line.ndim != 2 or line.shape[1] != 2):
         raise ValueError(f"need a path shaped (steps, 2), got {line.shape}")
-    xy, xy_raw = _base64(points.ravel(), "<f4")
-    ids, ids_raw = _base64(indices, "<i4")
+    xy, ids = packing.float32(points), packing.int32(indices)
     text = "".join(map(str, labels.tolist()))
-    version = hashlib.blake2b(xy_raw + ids_raw + text.encode(), digest_size=8).hexdigest()
+    version = hashlib.blake2b(f"{xy}|{ids}|{text}".encode(), digest_size=8).hexdigest()
     prior = None if prior_origin is None else {"x": float(prior_origin[0]), "y": float(prior_origin[1])}
     return {
         "title": title,
@@ -87,6 +86,8 @@ def payload(
         "legend_title": str(legend_title),
         "mode": "digits" if sprites else "dots",
         "sprites": sprites,
+        "pickable": bool(pickable),
+        "sigmas": list(PRIOR_SIGMAS),
     }
 
 

@@ -3,21 +3,24 @@
  * (LatentRunner) once per animation frame while the pointer moves. A click pins the point and sends it to
  * Python as the state value `pinned` ({u, v}, both in [-1, 1], v pointing up).
  *
- * Needs runner.js, mount.js and canvas.js in front of it (explorer/shared/browser/components.py LIBRARIES). data: {models:
- * {ae, vae}: runner entries, labels: {ae, vae}: titles, pads: {ae, vae}: explorer.latent_map.latent_pad.scatter_payload(...),
- * colors: ten CSS colours (one per label), names: the legend's name per label or null for the digits, pinned: {u, v}
- * or null}. Each decoded canvas carries data-pixels (784 values)
- * for the e2e test.
+ * Needs runner.js, mount.js and canvas.js in front of it (LIBRARIES in explorer/shared/browser/components.py).
+ * data: PadData (./contract.d.ts): per model its runner entry, title and pad (latent_pad.scatter_payload), the
+ * label colours and names, a place to pin, the prior's circles. Each decoded canvas carries data-pixels (784
+ * values) for the e2e test.
  */
+/** @typedef {import("./contract").PadData} PadData */
+/** @typedef {import("./contract").PadScatter} PadScatter */
+/** @typedef {import("./contract").PadPoint} PadPoint */
+/** @typedef {import("../shared/browser/contract").Kind} Kind */
+/** @typedef {PadScatter & {key: string, uv: Float32Array}} Pad a pad's payload with its points unpacked */
+
 const PAD_CSS_SIDE = 260;
+/** @type {Kind[]} */
 const KINDS = ["ae", "vae"];
 
 const { element: padElement } = ExplorerMount;
 
-function decodePoints(base64) {
-  return new Float32Array(ExplorerMount.bytes(base64));
-}
-
+/** @param {Kind} kind */
 function buildPadBlock(kind) {
   const scale = Math.max(1, Math.round(globalThis.devicePixelRatio || 1));
   const side = PAD_CSS_SIDE * scale;
@@ -34,13 +37,24 @@ function buildPadBlock(kind) {
 }
 
 class LatentPad {
+  /**
+   * @param {HTMLElement} parent
+   * @param {(name: string, value: unknown) => void} setStateValue
+   */
   constructor(parent, setStateValue) {
     this.setStateValue = setStateValue;
+    /** @type {Partial<Record<Kind, ReturnType<typeof buildPadBlock>>>} */
     this.views = {};
+    /** @type {Partial<Record<Kind, Pad>>} */
     this.pads = {};
+    /** @type {Partial<Record<Kind, {hash: string, model: Awaited<ReturnType<typeof LatentRunner.load>>}>>} */
     this.models = {};
+    /** @type {PadPoint} */
     this.hover = null;
+    /** @type {PadPoint} */
     this.pinned = null;
+    /** @type {number[]} the prior's circles, in standard deviations */
+    this.sigmas = [];
     this.frame = 0;
     this.updates = 0;
     const blocks = KINDS.map((kind) => (this.views[kind] = buildPadBlock(kind)).block);
@@ -50,8 +64,9 @@ class LatentPad {
     for (const kind of KINDS) this.listen(this.views[kind].overlay);
   }
 
+  /** @param {HTMLCanvasElement} overlay */
   listen(overlay) {
-    const position = (event) => {
+    const position = (/** @type {MouseEvent} */ event) => {
       const box = overlay.getBoundingClientRect();
       const u = ((event.clientX - box.left) / box.width) * 2 - 1;
       const v = 1 - ((event.clientY - box.top) / box.height) * 2;
@@ -73,8 +88,10 @@ class LatentPad {
     });
   }
 
+  /** @param {PadData} data */
   setData(data) {
     const colors = data.colors || [];
+    this.sigmas = data.sigmas || [];
     // The legend names each label: the digits, or a set of your own's folder names (as text, never markup).
     const names = Array.isArray(data.names) ? data.names.map(String) : colors.map((_, digit) => String(digit));
     this.legend.replaceChildren(
@@ -87,7 +104,7 @@ class LatentPad {
       if (!payload) continue;
       const key = `${payload.count}:${payload.points.length}:${payload.points.slice(0, 64)}:${payload.half_width}`;
       if (!this.pads[kind] || this.pads[kind].key !== key) {
-        this.pads[kind] = { ...payload, key, uv: decodePoints(payload.points) };
+        this.pads[kind] = { ...payload, key, uv: ExplorerMount.unpack(payload.points, "<f4") };
         this.drawScatter(kind, colors);
       }
       this.views[kind].title.textContent = (data.labels && data.labels[kind]) || kind;
@@ -109,6 +126,7 @@ class LatentPad {
     this.schedule();
   }
 
+  /** @param {Kind} kind @param {string[]} colors */
   drawScatter(kind, colors) {
     const { scatter, side } = this.views[kind];
     const context = scatter.getContext("2d");
@@ -118,7 +136,7 @@ class LatentPad {
       context.strokeStyle = "rgba(30, 30, 30, 0.85)";
       context.lineWidth = Math.max(1, side / 200);
       context.setLineDash([6, 5]);
-      for (const sigma of [1, 2, 3]) {
+      for (const sigma of this.sigmas) {
         context.beginPath();
         const r = ((sigma * prior.radius) / 2) * side;
         context.arc(((prior.u + 1) / 2) * side, ((1 - prior.v) / 2) * side, r, 0, 2 * Math.PI);
@@ -132,7 +150,8 @@ class LatentPad {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.update());
   }
 
-  // Pad position -> the model's code: mean + (centre + uv * half_width) @ components (latent_pad.PadPlane).
+  /** Pad position -> the model's code: mean + (centre + uv * half_width) @ components (latent_pad.PadPlane).
+   * @param {Kind} kind @param {PadPoint} point */
   code(kind, point) {
     const { mean, components, centre, half_width: half } = this.pads[kind];
     const x = centre[0] + point.u * half;
@@ -140,11 +159,12 @@ class LatentPad {
     return Float32Array.from(mean, (m, d) => m + x * components[0][d] + y * components[1][d]);
   }
 
+  /** @param {Kind} kind */
   drawMarks(kind) {
     const { overlay, side } = this.views[kind];
     const context = overlay.getContext("2d");
     context.clearRect(0, 0, side, side);
-    const at = (p) => [((p.u + 1) / 2) * side, ((1 - p.v) / 2) * side];
+    const at = (/** @type {PadPoint} */ p) => [((p.u + 1) / 2) * side, ((1 - p.v) / 2) * side];
     if (this.pinned) {
       const [x, y] = at(this.pinned);
       context.fillStyle = "#000";
@@ -186,9 +206,10 @@ class LatentPad {
   }
 }
 
+/** @param {import("../shared/browser/streamlit").ComponentArgs<PadData>} component */
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const pad = ExplorerMount.once(parentElement, "__latentPad", () => new LatentPad(parentElement, setStateValue));
   pad.setStateValue = setStateValue;
-  pad.setData(data || {});
+  pad.setData(data);
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -10,8 +11,10 @@ import streamlit as st
 from explorer.latent_map import cache as map_cache
 from explorer.latent_map import panels as map_panels
 from explorer.latent_map import state as map_state
+from explorer.latent_map.contract import PadData, PadScatter
 from explorer.shared import core, model_catalog, resources, ui
 from explorer.shared.browser import components as browser
+from explorer.shared.browser.contract import Kind, ModelEntry
 
 _PLANES = {"pca": "PCA plane of each model's codes", "dims": "two chosen dimensions (the others at 0)"}
 
@@ -34,6 +37,29 @@ def _pad_plane_choice(latent_dim: int) -> tuple[str, tuple[int, int]]:
     return method, (int(x), int(y))
 
 
+def pad_data(
+    models: Mapping[Kind, ModelEntry],
+    labels: Mapping[Kind, str],
+    pads: Mapping[Kind, PadScatter],
+    colors: Sequence[str],
+    names: Sequence[str] | None = None,
+    pinned: tuple[float, float] | None = None,
+) -> PadData:
+    """The component's data: per model its runner entry, title and pad (latent_pad.scatter_payload), the label
+    colours and names (None: the digits), a place to pin at the start, and the prior's circles."""
+    from explorer.latent_map import latent_pad
+
+    return {
+        "models": dict(models),
+        "labels": dict(labels),
+        "pads": dict(pads),
+        "colors": list(colors),
+        "names": [str(n) for n in names] if names else None,
+        "pinned": None if pinned is None else {"u": float(pinned[0]), "v": float(pinned[1])},
+        "sigmas": list(latent_pad.PRIOR_SIGMAS),
+    }
+
+
 def latent_pad_section(pair: model_catalog.Pair) -> None:
     """The Latent map's pad: both models' digits decoded live under the pointer; a click pins a point."""
     from explorer.latent_map import latent_pad
@@ -46,17 +72,9 @@ def latent_pad_section(pair: model_catalog.Pair) -> None:
         planes[kind], pads[kind] = map_cache.pad(pair.get(kind), kind, method, dims)
 
     names = map_panels.map_labels(pair)[1]  # a set of your own: its folder names (None: MNIST's digits)
-    data = {
-        "models": {kind: browser.model_entry(pair.get(kind)) for kind in pair.kinds},
-        "labels": browser.kind_labels(pair),
-        "pads": pads,
-        "colors": list(figures.DIGIT_COLORS),
-        "names": list(names) if names else None,
-        "pinned": None,
-    }
+    models = {kind: browser.model_entry(pair.get(kind)) for kind in pair.kinds}
     entry = map_state.pad_entry() if method == "pca" else None  # a place the lesson pins (on the PCA plane)
-    if entry is not None:
-        data["pinned"] = {"u": entry[0], "v": entry[1]}
+    data = pad_data(models, browser.kind_labels(pair), pads, figures.DIGIT_COLORS, names, entry)
     key = f"pad.{pair.latent_dim}.{method}.{dims[0]}.{dims[1]}"
     result = _pad_component()(data=data, key=key, on_pinned_change=browser.noop)
     st.caption(

@@ -9,6 +9,7 @@ const DigitSprites = {
   SIZES: [8, 11, 14, 18, 22], // CSS px of the shrunk atlases: the sizes small digits are drawn at
   /** A promise of {canvas, columns, cell} for `spec` = {url, columns, cell}; `labelOf(index)` gives a cell's
    * digit (or -1: drawn grey) and `colors` the ten label colours (CSS #rrggbb). */
+  /** @param {import("./contract").SpriteAtlas} spec @param {(index: number) => number} labelOf @param {string[]} colors */
   load(spec, labelOf, colors) {
     return new Promise((resolve, reject) => {
       const image = new Image();
@@ -23,7 +24,9 @@ const DigitSprites = {
   },
 
   /** Sets `map.mode` ("digits" or "dots") from a LatentMap's data and (re)loads its tinted atlas when the
-   * atlas or the point set changes; the map draws dots until the atlas is ready, then repaints. */
+   * atlas or the point set changes; the map draws dots until the atlas is ready, then repaints.
+   * @param {MapState & {atlasKey?: string}} map
+   * @param {import("./contract").MapData} data */
   follow(map, data) {
     map.mode = data.mode === "digits" && data.sprites && data.sprites.url ? "digits" : "dots";
     const key = map.mode === "digits" ? `${data.sprites.url}|${map.set.version}` : "";
@@ -160,4 +163,4 @@ const DigitSprites = {
     return size >= 28 ? size : DigitSprites.SIZES.reduce((a, b) => (b <= size ? b : a), DigitSprites.SIZES[0]);
   },
 };
-globalThis.DigitSprites = DigitSprites;
+/** @type {any} */ (globalThis).DigitSprites = DigitSprites;

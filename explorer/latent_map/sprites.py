@@ -2,7 +2,7 @@
 
 Cell ``i`` of an atlas (row ``i // columns``, column ``i % columns``) holds image ``i``; ink is bright (MNIST's
 own convention), so the browser can use the grey level as the alpha of a digit tinted in its label's colour
-(explorer/latent_map/sprites.js). The 10,000 test digits make a 2800x2800 PNG of about 2 MB, so it is written once to
+(sprites.js). The 10,000 test digits make a 2800x2800 PNG of about 2 MB, so it is written once to
 static/ under a content hash and cached by the browser like the model weights. No streamlit here.
 """
 
@@ -13,9 +13,10 @@ import hashlib
 import io
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from explorer.latent_map.contract import SpriteAtlas
 
 CELL = 28
 COLUMNS = 100
@@ -38,18 +39,18 @@ def atlas_png(images: np.ndarray, columns: int = COLUMNS) -> bytes:
     return buffer.getvalue()
 
 
-def atlas_entry(url: str, count: int, columns: int = COLUMNS) -> dict[str, Any]:
+def atlas_entry(url: str, count: int, columns: int = COLUMNS) -> SpriteAtlas:
     """What the map components take as ``sprites``: where the atlas is and how its cells are laid out."""
     return {"url": url, "columns": int(columns), "cell": CELL, "count": int(count)}
 
 
-def inline_entry(images: np.ndarray, columns: int = COLUMNS) -> dict[str, Any]:
+def inline_entry(images: np.ndarray, columns: int = COLUMNS) -> SpriteAtlas:
     """An atlas carried in the data itself as a data: URL (small sets, and the tests)."""
     png = atlas_png(images, columns)
     return atlas_entry("data:image/png;base64," + base64.b64encode(png).decode("ascii"), len(images), columns)
 
 
-def write_atlas(images: np.ndarray, static_root: str | Path) -> dict[str, Any]:
+def write_atlas(images: np.ndarray, static_root: str | Path) -> SpriteAtlas:
     """Write the atlas of ``images`` to ``static_root/atlas/<hash>.png`` once (atomically); returns its entry."""
     png = atlas_png(images)
     name = hashlib.blake2b(png, digest_size=10).hexdigest() + ".png"

@@ -1,4 +1,5 @@
-"""The training timeline's data for its browser component (explorer/latent_map/timeline.js), from vae.timeline files.
+"""The training timeline's data for its browser component (timeline.js; explorer.latent_map.contract.TimelineData),
+from vae.timeline files.
 
 Everything for every epoch travels once, so the epoch slider never asks the server: per model the 2-D places
 of its subset's codes at each epoch (float16, base64), their labels, that epoch's reconstructions and prior
@@ -10,24 +11,21 @@ plane and its 1-2-3 sigma circles are drawn around where z = 0 lands. No streaml
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from explorer.latent_map.contract import TimelineData, TimelineModel, TimelineSource
+from explorer.latent_map.latent_pad import PRIOR_SIGMAS
+from explorer.shared.browser import packing
 from vae.timeline import LOSS_KEYS, Timeline
 
 STATIC_TIMELINES = "timelines"  # folder under the app's static/ folder
 URL_PREFIX = "app/static/timelines/"
-
-
-def _b64(values: np.ndarray, dtype: str) -> str:
-    return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")
 
 
 def plane(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
@@ -46,16 +44,17 @@ def plane(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
 
 def _bounds(points: np.ndarray, prior: np.ndarray | None) -> list[float]:
     """Fixed axes over every epoch: the 0.5-99.5% range of all places (a few strays do not squash the rest),
-    and the prior's 3-sigma circle."""
+    and the prior's outermost circle (PRIOR_SIGMAS, which the page draws)."""
     flat = points.reshape(-1, 2)
     lo, hi = np.percentile(flat, 0.5, axis=0), np.percentile(flat, 99.5, axis=0)
     if prior is not None:
-        lo, hi = np.minimum(lo, prior - 3), np.maximum(hi, prior + 3)
+        radius = max(PRIOR_SIGMAS)
+        lo, hi = np.minimum(lo, prior - radius), np.maximum(hi, prior + radius)
     margin = (hi - lo) * 0.05 + 1e-6
     return [float(lo[0] - margin[0]), float(hi[0] + margin[0]), float(lo[1] - margin[1]), float(hi[1] + margin[1])]
 
 
-def model_entry(timeline: Timeline, title: str) -> dict[str, Any]:
+def model_entry(timeline: Timeline, title: str) -> TimelineModel:
     """One model's part of the component's data."""
     if not timeline.epochs:
         raise ValueError("the timeline has no epochs yet")
@@ -68,15 +67,15 @@ def model_entry(timeline: Timeline, title: str) -> dict[str, Any]:
         "epochs": list(timeline.epochs),
         "count": len(timeline.indices),
         "labels": "".join(str(int(v)) for v in timeline.labels),
-        "points": _b64(points.astype(np.float32).ravel(), "<f2"),
+        "points": packing.float16(points.astype(np.float32)),
         "bounds": _bounds(points, prior),
         "prior": None if prior is None else [float(prior[0]), float(prior[1])],
         "axes": list(axes),
-        "recon": _b64(np.stack([r.numpy() for r in timeline.recon]).ravel(), "u1"),
-        "samples": _b64(np.stack([s.numpy() for s in timeline.samples]).ravel(), "u1"),
-        "originals": _b64(timeline.originals.numpy().ravel(), "u1"),
+        "recon": packing.uint8(np.stack([r.numpy() for r in timeline.recon])),
+        "samples": packing.uint8(np.stack([s.numpy() for s in timeline.samples])),
+        "originals": packing.uint8(timeline.originals.numpy()),
         "shown": int(timeline.originals.shape[0]),
-        "losses": {key: [_finite(v) for v in losses[:, i]] for i, key in enumerate(LOSS_KEYS)},
+        "losses": {key: [_finite(v) for v in losses[:, i]] for i, key in enumerate(LOSS_KEYS)},  # TimelineLosses
         "kl_per_dim": [[round(float(v), 4) for v in row] for row in timeline.kl_per_dim],
     }
 
@@ -87,13 +86,13 @@ def _finite(value: float) -> float | None:
 
 def payload(
     timelines: Mapping[str, Timeline], titles: Mapping[str, str], colors: Sequence[str], *, testid: str = ""
-) -> dict[str, Any]:
+) -> TimelineData:
     """The component's data for one or two models' timelines (kind -> Timeline, drawn in that order)."""
     models = [model_entry(timeline, titles.get(kind, kind)) for kind, timeline in timelines.items()]
-    return {"models": models, "colors": list(colors), "testid": testid}
+    return {"models": models, "colors": list(colors), "testid": testid, "sigmas": list(PRIOR_SIGMAS)}
 
 
-def write_payload(data: dict[str, Any], static_root: str | Path) -> dict[str, Any]:
+def write_payload(data: TimelineData, static_root: str | Path) -> TimelineSource:
     """Write a payload to ``static_root/timelines/<hash>.json`` once (atomically) and return what the component
     takes instead: ``{"src": url, "testid"}``; the browser fetches it once and caches it by its content hash,
     so a page rerun does not send the timelines again."""

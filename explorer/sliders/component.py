@@ -11,9 +11,11 @@ import numpy as np
 
 from explorer.shared import context, core, resources
 from explorer.shared.browser import components as browser
-from explorer.shared.latent_space import SliderSpec, clip_code
+from explorer.shared.browser.contract import ModelEntry
+from explorer.shared.latent_space import TRAVERSAL_STEPS, SliderSpec, clip_code
 from explorer.sliders import share
 from explorer.sliders import state as sliders_state
+from explorer.sliders.contract import SlidersData, Start
 from vae.checkpoint import Checkpoint
 
 
@@ -35,7 +37,7 @@ def sliders_key(name: str) -> str:
     return f"live.sliders.{name}"
 
 
-def start_entries(model: Any, specs: Sequence[SliderSpec], starts: Sequence[tuple[np.ndarray, str]]) -> list[dict]:
+def start_entries(model: Any, specs: Sequence[SliderSpec], starts: Sequence[tuple[np.ndarray, str]]) -> list[Start]:
     """The images the page offers to start from: each one's grey bytes (base64), caption, and encoding
     (clipped into the sliders' ranges), which a click puts on the sliders."""
     if not starts:
@@ -52,14 +54,16 @@ def start_entries(model: Any, specs: Sequence[SliderSpec], starts: Sequence[tupl
 
 
 def sliders_data(
-    entry: dict[str, Any],
+    entry: ModelEntry,
     specs: Sequence[SliderSpec],
     code: np.ndarray,
     revision: int,
     preview: np.ndarray | None = None,
-) -> dict:
+    starts: Sequence[Start] = (),
+) -> SlidersData:
     """The component's data: plain numbers and our own labels only; ``preview``, the decoded (28, 28) picture
-    of ``code`` if given, as base64 grey bytes (what the page paints until its own decoder is ready)."""
+    of ``code`` if given, as grey bytes (what the page paints until its own decoder is ready); ``starts`` from
+    start_entries."""
     return {
         "model": entry,
         "sliders": [
@@ -68,6 +72,8 @@ def sliders_data(
         "code": [float(v) for v in np.asarray(code, dtype=np.float32)],
         "revision": int(revision),
         "preview": None if preview is None else browser.grey_bytes(preview),
+        "starts": list(starts),
+        "strip_steps": TRAVERSAL_STEPS,
     }
 
 
@@ -83,8 +89,10 @@ def live_sliders(
     # have been fetched and the in-page decoder set up (the sliders repaint in the page from then on).
     model = resources.model(checkpoint)
     preview = core.decode(model, code)[0]
-    data = sliders_data(browser.model_entry(checkpoint), specs, code, sliders_state.code_revision(name), preview)
-    data["starts"] = start_entries(model, specs, starts)
+    entries = start_entries(model, specs, starts)
+    data = sliders_data(
+        browser.model_entry(checkpoint), specs, code, sliders_state.code_revision(name), preview, entries
+    )
     result = _sliders_component()(
         key=key,
         data=data,

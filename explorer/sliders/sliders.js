@@ -1,13 +1,14 @@
 // Live latent sliders: one native range input per latent dimension; the decoded digit and the traversal
 // strip of the dimension being moved repaint on every `input` event, decoded in the page by LatentRunner
-// (runner.js, prepended by explorer/shared/browser/components.py). On `change` (release, key up) the code goes to Python as the
+// (runner.js, put in front by explorer/shared/browser/components.py). data: SlidersData (./contract.d.ts, generated
+// from contract.py). On `change` (release, key up) the code goes to Python as the
 // state value `code` = {z: [by dimension], at: a unique stamp}. Python moves the sliders by sending a new
 // `revision` with `code`; a rerun with an unchanged revision never moves them, so a rerun cannot snap a
 // slider back while the hand is on it.
 //
 // Everything from Python arrives as data and is written with textContent / properties, never as markup.
 // Above the sliders, the starting points: zero, a draw from the prior N(0, I) (made in the page), and the
-// encoding of each image in `starts` ({caption, image: base64 grey bytes, code}, encoded by Python). A click
+// encoding of each image in `starts` ({caption, image: packed grey bytes, code}, encoded by Python). A click
 // moves the sliders there and sends the code as a release does.
 //
 // Until the decoder is ready the digit is the server's `preview` (its decode of `code`, grey bytes), painted
@@ -17,15 +18,25 @@
 // last paint's decode and draw time), data-shown ("preview" or "decoder": what the digit on screen came from)
 // and data-state (loading, ready, error) for tests and the latency benchmark.
 
-const STRIP_STEPS = 9;
-const controllers = new WeakMap(); // parentElement -> LiveSliders (the module runs once per page)
+/** @typedef {import("./contract").SlidersData} SlidersData */
+/** @typedef {import("./contract").Slider} Slider */
+/** @typedef {import("./contract").Start} Start */
+/** @typedef {import("../shared/browser/contract").PackedUint8} PackedUint8 */
 
-const { element, bytes } = ExplorerMount;
+/** @type {WeakMap<HTMLElement, LiveSliders>} parentElement -> its controller (the module runs once per page) */
+const controllers = new WeakMap();
+
+const { element } = ExplorerMount;
 
 class LiveSliders {
+  /**
+   * @param {HTMLElement} parent
+   * @param {SlidersData} data
+   */
   constructor(parent, data) {
-    this.root = parent.querySelector(".live-sliders");
+    this.root = /** @type {HTMLElement} */ (parent.querySelector(".live-sliders"));
     this.layout = LiveSliders.layoutKey(data);
+    this.steps = data.strip_steps; // pictures in the traversal strip, as Python's traversal makes them
     this.sliders = data.sliders;
     this.byDim = new Map(data.sliders.map((s) => [s.dim, s]));
     this.code = Float32Array.from(data.code);
@@ -56,6 +67,7 @@ class LiveSliders {
     );
   }
 
+  /** @param {Start[]} starts */
   buildStarts(starts) {
     this.startsKey = JSON.stringify(starts);
     const row = this.root.querySelector(".ls-starts");
@@ -77,9 +89,13 @@ class LiveSliders {
     if (images.length) row.append(element("span", { className: "ls-start-images" }, [encode, ...images]));
   }
 
-  static paintGrey(canvas, base64) {
-    // A 28x28 picture sent as base64 grey bytes (explorer.shared.browser.components.grey_bytes); false if it is not one.
-    const grey = new Uint8Array(bytes(base64));
+  /**
+   * A 28x28 picture sent as grey bytes (browser.components.grey_bytes); false if it is not one.
+   * @param {HTMLCanvasElement} canvas
+   * @param {PackedUint8} packed
+   */
+  static paintGrey(canvas, packed) {
+    const grey = ExplorerMount.unpack(packed, "u1");
     if (grey.length !== 784) return false;
     LatentRunner.paint(canvas, Float32Array.from(grey, (g) => g / 255));
     return true;
@@ -100,19 +116,21 @@ class LiveSliders {
       this.code[spec.dim] = Math.min(spec.hi, Math.max(spec.lo, stepped));
     });
     for (const { input, show } of this.inputs.values()) {
-      input.value = this.code[Number(input.dataset.dim)];
+      input.value = String(this.code[Number(input.dataset.dim)]);
       show();
     }
     this.schedulePaint();
     this.send("code", { z: Array.from(this.code), at: Date.now() });
   }
 
+  /** @param {SlidersData} data */
   static layoutKey(data) {
-    return JSON.stringify([data.model.hash, data.sliders]);
+    return JSON.stringify([data.model.hash, data.sliders, data.strip_steps]);
   }
 
+  /** The server's picture of the current code, shown only while the page cannot decode it itself.
+   * @param {PackedUint8 | null} preview */
   paintPreview(preview) {
-    // The server's picture of the current code, shown only while the page cannot decode it itself.
     if (this.model || !preview || !LiveSliders.paintGrey(this.root.querySelector(".ls-digit"), preview)) return;
     this.root.dataset.shown = "preview";
     performance.mark("explorer:shown:sliders"); // bench/sliders_load.py: the digit on screen
@@ -142,6 +160,7 @@ class LiveSliders {
     }
   }
 
+  /** @param {Slider} spec */
   row(spec) {
     const row = element("div", { className: "ls-row" });
     const id = `ls-z${spec.dim}`;
@@ -149,8 +168,8 @@ class LiveSliders {
     label.htmlFor = id;
     const input = element("input", { className: "ls-range" });
     Object.assign(input, { type: "range", id, min: spec.lo, max: spec.hi, step: spec.step });
-    input.value = this.code[spec.dim];
-    input.dataset.dim = spec.dim;
+    input.value = String(this.code[spec.dim]);
+    input.dataset.dim = String(spec.dim);
     const output = element("output", { className: "ls-value" });
     output.htmlFor = id;
     const show = () => (output.textContent = Number(input.value).toFixed(2));
@@ -177,7 +196,7 @@ class LiveSliders {
     const strip = this.root.querySelector(".ls-strip");
     strip.replaceChildren();
     this.stripCells = [];
-    for (let i = 0; i < STRIP_STEPS; i++) {
+    for (let i = 0; i < this.steps; i++) {
       const cell = element("figure", { className: "ls-cell" });
       const canvas = element("canvas", { className: "ls-thumb" });
       canvas.width = canvas.height = 28;
@@ -188,6 +207,10 @@ class LiveSliders {
     }
   }
 
+  /**
+   * @param {SlidersData} data
+   * @param {(name: string, value: unknown) => void} send
+   */
   update(data, send) {
     this.sendState = send;
     if (JSON.stringify(data.starts || []) !== this.startsKey) this.buildStarts(data.starts || []);
@@ -195,7 +218,7 @@ class LiveSliders {
     this.revision = data.revision;
     this.code = Float32Array.from(data.code);
     for (const { input, show } of this.inputs.values()) {
-      input.value = this.code[Number(input.dataset.dim)];
+      input.value = String(this.code[Number(input.dataset.dim)]);
       show();
     }
     this.paintPreview(data.preview);
@@ -232,7 +255,7 @@ class LiveSliders {
   markStrip() {
     // Outline the strip's picture nearest the dragged slider's value: where the hand is along the strip.
     const spec = this.byDim.get(this.traverseDim);
-    const at = Math.round(((this.code[spec.dim] - spec.lo) / (spec.hi - spec.lo)) * (STRIP_STEPS - 1));
+    const at = Math.round(((this.code[spec.dim] - spec.lo) / (spec.hi - spec.lo)) * (this.steps - 1));
     this.stripCells.forEach(({ canvas }, i) => canvas.classList.toggle("ls-here", i === at));
   }
 
@@ -244,15 +267,15 @@ class LiveSliders {
     if (held === this.stripKey) return;
     this.stripKey = held;
     const dim = this.model.latentDim;
-    const codes = new Float32Array(STRIP_STEPS * dim);
+    const codes = new Float32Array(this.steps * dim);
     const values = [];
-    for (let i = 0; i < STRIP_STEPS; i++) {
-      const value = spec.lo + ((spec.hi - spec.lo) * i) / (STRIP_STEPS - 1);
+    for (let i = 0; i < this.steps; i++) {
+      const value = spec.lo + ((spec.hi - spec.lo) * i) / (this.steps - 1);
       values.push(value);
       codes.set(this.code, i * dim);
       codes[i * dim + spec.dim] = value;
     }
-    const pictures = this.model.decode(codes, STRIP_STEPS);
+    const pictures = this.model.decode(codes, this.steps);
     this.stripCells.forEach(({ canvas, caption }, i) => {
       LatentRunner.paint(canvas, pictures, i * 784);
       caption.textContent = (values[i] >= 0 ? "+" : "") + values[i].toFixed(2);
@@ -261,6 +284,7 @@ class LiveSliders {
   }
 }
 
+/** @param {import("../shared/browser/streamlit").ComponentArgs<SlidersData>} component */
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   let controller = controllers.get(parentElement);

@@ -7,7 +7,6 @@ Anything a user supplies reaches a component as ``data`` only, never as HTML or 
 
 from __future__ import annotations
 
-import base64
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ import numpy as np
 import streamlit as st
 
 from explorer.shared import model_catalog, resources, ui
+from explorer.shared.browser import packing
+from explorer.shared.browser.contract import Kind, ModelEntry, PackedUint8
 from vae.checkpoint import Checkpoint
 from vae.export import to_uint8
 
@@ -48,12 +49,22 @@ def web_file(name: str) -> str:
 # the registrations below and the blank-page tests (tests/_web_component.py) both read it.
 LIBRARIES: dict[str, tuple[str, ...]] = {
     "sliders.js": ("runner.js", "mount.js"),
-    "draw.js": ("runner.js", "prepare.js", "mount.js", "canvas.js"),
+    "draw.js": ("runner.js", "pixel_math.js", "prepare.js", "mount.js", "canvas.js"),
     "pad.js": ("runner.js", "mount.js", "canvas.js"),
-    "map.js": ("mount.js", "sprites.js"),
-    "inside.js": ("runner.js", "prepare.js", "elbo.js", "mount.js", "canvas.js", "inside_view.js"),
+    "map.js": ("mount.js", "sprites.js", "map_paint.js"),
+    "inside.js": (
+        "runner.js",
+        "pixel_math.js",
+        "prepare.js",
+        "elbo.js",
+        "mount.js",
+        "canvas.js",
+        "inside_layout.js",
+        "inside_chain.js",
+        "inside_view.js",
+    ),
     "live_chart.js": ("mount.js",),
-    "timeline.js": ("mount.js",),
+    "timeline.js": ("mount.js", "timeline_panel.js"),
 }
 
 
@@ -74,19 +85,19 @@ def component_js(script: str) -> str:
     return "\n".join(parts)
 
 
-def model_entry(checkpoint: Checkpoint) -> dict[str, Any]:
+def model_entry(checkpoint: Checkpoint) -> ModelEntry:
     """The data LatentRunner.load() takes for a checkpoint: {"hash", "url", "spec"}; weights go to static/."""
     return resources.browser_model(checkpoint)
 
 
-def grey_bytes(image: np.ndarray) -> str:
-    """A (28, 28) picture in [0, 1] as base64 grey bytes, row by row: what the page paints without decoding."""
-    return base64.b64encode(to_uint8(image).tobytes()).decode("ascii")
+def grey_bytes(image: np.ndarray) -> PackedUint8:
+    """A (28, 28) picture in [0, 1] as packed grey bytes, row by row: what the page paints without decoding."""
+    return packing.uint8(to_uint8(image))
 
 
 def noop() -> None:
     """Streamlit reports a component's value only to a registered on_<name>_change callback."""
 
 
-def kind_labels(pair: model_catalog.Pair) -> dict[str, str]:
+def kind_labels(pair: model_catalog.Pair) -> dict[Kind, str]:
     return {kind: ui.KIND_NAMES[kind] for kind in pair.kinds}

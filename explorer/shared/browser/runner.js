@@ -1,6 +1,6 @@
 // LatentRunner: evaluates the explorer's autoencoders and VAEs in the page, in plain JavaScript.
 //
-// A model arrives as a spec (JSON, built by explorer/shared/browser/weights.py: layer list, shapes, byte offsets) plus one
+// A model arrives as a spec (ModelSpec in contract.d.ts, built by weights.py: layer list, shapes, byte offsets) plus one
 // little-endian float32 blob of weights, fetched once from a content-hashed URL. Layers: linear, conv2d,
 // conv_transpose2d, each with an optional ReLU; decode ends in a sigmoid, as vae.models' decode() does.
 // Sums are accumulated in double precision and each layer's output rounded to float32, so results stay
@@ -17,9 +17,16 @@
 //   model.decodeLogits(code) -> Float32Array(784): the decoder's logits for one code (decode = sigmoid of them)
 //   LatentRunner.paint(canvas, pixels, offset) draws one 28x28 picture, white digit on black
 
+/** @typedef {import("./contract").ModelEntry} ModelEntry */
+/** @typedef {import("./contract").ModelSpec} ModelSpec */
+/** @typedef {import("./contract").LinearLayer | import("./contract").ConvLayer} LayerSpec */
+/** @typedef {(layer: any, input: Float32Array) => Float32Array} Kernel */
+/** @typedef {LayerSpec & {forward: Kernel, w: Float32Array, b: Float32Array | null}} Layer */
+
 const LatentRunner = (() => {
   // Shared by every component instance (and every copy of this library) in the page.
-  const shared = (globalThis.__latentRunnerShared ??= { models: new Map(), fetches: 0 });
+  /** @type {{models: Map<string, Promise<Model>>, fetches: number}} */
+  const shared = (/** @type {any} */ (globalThis).__latentRunnerShared ??= { models: new Map(), fetches: 0 });
 
   function relu(values) {
     for (let i = 0; i < values.length; i++) if (values[i] < 0) values[i] = 0;
@@ -109,13 +116,20 @@ const LatentRunner = (() => {
     return out;
   }
 
+  /** @type {Record<LayerSpec["type"], Kernel>} */
   const KERNELS = { linear, conv2d, conv_transpose2d: convTranspose2d };
 
+  /**
+   * The layers of a spec with their kernels and their weights' views into the blob.
+   * @param {LayerSpec[]} layers
+   * @param {ArrayBuffer} buffer
+   * @returns {Layer[]}
+   */
   function bind(layers, buffer) {
     return layers.map((layer) => {
       const forward = KERNELS[layer.type];
       if (!forward) throw new Error(`unknown layer type ${layer.type}`);
-      const count = (shape) => shape.reduce((a, b) => a * b, 1);
+      const count = (/** @type {number[]} */ shape) => shape.reduce((a, b) => a * b, 1);
       const weightCount =
         layer.type === "linear"
           ? count(layer.in_shape) * count(layer.out_shape)
@@ -126,6 +140,10 @@ const LatentRunner = (() => {
     });
   }
 
+  /**
+   * @param {Layer[]} layers
+   * @param {Float32Array} input
+   */
   function run(layers, input) {
     let values = input;
     for (const layer of layers) {
@@ -136,6 +154,10 @@ const LatentRunner = (() => {
   }
 
   class Model {
+    /**
+     * @param {ModelSpec} spec
+     * @param {ArrayBuffer} buffer
+     */
     constructor(spec, buffer) {
       if (buffer.byteLength !== spec.bytes) {
         throw new Error(`weights hold ${buffer.byteLength} bytes, the model needs ${spec.bytes}`);
@@ -150,10 +172,15 @@ const LatentRunner = (() => {
       this.logvarHead = spec.logvar_head && spec.logvar_head.length ? bind(spec.logvar_head, buffer) : null;
     }
 
+    /** @param {ArrayLike<number> & {slice(start: number, end: number): ArrayLike<number>}} code */
     decodeLogits(code) {
       return run(this.decoder, Float32Array.from(code.slice(0, this.latentDim)));
     }
 
+    /**
+     * @param {ArrayLike<number> & {slice(start: number, end: number): ArrayLike<number>}} image
+     * @returns {{mu: Float32Array, logvar: Float32Array | null}}
+     */
     encodePosterior(image) {
       const input = Float32Array.from(image.slice(0, this.pixels));
       if (!this.logvarHead) return { mu: run(this.encoder, input), logvar: null };
@@ -162,6 +189,10 @@ const LatentRunner = (() => {
       return { mu: run([head], features), logvar: run(this.logvarHead, features) };
     }
 
+    /**
+     * @param {ArrayLike<number> & {slice(start: number, end: number): ArrayLike<number>}} codes
+     * @param {number} [n]
+     */
     decode(codes, n = 1) {
       const out = new Float32Array(n * this.pixels);
       for (let i = 0; i < n; i++) {
@@ -172,6 +203,10 @@ const LatentRunner = (() => {
       return out;
     }
 
+    /**
+     * @param {ArrayLike<number> & {slice(start: number, end: number): ArrayLike<number>}} images
+     * @param {number} [n]
+     */
     encode(images, n = 1) {
       const out = new Float32Array(n * this.latentDim);
       for (let i = 0; i < n; i++) {
@@ -182,10 +217,15 @@ const LatentRunner = (() => {
     }
   }
 
+  /**
+   * @param {ModelSpec} spec
+   * @param {ArrayBuffer} buffer
+   */
   function fromBuffer(spec, buffer) {
     return new Model(spec, buffer);
   }
 
+  /** @param {ModelEntry} entry */
   async function fetchModel(entry) {
     shared.fetches += 1;
     // The URL names the content's hash, so any cached copy is the right one: no revalidation needed.
@@ -195,6 +235,10 @@ const LatentRunner = (() => {
     return fromBuffer(entry.spec, await response.arrayBuffer());
   }
 
+  /**
+   * @param {ModelEntry} entry
+   * @returns {Promise<Model>}
+   */
   function load(entry) {
     let promise = shared.models.get(entry.hash);
     if (!promise) {
@@ -206,6 +250,12 @@ const LatentRunner = (() => {
     return promise;
   }
 
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {ArrayLike<number>} pixels
+   * @param {number} [offset]
+   * @param {number} [side]
+   */
   function paint(canvas, pixels, offset = 0, side = 28) {
     if (canvas.width !== side || canvas.height !== side) {
       canvas.width = side;
@@ -232,4 +282,4 @@ const LatentRunner = (() => {
     fetchCount: () => shared.fetches,
   };
 })();
-globalThis.LatentRunner = LatentRunner;
+/** @type {any} */ (globalThis).LatentRunner = LatentRunner;

@@ -1,4 +1,4 @@
-"""Turn a loaded AE or VAE into what the browser runner (explorer/shared/browser/runner.js) evaluates.
+"""Turn a loaded AE or VAE into what the browser runner (runner.js) evaluates (contract.ModelSpec).
 
 A browser model is a small JSON spec (the layer list, shapes, activations and byte offsets) plus one flat
 little-endian float32 blob with every weight. The encoder is included (ending at the AE's code or the VAE's
@@ -17,12 +17,14 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from explorer.shared.browser.contract import ConvLayer, LinearLayer, ModelSpec
+
+Layer = LinearLayer | ConvLayer
 FORMAT = 1
 STATIC_MODELS = "models"  # folder under the app's static/ folder
 URL_PREFIX = "app/static/models/"  # relative to the page, as Streamlit serves static/ at <base>/app/static/
@@ -32,7 +34,7 @@ URL_PREFIX = "app/static/models/"  # relative to the page, as Streamlit serves s
 class BrowserModel:
     """One model as the browser receives it: ``spec`` (JSON-able) and ``blob`` (float32 weights)."""
 
-    spec: dict[str, Any]
+    spec: ModelSpec
     blob: bytes
 
     @property
@@ -69,7 +71,7 @@ def _conv_out(size: int, kernel: int, stride: int, padding: int, transposed: boo
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _conv_layer(module: nn.Conv2d | nn.ConvTranspose2d, shape: tuple[int, ...], packer: _Packer) -> dict[str, Any]:
+def _conv_layer(module: nn.Conv2d | nn.ConvTranspose2d, shape: tuple[int, ...], packer: _Packer) -> ConvLayer:
     transposed = isinstance(module, nn.ConvTranspose2d)
     if len(shape) != 3 or shape[0] != module.in_channels:
         raise ValueError(f"{type(module).__name__} expects (C={module.in_channels}, H, W) input, got {shape}")
@@ -95,7 +97,7 @@ def _conv_layer(module: nn.Conv2d | nn.ConvTranspose2d, shape: tuple[int, ...], 
     }
 
 
-def _layers(module: nn.Module, shape: tuple[int, ...], packer: _Packer, out: list[dict]) -> tuple[int, ...]:
+def _layers(module: nn.Module, shape: tuple[int, ...], packer: _Packer, out: list[Layer]) -> tuple[int, ...]:
     """Append ``module``'s layers to ``out``; returns the output shape (per example, without the batch)."""
     if isinstance(module, nn.Sequential):
         for child in module:
@@ -136,20 +138,20 @@ def export(model: nn.Module) -> BrowserModel:
     if config.kind not in ("ae", "vae"):
         raise ValueError(f"only autoencoders and VAEs run in the browser, not {config.kind!r}")
     packer = _Packer()
-    decoder: list[dict] = []
+    decoder: list[Layer] = []
     image_shape = _layers(model.decoder, (config.latent_dim,), packer, decoder)
     if math.prod(image_shape) != 28 * 28:
         raise ValueError(f"the decoder makes {image_shape}, not a 28x28 image")
-    encoder: list[dict] = []
+    encoder: list[Layer] = []
     head = model.encoder if config.kind == "ae" else nn.Sequential(model.encoder, model.to_mu)
     code_shape = _layers(head, (1, 28, 28), packer, encoder)
     if code_shape != (config.latent_dim,):
         raise ValueError(f"the encoder makes {code_shape}, not a ({config.latent_dim},) code")
-    logvar_head: list[dict] = []
+    logvar_head: list[Layer] = []
     if config.kind == "vae":
         features = tuple(encoder[-1]["in_shape"])  # the last encoder layer is to_mu; to_logvar reads its input
         _layers(model.to_logvar, features, packer, logvar_head)
-    spec: dict[str, Any] = {
+    spec: ModelSpec = {
         "format": FORMAT,
         "kind": config.kind,
         "arch": config.arch,
@@ -162,10 +164,11 @@ def export(model: nn.Module) -> BrowserModel:
         "encoder": encoder,
         "logvar_head": logvar_head,  # empty for an AE; else applied to the input of the encoder's last layer
         "bytes": packer.size,
+        "hash": "",  # set below, from everything else
     }
     blob = b"".join(packer.parts)
     digest = hashlib.sha256(blob)
-    digest.update(json.dumps(spec, sort_keys=True).encode())
+    digest.update(json.dumps({k: v for k, v in spec.items() if k != "hash"}, sort_keys=True).encode())
     spec["hash"] = digest.hexdigest()[:24]
     return BrowserModel(spec, blob)
 

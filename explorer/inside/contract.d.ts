@@ -1,0 +1,22 @@
+// Generated from explorer/inside/contract.py by `python -m explorer.shared.browser.contracts --write`: do not edit.
+import type { DrawingCanvas } from "../draw/contract";
+import type { PadScatter } from "../latent_map/contract";
+import type { ModelEntry } from "../shared/browser/contract";
+
+/** One digit through the whole chain, computed in the page; nothing goes back to Python. */
+export interface InsideData {
+  /** the VAE, and the autoencoder when the pair has one */
+  models: Partial<Record<"ae" | "vae", ModelEntry>>;
+  /** each model's plane: the VAE's z=2 plane or the PCA plane of its codes */
+  pads: Partial<Record<"ae" | "vae", PadScatter>>;
+  /** the VAE's dimensions as the sliders page orders them */
+  order: number[];
+  /** 784 pixels in [0, 1]; null in "draw" mode */
+  image: number[] | null;
+  caption: string;
+  /** draw: the page's own canvas gives the digit */
+  mode: "image" | "draw";
+  /** one CSS colour per label */
+  colors: string[];
+  canvas: DrawingCanvas;
+}
