@@ -1,4 +1,4 @@
-"""The Latent map's canvas scatter (explorer/web/map.js) in a blank Chromium page, on a made-up point set whose
+"""The Latent map's canvas scatter (explorer/latent_map/map.js) in a blank Chromium page, on a made-up point set whose
 places are known: each point is drawn in its digit's colour where the view puts it, hover names it, a click
 sends its test-set index, the legend hides a digit, zoom and pan move the view as asked."""
 

@@ -3,6 +3,16 @@ import type { DrawingCanvas } from "../draw/contract";
 import type { PadScatter } from "../latent_map/contract";
 import type { ModelEntry } from "../shared/browser/contract";
 
+/** Which x the page's likelihood numbers are computed on, and what they are called. */
+export interface Scoring {
+  /** the VAE was trained on binarised digits: the page scores one binarisation of the digit */
+  binarized: boolean;
+  /** the in-page binarisation's seed (one Bernoulli draw per pixel) */
+  seed: number;
+  /** what the k-sample bound bounds, in words ("log p(x)", or a grey-level cross-entropy's name) */
+  bound_of: string;
+}
+
 /** One digit through the whole chain, computed in the page; nothing goes back to Python. */
 export interface InsideData {
   /** the VAE, and the autoencoder when the pair has one */
@@ -19,4 +29,5 @@ export interface InsideData {
   /** one CSS colour per label */
   colors: string[];
   canvas: DrawingCanvas;
+  scoring: Scoring;
 }

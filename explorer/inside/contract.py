@@ -9,6 +9,14 @@ from explorer.latent_map.contract import PadScatter
 from explorer.shared.browser.contract import Kind, ModelEntry
 
 
+class Scoring(TypedDict):
+    """Which x the page's likelihood numbers are computed on, and what they are called."""
+
+    binarized: bool  # the VAE was trained on binarised digits: the page scores one binarisation of the digit
+    seed: int  # the in-page binarisation's seed (one Bernoulli draw per pixel)
+    bound_of: str  # what the k-sample bound bounds, in words ("log p(x)", or a grey-level cross-entropy's name)
+
+
 class InsideData(TypedDict):
     """One digit through the whole chain, computed in the page; nothing goes back to Python."""
 
@@ -20,3 +28,4 @@ class InsideData(TypedDict):
     mode: Literal["image", "draw"]  # draw: the page's own canvas gives the digit
     colors: list[str]  # one CSS colour per label
     canvas: DrawingCanvas
+    scoring: Scoring

@@ -21,6 +21,7 @@ from explorer.inside.contract import InsideData
 from explorer.latent_map.contract import PadScatter
 from explorer.shared.browser.contract import Kind, ModelEntry
 
+BINARIZE_SEED = 1  # the page's own Bernoulli draw of the digit (torch's draw differs; both are one binarisation)
 MODES = ("image", "draw")  # a picked digit (test set, upload or kept drawing), or one drawn on the page
 
 
@@ -51,10 +52,13 @@ def component_data(
     caption: str,
     mode: str = "image",
     colors: Sequence[str] = (),
+    binarized: bool = False,
 ) -> InsideData:
     """The component's data. ``models`` and ``pads`` are keyed by kind ("vae", and "ae" when the pair has one):
     runner entries (browser.components.model_entry) and latent_pad.scatter_payload dicts; ``order`` is the VAE's
-    dimensions as the sliders page lists them (latent_space.slider_specs)."""
+    dimensions as the sliders page lists them (latent_space.slider_specs). ``binarized``: the VAE was trained on
+    binarised digits, so the page binarises the digit before scoring it and its bound is on log p(x); otherwise
+    the numbers are cross-entropies of the grey digit and are named so (vae.likelihood)."""
     if mode not in MODES:
         raise InsideError(f"mode must be one of {MODES}, got {mode!r}")
     if "vae" not in models or "vae" not in pads:
@@ -72,4 +76,9 @@ def component_data(
         "mode": mode,
         "colors": list(colors),
         "canvas": drawing.canvas(),
+        "scoring": {
+            "binarized": bool(binarized),
+            "seed": BINARIZE_SEED,
+            "bound_of": "log p(x)" if binarized else "−(cross-entropy of the grey digit), not log p(x)",
+        },
     }

@@ -197,6 +197,12 @@ const ElboMath = (() => {
   }
 
   /** `count` pictures of independent Bernoulli pixels with the given means: Uint8Array(count * pixels). */
+  /** One Bernoulli draw per pixel: 1 with probability its grey level (the x a binarised model is scored on).
+   * @param {Float32Array} x @param {{uniform: () => number}} source */
+  function binarize(x, source) {
+    return Float32Array.from(x, (v) => (source.uniform() < v ? 1 : 0));
+  }
+
   function samplePixels(means, source, count) {
     const out = new Uint8Array(count * means.length);
     for (let s = 0; s < count; s++) {
@@ -222,6 +228,7 @@ const ElboMath = (() => {
     projectedCovariance,
     eigen2,
     samplePixels,
+    binarize,
   };
 })();
 /** @type {any} */ (globalThis).ElboMath = ElboMath;

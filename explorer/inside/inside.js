@@ -233,7 +233,12 @@ class InsideVae {
       this.showBlank(reason);
       return false;
     }
+    this.chain.scoring = data.scoring;
     this.chain.setDigit(image, vae, (this.models.ae && this.models.ae.model) || null);
+    if (data.scoring.binarized) {  // what the numbers below are of: the digit as the model was trained to see it
+      LatentRunner.paint(this.view.input.digit, this.chain.x);
+      this.view.input.caption.textContent += " · binarised (one Bernoulli draw per pixel), as the VAE was trained";
+    }
     this.view.root.classList.remove("is-blank");
     return true;
   }

@@ -22,6 +22,8 @@ class InsideChain {
     /** @type {{code: Float32Array, picture: Float32Array, squared: number}} the autoencoder's, or null */
     this.ae = null;
     this.seed = 1; // the estimators' draws; "New estimator draws" moves it on
+    /** @type {{binarized: boolean, seed: number, bound_of: string}} which x is scored, and what its bound is of */
+    this.scoring = { binarized: false, seed: 1, bound_of: "log p(x)" };
     this.epsSource = ElboMath.rng(20240521);
     this.pixelSource = ElboMath.rng(7);
   }
@@ -29,7 +31,9 @@ class InsideChain {
   /** A new digit: its posterior under `vae`, z at the current eps, and the autoencoder's code of it (if any).
    * @param {Float32Array} x @param {RunnerModel} vae @param {RunnerModel | null} ae */
   setDigit(x, vae, ae) {
-    this.x = x;
+    // A model trained on binarised digits defines p(x) for black-and-white x: score one binarisation of the digit.
+    this.x = this.scoring.binarized ? ElboMath.binarize(x, ElboMath.rng(this.scoring.seed)) : x;
+    x = this.x;
     const { mu, logvar } = vae.encodePosterior(x);
     const sigma = ElboMath.sigmaOf(logvar);
     const klPerDim = ElboMath.klPerDim(mu, logvar);
@@ -76,7 +80,8 @@ class InsideChain {
     const { muF, logvarF } = this.post;
     const recon = ElboMath.reconstruction(vae, this.x, muF, logvarF, ElboMath.normals(ElboMath.rng(this.seed), n * dim), n);
     const epsK = ElboMath.normals(ElboMath.rng(this.seed + 100003), k * dim);
-    this.estimator = { n, k, recon, iw: ElboMath.iwAccumulator(vae, this.x, muF, logvarF, epsK, k), milestones: [] };
+    const iw = ElboMath.iwAccumulator(vae, this.x, muF, logvarF, epsK, k);
+    this.estimator = { n, k, recon, iw, milestones: [], boundOf: this.scoring.bound_of };
   }
 
   /**

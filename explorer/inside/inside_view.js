@@ -278,12 +278,13 @@ const InsideView = (() => {
       `${beta.toFixed(2)} · ${fmt(kl)} = ${fmt(objective)} nats` +
       (beta === 1 ? " (beta = 1: the negative ELBO itself)" : "");
     const bound = iw.value();
-    const rows = milestones.map((/** @type {{k: number, bound: number}} */ m) => node("li", { textContent: `k = ${m.k}: log p(x) ≥ ${fmt(m.bound)} nats` }));
+    const of = estimator.boundOf;
+    const rows = milestones.map((/** @type {{k: number, bound: number}} */ m) => node("li", { textContent: `k = ${m.k}: ${of} ≥ ${fmt(m.bound)} nats` }));
     const progress = iw.done < k ? ` (computing: ${iw.done} of ${k} samples)` : "";
     elbo.iw.replaceChildren(
       node("div", {
         className: "iw-head",
-        textContent: `Importance-weighted bound, k = ${k}${progress}: log p(x) ≥ ${fmt(bound)} nats; the ELBO's estimate is ${fmt(-negElbo)}, so the bound is ${fmt(bound + negElbo)} nats tighter.`,
+        textContent: `Importance-weighted bound, k = ${k}${progress}: ${of} ≥ ${fmt(bound)} nats; the ELBO's estimate is ${fmt(-negElbo)}, so the bound is ${fmt(bound + negElbo)} nats tighter.`,
       }),
       node("ul", {}, rows),
     );
