@@ -48,13 +48,16 @@ def lock_path(root: Path) -> Path:
 
 
 def held(root: Path) -> bool:
-    """Whether a live process holds the lock. Side-effect free: a shared probe on a fresh open file, released
-    before returning (closing the only descriptor of an open file drops its flock)."""
+    """Whether a live process holds the lock (see flocked)."""
+    return flocked(lock_path(root))
+
+
+def flocked(path: Path) -> bool:
+    """Whether a live process holds an exclusive flock on ``path``. Side-effect free: a shared probe on a fresh
+    open file, released before returning (closing the only descriptor of an open file drops its flock)."""
     try:
-        descriptor = os.open(lock_path(root), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    except OSError:  # unreadable: no worker could have opened it either
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:  # missing or unreadable: no process could have opened it either
         return False
     try:
         fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)

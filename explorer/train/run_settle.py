@@ -117,19 +117,7 @@ def _run_of(marker: str) -> str:
 
 def _writer_busy(run: Path) -> bool:
     """Whether a live trainer holds the writer flock of the checkpoint folder ``run``."""
-    try:
-        descriptor = os.open(writer_lock_path(run), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(descriptor)
+    return run_lock.flocked(writer_lock_path(run))
 
 
 def _remove_writer_file(path: Path) -> None:
