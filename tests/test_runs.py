@@ -267,3 +267,17 @@ def test_a_finished_sweep_is_compared_side_by_side_on_canvas_maps(tmp_path, monk
         assert data["count"] == len(xy) == MAP_POINTS and np.isfinite(xy).all()
         assert data["prior"] == {"x": 0.0, "y": 0.0} and data["pickable"] is False
     assert not at.get("plotly_chart")
+
+
+def test_the_train_page_can_ask_for_the_importance_weighted_objective(tmp_path):
+    """k > 1 reaches the CLI as --iwae-k, names the run and its label; an AE or an absurd k is refused."""
+    spec = RunSpec("vae", latent_dim=2, iwae_k=5)
+    argv = spec.argv(tmp_path / "run")
+    assert argv[argv.index("--iwae-k") + 1] == "5" and "k=5" in spec.label()
+    assert run_records.run_name(spec, 0.0, set()).endswith("-z2-b1-k5")
+    assert "--iwae-k" not in RunSpec("vae").argv(tmp_path / "run")  # k = 1: the ELBO, the CLI's default
+    assert RunSpec("ae", iwae_k=5).problems() and RunSpec("vae", iwae_k=0).problems()
+    assert not spec.problems()
+    written = {"name": "x", "spec": spec.__dict__, "state": "queued", "created": 1.0}
+    run_records.write_json(run_records.status_path(tmp_path, "x"), written)
+    assert run_records.read_status(tmp_path, "x").spec == spec  # the status file keeps it

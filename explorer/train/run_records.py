@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vae.config import MAX_IWAE_K
 from vae.json_files import read_json_file
 
 RUNS_ENV = "VAE_RUNS"
@@ -69,6 +70,7 @@ class RunSpec:
     batch_size: int = 128
     seed: int = 0
     dataset: str = ""  # "" = MNIST; else a prepared set of a person's own images (vae.prepared_sets)
+    iwae_k: int = 1  # importance samples per image in the VAE's objective (1 = the ELBO; vae.losses)
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, in words (empty when they are fine)."""
@@ -83,6 +85,8 @@ class RunSpec:
             out.append("beta must be between 0 and 100")
         if not 1 <= self.epochs <= 500 or not 0 <= self.warmup_epochs <= 500:
             out.append("epochs must be 1-500 and warm-up epochs 0-500")
+        if not 1 <= self.iwae_k <= MAX_IWAE_K or (self.iwae_k > 1 and self.kind != "vae"):
+            out.append(f"importance samples must be 1-{MAX_IWAE_K}, and more than 1 only for a VAE")
         if self.max_minutes < 0 or self.train_limit < 0 or self.batch_size < 1:
             out.append("time cap and training slice cannot be negative; batch size must be positive")
         return out
@@ -97,10 +101,13 @@ class RunSpec:
             args += ["--hidden", *map(str, self.hidden)]
         if self.dataset:
             args += ["--dataset", self.dataset]
+        if self.iwae_k > 1:
+            args += ["--iwae-k", str(self.iwae_k)]
         return [*args, "--out", str(out), "--no-progress"]
 
     def label(self) -> str:
         beta = f", beta {self.beta:g}" + (f" (warm-up {self.warmup_epochs})" if self.warmup_epochs else "")
+        beta += f", IWAE k={self.iwae_k}" if self.iwae_k > 1 else ""
         on = f" on {Path(self.dataset).name}" if self.dataset else ""
         if self.kind == "classifier":
             return f"classifier{on}"
@@ -133,6 +140,7 @@ def run_name(spec: RunSpec, when: float, taken: set[str]) -> str:
     stamp = _dt.datetime.fromtimestamp(when).strftime("%Y%m%d-%H%M%S")
     arch = "-conv" if spec.arch == "conv" else ""
     beta = f"-b{spec.beta:g}" if spec.kind == "vae" else ""
+    beta += f"-k{spec.iwae_k}" if spec.kind == "vae" and spec.iwae_k > 1 else ""
     base = f"{stamp}-{spec.kind}{arch}-z{spec.latent_dim}{beta}"
     name, n = base, 2
     while name in taken:
